@@ -1,0 +1,3 @@
+"""trustml: generative models, adversarial robustness and privacy, reproducibly."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+import sys
+
+from trustml.cli import main
+
+sys.exit(main())

@@ -1,0 +1,94 @@
+"""Command-line interface: `python -m trustml <command>` (or the `trustml` script).
+
+  list                      the registered experiments
+  run NAME [--budget B]     run (or load from the cache) one experiment, print its metrics
+  data                      check every dataset file (download it when missing and online)
+  cache                     list the cache entries
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+
+from trustml.errors import TrustmlError
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    import trustml.experiments  # noqa: F401  (registers them)
+    from trustml.cache import REGISTRY
+
+    for name, exp in sorted(REGISTRY.items()):
+        print(f"{name:28s} v{exp.version}  {exp.description}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from trustml.cache import run_or_load
+
+    if args.budget:
+        os.environ["TRUSTML_BUDGET"] = args.budget
+    result = run_or_load(args.name, force=args.force)
+    print(json.dumps(result.metrics, indent=1)[: args.max_chars])
+    print(f"\n{args.name}: {result.meta['path']} (computed in {result.meta['elapsed_s']:.1f} s)")
+    return 0
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from trustml.data import data_root, load_cifar10, load_fashion_mnist, load_mnist
+
+    print(f"data root: {data_root().resolve()}")
+    for name, loader in (("MNIST", load_mnist), ("Fashion-MNIST", load_fashion_mnist),
+                         ("CIFAR-10", load_cifar10)):
+        for split in ("train", "test"):
+            images, labels = loader(split)
+            print(f"  {name:14s} {split:5s} {tuple(images.shape)!s:20s} checksums ok")
+    return 0
+
+
+def _cmd_cache(args: argparse.Namespace) -> int:
+    from trustml.cache import cache_root
+
+    root = cache_root()
+    print(f"cache root: {root.resolve()}")
+    for manifest in sorted(root.glob("*/*/*/manifest.json")):
+        meta = json.loads(manifest.read_text())
+        size = sum(p.stat().st_size for p in manifest.parent.iterdir())
+        print(f"  {meta['budget']:6s} {meta['experiment']:28s} v{meta['version']} "
+              f"{manifest.parent.name} {size / 1e6:7.2f} MB  {meta['elapsed_s']:8.1f} s")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m trustml", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+    p = sub.add_parser("list", help="list the experiments")
+    commands["list"] = _cmd_list
+    p = sub.add_parser("run", help="run or load one experiment")
+    p.add_argument("name")
+    p.add_argument("--budget", choices=["full", "smoke"], default=None)
+    p.add_argument("--force", action="store_true", help="recompute even if cached")
+    p.add_argument("--max-chars", type=int, default=4000, help="truncate the printed metrics")
+    commands["run"] = _cmd_run
+    sub.add_parser("data", help="check the datasets")
+    commands["data"] = _cmd_data
+    sub.add_parser("cache", help="list cache entries")
+    commands["cache"] = _cmd_cache
+    parser.set_defaults(_commands=commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args._commands[args.command](args)
+    except (TrustmlError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

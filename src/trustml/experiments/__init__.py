@@ -1,0 +1,3 @@
+"""Experiment definitions; importing this package registers them all in `trustml.cache`."""
+
+from trustml.experiments import data_overview  # noqa: F401

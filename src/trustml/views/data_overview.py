@@ -1,0 +1,67 @@
+"""The data chapter's table and figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from pandas.io.formats.style import Styler
+
+from trustml.cache import Result, run_or_load
+from trustml.plots import grouped_bars, show_grid
+from trustml.views.format import fmt_float, fmt_int
+
+
+def compute() -> Result:
+    """The cached `data-overview` experiment for the active budget."""
+    return run_or_load("data-overview")
+
+
+def sizes_table(result: Result) -> Styler:
+    rows = []
+    for name, info in result.metrics["datasets"].items():
+        rows.append({
+            "Dataset": name,
+            "Train images": fmt_int(info["train"]["n"]),
+            "Test images": fmt_int(info["test"]["n"]),
+            "Image shape": " × ".join(str(s) for s in info["train"]["shape"]),
+            "Classes": len(info["classes"]),
+            "Pixel mean": fmt_float(info["pixel_mean"], 4),
+            "Pixel std": fmt_float(info["pixel_std"], 4),
+        })
+    return pd.DataFrame(rows).style.hide(axis="index")
+
+
+def class_balance_figure(result: Result) -> Figure:
+    """Share of each class (index 0-9) per dataset and split."""
+    fig = Figure(figsize=(7, 3.0), layout="constrained")
+    ax = fig.subplots()
+    series = {}
+    for name in result.metrics["datasets"]:
+        for split in ("train", "test"):
+            counts = result.arrays[f"{name}/{split}/counts"]
+            series[f"{name} {split}"] = 100 * counts / counts.sum()
+    grouped_bars(series, [str(c) for c in range(10)], ax=ax, ylabel="share of split (%)")
+    ax.axhline(10, color="grey", lw=0.8, ls=":")
+    ax.set_xlabel("class index")
+    ax.tick_params(axis="x", rotation=0)
+    ax.legend(ncols=3, frameon=False, fontsize="x-small", loc="lower center",
+              bbox_to_anchor=(0.5, 1.0))
+    return fig
+
+
+def samples_figure(result: Result) -> Figure:
+    """One row per class, for every dataset."""
+    names = list(result.metrics["datasets"])
+    fig = Figure(figsize=(3.2 * len(names), 3.6), layout="constrained")
+    axes = fig.subplots(1, len(names))
+    for ax, name in zip(np.atleast_1d(axes), names, strict=True):
+        samples = result.arrays[f"{name}/samples"]  # (classes, per_class, ...)
+        per_class = samples.shape[1]
+        show_grid(samples.reshape(-1, *samples.shape[2:]), nrow=per_class, ax=ax, title=name)
+    return fig
+
+
+def largest_class_share(result: Result, dataset: str, split: str) -> float:
+    counts = result.arrays[f"{dataset}/{split}/counts"]
+    return float(counts.max() / counts.sum())
