@@ -25,6 +25,15 @@ class Budget:
     # data chapter
     data_sample_grid: int  # images per side of the sample grid
     data_stats_limit: int | None  # images used for pixel statistics (None: all)
+    # exercise 2: robust regression
+    ex2_lambda_fractions: tuple[float, ...]
+    ex2_random_w: int
+    ex2_pga_starts: int
+    ex2_pga_steps: int
+    ex2_minmax_iters: int
+    ex2_subgradient_iters: int
+    ex2_grid_points: int
+    ex2_pivotal_reps: int
 
 
 BUDGETS: dict[str, Budget] = {
@@ -32,11 +41,27 @@ BUDGETS: dict[str, Budget] = {
         name="full",
         data_sample_grid=10,
         data_stats_limit=None,
+        ex2_lambda_fractions=(0.05, 0.3, 1.2),
+        ex2_random_w=20,
+        ex2_pga_starts=32,
+        ex2_pga_steps=300,
+        ex2_minmax_iters=40,
+        ex2_subgradient_iters=500,
+        ex2_grid_points=15,
+        ex2_pivotal_reps=20,
     ),
     "smoke": Budget(
         name="smoke",
         data_sample_grid=4,
         data_stats_limit=2_000,
+        ex2_lambda_fractions=(0.3, 1.2),
+        ex2_random_w=3,
+        ex2_pga_starts=4,
+        ex2_pga_steps=30,
+        ex2_minmax_iters=5,
+        ex2_subgradient_iters=20,
+        ex2_grid_points=4,
+        ex2_pivotal_reps=2,
     ),
 }
 

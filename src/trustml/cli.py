@@ -1,5 +1,7 @@
 """Command-line interface: `python -m trustml <command>` (or the `trustml` script).
 
+  ex2 [--budget B] [--force]  exercise 2 (robust regression): run it and print its table
+  ex4 [--budget B] [--force]  exercise 4 (membership inference): run it and print its tables
   list                      the registered experiments
   run NAME [--budget B]     run (or load from the cache) one experiment, print its metrics
   data                      check every dataset file (download it when missing and online)
@@ -37,6 +39,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# exercise alias -> (experiment name, view module with `summary(result) -> str`)
+EXERCISES: dict[str, tuple[str, str]] = {
+    "ex2": ("ex2-robust-regression", "trustml.views.robust_regression"),
+}
+
+
+def _cmd_exercise(args: argparse.Namespace) -> int:
+    import importlib
+
+    from trustml.cache import run_or_load
+
+    if args.budget:
+        os.environ["TRUSTML_BUDGET"] = args.budget
+    name, view_module = EXERCISES[args.command]
+    result = run_or_load(name, force=args.force)
+    print(importlib.import_module(view_module).summary(result))
+    print(f"\n{name}: {result.meta['path']} (computed in {result.meta['elapsed_s']:.1f} s)")
+    return 0
+
+
 def _cmd_data(args: argparse.Namespace) -> int:
     from trustml.data import data_root, load_cifar10, load_fashion_mnist, load_mnist
 
@@ -68,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     commands: dict[str, Callable[[argparse.Namespace], int]] = {}
 
+    for alias, (name, _) in EXERCISES.items():
+        p = sub.add_parser(alias, help=f"run or load {name} and print its summary")
+        p.add_argument("--budget", choices=["full", "smoke"], default=None)
+        p.add_argument("--force", action="store_true", help="recompute even if cached")
+        commands[alias] = _cmd_exercise
     p = sub.add_parser("list", help="list the experiments")
     commands["list"] = _cmd_list
     p = sub.add_parser("run", help="run or load one experiment")

@@ -1,3 +1,6 @@
 """Experiment definitions; importing this package registers them all in `trustml.cache`."""
 
-from trustml.experiments import data_overview  # noqa: F401
+from trustml.experiments import (
+    data_overview,  # noqa: F401
+    robust_regression,  # noqa: F401
+)

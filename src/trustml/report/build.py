@@ -25,6 +25,7 @@ TYPST_HEADER = """\
 #show heading.where(level: 1): it => { pagebreak(weak: true); v(1.5em); it; v(0.8em) }
 #set figure(placement: none)
 #show figure.caption: set text(size: 0.9em)
+#show table: set text(size: 0.85em)
 #set table(stroke: (x, y) => if y == 0 { (bottom: 0.7pt) } else { none })
 """
 

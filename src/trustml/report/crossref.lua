@@ -52,6 +52,20 @@ function Inlines(inlines)
   return out
 end
 
+-- Typst has no \| delimiter pair: write norms as \lVert ... \rVert (alternating, so norms
+-- must not nest), dropping \big/\Big sizing, which becomes literal text in Typst.
+function Math(m)
+  local text = m.text:gsub("\\[Bb]ig[gl]?%s*\\|", "\\|")
+  local open = true
+  text = text:gsub("\\|", function()
+    local r = open and "\\lVert " or "\\rVert "
+    open = not open
+    return r
+  end)
+  m.text = text
+  return m
+end
+
 local CALLOUT_COLOURS = {
   note = "rgb(\"#e7f0fa\")", tip = "rgb(\"#e8f5e9\")", warning = "rgb(\"#fff4e5\")",
   important = "rgb(\"#fdecea\")", caution = "rgb(\"#fff8e1\")",

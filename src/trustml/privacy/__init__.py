@@ -1,0 +1,1 @@
+"""Membership inference: threshold attacks, the Gaussian-mean model, logistic regression."""

@@ -1,0 +1,151 @@
+"""Exercise 2's tables and figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from pandas.io.formats.style import Styler
+
+from trustml.cache import Result, run_or_load
+
+TOLERANCE = 1e-6
+
+# (label, metric key, what it measures)
+CHECKS = [
+    ("Worst case Z*: loss vs bound", "worst_case_rel",
+     "|‖(X+Z*)w−y‖ − (‖Xw−y‖+λ‖w‖₁)| / bound, minimiser and random w"),
+    ("Worst case Z*: ‖z*ⱼ‖ − λ", "ball_excess", "largest column norm above λ (≤ 0 is feasible)"),
+    ("Gradient ascent above the bound", "pga_excess_rel", "max over all starts and steps"),
+    ("Gradient ascent short of the bound", "pga_gap_rel", "worst final start"),
+    ("SCS vs Clarabel: value", "scs_value_rel", "relative"),
+    ("SCS vs Clarabel: w", "scs_w_rel", "max |Δwⱼ| / max(1, max |wⱼ|)"),
+    ("statsmodels vs Clarabel: value", "statsmodels_value_rel", "relative"),
+    ("statsmodels vs Clarabel: w", "statsmodels_w_rel", "max |Δwⱼ| / max(1, max |wⱼ|)"),
+    ("Min–max (level bundle) vs (3): value", "minmax_value_rel", "relative"),
+    ("Min–max (level bundle): certified gap", "minmax_certified_gap_rel",
+     "(upper − lower) / upper"),
+    ("Min–max (level bundle) vs (3): w", "minmax_w_rel", "max |Δwⱼ| / max(1, max |wⱼ|)"),
+    ("Min–max (subgradient) vs (3): value", "subgradient_value_rel", "relative"),
+    ("Min–max (subgradient) vs (3): w", "subgradient_w_rel", "max |Δwⱼ| / max(1, max |wⱼ|)"),
+]
+
+
+def compute() -> Result:
+    return run_or_load("ex2-robust-regression")
+
+
+def rows(result: Result) -> pd.DataFrame:
+    return pd.DataFrame(result.metrics["rows"])
+
+
+def worst(result: Result, key: str) -> float:
+    return float(rows(result)[key].max())
+
+
+def instances_table(result: Result) -> Styler:
+    df = rows(result)
+    table = pd.DataFrame({
+        "Instance": df["instance"].str.replace("correlated, rho = ", "corr. ρ = "), "n": df["n"], "d": df["d"],
+        "λ / λmax": df["lambda_fraction"].map("{:.2f}".format),
+        "λ": df["lambda"].map("{:.3f}".format),
+        "Optimal value": df["value"].map("{:.6f}".format),
+        "Non-zeros": df["nonzeros"],
+        "(2) vs (3)": df["minmax_value_rel"].map("{:.1e}".format),
+        "Certified gap": df["minmax_certified_gap_rel"].map("{:.1e}".format),
+        "Iterations": df["minmax_iterations"],
+    })
+    return table.style.hide(axis="index")
+
+
+def differences_table(result: Result) -> Styler:
+    df = rows(result)
+    out = []
+    for label, key, what in CHECKS:
+        value = float(df[key].max())
+        out.append({"Check": label, "Max over instances": f"{value:.1e}",
+                    f"≤ {TOLERANCE:.0e}": "yes" if value <= TOLERANCE else "no",
+                    "Measured as": what})
+    return pd.DataFrame(out).style.hide(axis="index")
+
+
+def pivotal_row(result: Result, sigma: float) -> dict:
+    return next(r for r in result.metrics["pivotal"] if r["sigma"] == sigma)
+
+
+def bundle_misses(result: Result) -> list[str]:
+    """Instances (name, lambda fraction) where the min-max solver's certified gap exceeds 1e-6."""
+    df = rows(result)
+    bad = df[df["minmax_certified_gap_rel"] > TOLERANCE]
+    return sorted({f"{r.instance} (λ/λmax = {r.lambda_fraction:g})" for r in bad.itertuples()})
+
+
+def failing_checks(result: Result) -> list[str]:
+    df = rows(result)
+    return [label for label, key, _ in CHECKS if float(df[key].max()) > TOLERANCE]
+
+
+def objective_grid_figure(result: Result) -> Figure:
+    a = result.arrays
+    fig = Figure(figsize=(7, 2.8), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    left.plot(a["grid_lambda"], a["grid_sqrt_lasso"], "o-", label="square-root Lasso (3), cvxpy")
+    left.plot(a["grid_lambda"], a["grid_robust"], "x--", label="robust min–max (2), no identity")
+    left.set_xlabel("λ")
+    left.set_ylabel("optimal value")
+    left.legend(frameon=False, fontsize="small")
+    diff = np.abs(a["grid_robust"] - a["grid_sqrt_lasso"]) / a["grid_sqrt_lasso"]
+    right.semilogy(a["grid_lambda"], np.maximum(diff, 1e-17), "o-", label="|(2) − (3)| / (3)")
+    right.semilogy(a["grid_lambda"], np.maximum(a["grid_robust_gap"] / a["grid_robust"], 1e-17),
+                   "s:", label="certified gap of (2)")
+    right.axhline(TOLERANCE, color="grey", lw=0.8, ls=":")
+    right.set_xlabel("λ")
+    right.legend(frameon=False, fontsize="small")
+    for ax in (left, right):
+        ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def paths_figure(result: Result) -> Figure:
+    a = result.arrays
+    truth = np.asarray(result.metrics["path_truth"])
+    fig = Figure(figsize=(7, 3), layout="constrained")
+    left, right = fig.subplots(1, 2, sharey=True)
+    lam_rel = a["path_lambda"] / a["path_lambda"].max()
+    alpha_rel = a["path_alpha"] / a["path_alpha"].max()
+    colours = [f"C{j % 10}" for j in range(len(truth))]
+    for j in range(len(truth)):
+        style = "-" if truth[j] != 0 else ":"
+        left.semilogx(lam_rel, a["path_sqrt_lasso"][:, j], style, color=colours[j])
+        right.semilogx(alpha_rel, a["path_lasso"][:, j], style, color=colours[j])
+    left.set_title("square-root Lasso", fontsize="medium")
+    right.set_title("Lasso (scikit-learn)", fontsize="medium")
+    left.set_xlabel("λ / λmax")
+    right.set_xlabel("α / αmax")
+    left.set_ylabel("coefficient")
+    for ax in (left, right):
+        ax.invert_xaxis()
+        ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def pivotal_table(result: Result) -> Styler:
+    out = []
+    for row in result.metrics["pivotal"]:
+        out.append({
+            "Noise σ": f"{row['sigma']:g}",
+            "√Lasso: true found": f"{row['sqrt_tp']:.1f} / {row['k']}",
+            "√Lasso: false found": f"{row['sqrt_fp']:.1f}",
+            "Lasso: true found": f"{row['lasso_tp']:.1f} / {row['k']}",
+            "Lasso: false found": f"{row['lasso_fp']:.1f}",
+        })
+    return pd.DataFrame(out).style.hide(axis="index")
+
+
+def summary(result: Result) -> str:
+    """Plain-text tables for the command line."""
+    return "\n\n".join([
+        instances_table(result).data.to_string(index=False),
+        differences_table(result).data.to_string(index=False),
+        pivotal_table(result).data.to_string(index=False),
+    ])
