@@ -36,7 +36,8 @@ def score_moments(d: float, n: float, sigma2: float = 0.0) -> tuple[float, float
     r"""Mean of the IN score and the two standard deviations.
 
     IN: $\langle X_i,\tilde\mu\rangle
-    =\frac1n(\|X_i\|^2+\langle X_i,\sum_{k\ne i}X_k\rangle)+\langle X_i,\xi\rangle$ has mean $d/n$ and variance $(2d+d(n-1))/n^2+d\sigma^2=d(n+1)/n^2+d\sigma^2$.
+    =\frac1n(\|X_i\|^2+\langle X_i,\sum_{k\ne i}X_k\rangle)+\langle X_i,\xi\rangle$ has mean $d/n$ and
+    variance $(2d+d(n-1))/n^2+d\sigma^2=d(n+1)/n^2+d\sigma^2$.
     OUT: $\langle Y,\tilde\mu\rangle$ has mean 0 and variance $E\|\tilde\mu\|^2=d/n+d\sigma^2$.
     """
     mean_in = d / n

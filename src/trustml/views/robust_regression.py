@@ -46,7 +46,8 @@ def worst(result: Result, key: str) -> float:
 def instances_table(result: Result) -> Styler:
     df = rows(result)
     table = pd.DataFrame({
-        "Instance": df["instance"].str.replace("correlated, rho = ", "corr. ρ = "), "n": df["n"], "d": df["d"],
+        "Instance": df["instance"].str.replace("correlated, rho = ", "corr. ρ = "),
+        "n": df["n"], "d": df["d"],
         "λ / λmax": df["lambda_fraction"].map("{:.2f}".format),
         "λ": df["lambda"].map("{:.3f}".format),
         "Optimal value": df["value"].map("{:.6f}".format),
