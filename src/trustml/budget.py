@@ -34,6 +34,17 @@ class Budget:
     ex2_subgradient_iters: int
     ex2_grid_points: int
     ex2_pivotal_reps: int
+    # exercise 4: membership inference
+    ex4_max_d: int
+    ex4_d_step: int
+    ex4_reps: int
+    ex4_sigma_points: int
+    ex4_defence_reps: int
+    ex4_ns: tuple[int, ...]
+    ex4_max_iter: int
+    ex4_noise_n: int
+    ex4_noise_draws: int
+    ex4_shadows: int
 
 
 BUDGETS: dict[str, Budget] = {
@@ -49,6 +60,16 @@ BUDGETS: dict[str, Budget] = {
         ex2_subgradient_iters=500,
         ex2_grid_points=15,
         ex2_pivotal_reps=20,
+        ex4_max_d=500,
+        ex4_d_step=10,
+        ex4_reps=200,
+        ex4_sigma_points=21,
+        ex4_defence_reps=1000,
+        ex4_ns=(100, 200, 400, 800, 1600, 2500, 5000, 10000),
+        ex4_max_iter=1000,
+        ex4_noise_n=400,
+        ex4_noise_draws=50,
+        ex4_shadows=16,
     ),
     "smoke": Budget(
         name="smoke",
@@ -62,6 +83,16 @@ BUDGETS: dict[str, Budget] = {
         ex2_subgradient_iters=20,
         ex2_grid_points=4,
         ex2_pivotal_reps=2,
+        ex4_max_d=100,
+        ex4_d_step=30,
+        ex4_reps=10,
+        ex4_sigma_points=3,
+        ex4_defence_reps=20,
+        ex4_ns=(50, 100),
+        ex4_max_iter=50,
+        ex4_noise_n=60,
+        ex4_noise_draws=3,
+        ex4_shadows=2,
     ),
 }
 

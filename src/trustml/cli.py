@@ -1,6 +1,7 @@
 """Command-line interface: `python -m trustml <command>` (or the `trustml` script).
 
-  ex2 [--budget B] [--force]  exercise 2 (robust regression): run it and print its table
+  ex2 [--budget B] [--force]  exercise 2 (robust regression): run it and print its tables
+  ex4 [--budget B] [--force]  exercise 4 (membership inference): run it and print its tables
   ex4 [--budget B] [--force]  exercise 4 (membership inference): run it and print its tables
   list                      the registered experiments
   run NAME [--budget B]     run (or load from the cache) one experiment, print its metrics
@@ -39,9 +40,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-# exercise alias -> (experiment name, view module with `summary(result) -> str`)
-EXERCISES: dict[str, tuple[str, str]] = {
-    "ex2": ("ex2-robust-regression", "trustml.views.robust_regression"),
+# exercise alias -> (its experiments, view module with `summary(*results) -> str`)
+EXERCISES: dict[str, tuple[tuple[str, ...], str]] = {
+    "ex2": (("ex2-robust-regression",), "trustml.views.robust_regression"),
+    "ex4": (("ex4-gaussian-mean", "ex4-logistic"), "trustml.views.membership"),
 }
 
 
@@ -52,10 +54,11 @@ def _cmd_exercise(args: argparse.Namespace) -> int:
 
     if args.budget:
         os.environ["TRUSTML_BUDGET"] = args.budget
-    name, view_module = EXERCISES[args.command]
-    result = run_or_load(name, force=args.force)
-    print(importlib.import_module(view_module).summary(result))
-    print(f"\n{name}: {result.meta['path']} (computed in {result.meta['elapsed_s']:.1f} s)")
+    names, view_module = EXERCISES[args.command]
+    results = [run_or_load(name, force=args.force) for name in names]
+    print(importlib.import_module(view_module).summary(*results))
+    for name, result in zip(names, results, strict=True):
+        print(f"\n{name}: {result.meta['path']} (computed in {result.meta['elapsed_s']:.1f} s)")
     return 0
 
 
@@ -90,8 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     commands: dict[str, Callable[[argparse.Namespace], int]] = {}
 
-    for alias, (name, _) in EXERCISES.items():
-        p = sub.add_parser(alias, help=f"run or load {name} and print its summary")
+    for alias, (names, _) in EXERCISES.items():
+        p = sub.add_parser(alias, help=f"run or load {', '.join(names)} and print a summary")
         p.add_argument("--budget", choices=["full", "smoke"], default=None)
         p.add_argument("--force", action="store_true", help="recompute even if cached")
         commands[alias] = _cmd_exercise

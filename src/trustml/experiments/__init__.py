@@ -2,5 +2,6 @@
 
 from trustml.experiments import (
     data_overview,  # noqa: F401
+    membership,  # noqa: F401
     robust_regression,  # noqa: F401
 )

@@ -131,6 +131,7 @@ def lira_scores(target_phi: np.ndarray, shadow_phi: np.ndarray, shadow_in: np.nd
     mu_out = (shadow_phi * outs).sum(0) / outs.sum(0)
     var_in = ((shadow_phi - mu_in) ** 2 * ins).sum() / ins.sum()
     var_out = ((shadow_phi - mu_out) ** 2 * outs).sum() / outs.sum()
+    var_in, var_out = max(var_in, 1e-6), max(var_out, 1e-6)  # one shadow model per side: 0
     def logpdf(x, mu, var):
         return -0.5 * (x - mu) ** 2 / var - 0.5 * np.log(var)
 

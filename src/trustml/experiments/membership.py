@@ -1,0 +1,251 @@
+"""Exercise 4: membership inference on Gaussian means and on logistic regression."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from joblib import Parallel, delayed
+
+from trustml.budget import Budget
+from trustml.cache import Result, experiment
+from trustml.privacy import gaussian_mean as gm
+from trustml.privacy import logistic as lr
+from trustml.privacy.threshold import best_threshold, roc_curve, threshold_accuracy, tpr_at_fpr
+from trustml.progress import progress
+
+
+# --------------------------------------------------------------------------- (a) Gaussian mean
+@dataclass(frozen=True)
+class GaussianMeanConfig:
+    n: int
+    dims: tuple[int, ...]
+    reps: int  # independent worlds per d
+    defence_d: int
+    defence_sigma2: tuple[float, ...]
+    defence_reps: int
+    seed: int = 0
+
+
+def gaussian_config(budget: Budget) -> GaussianMeanConfig:
+    return GaussianMeanConfig(
+        n=50,
+        dims=tuple(range(10, budget.ex4_max_d + 1, budget.ex4_d_step)),
+        reps=budget.ex4_reps,
+        defence_d=50,
+        defence_sigma2=tuple(np.round(np.linspace(0.0, 1.0, budget.ex4_sigma_points), 6)),
+        defence_reps=budget.ex4_defence_reps,
+    )
+
+
+def _summary(samples: np.ndarray) -> np.ndarray:
+    """Rows: mean, 95 % CI half-width of the mean, 10th and 90th percentile (last axis)."""
+    mean = samples.mean(-1)
+    half = 1.96 * samples.std(-1, ddof=1) / np.sqrt(samples.shape[-1])
+    lo, hi = np.percentile(samples, [10, 90], axis=-1)
+    return np.stack([mean, half, lo, hi])
+
+
+@experiment("ex4-gaussian-mean", version=1, config_for=gaussian_config)
+def gaussian_mean_experiment(config: GaussianMeanConfig, budget: Budget) -> Result:
+    """Threshold attack on a released Gaussian mean, over d and under the noise defence."""
+    rng = np.random.default_rng(config.seed)
+    n = config.n
+    in_sample, fresh, thresholds = [], [], []
+    for d in progress(config.dims, desc="ex4 Gaussian d"):
+        ins, outs, _ = gm.simulate_scores(d, n, config.reps, rng)
+        fit = best_threshold(ins, outs)
+        ins2, outs2, _ = gm.simulate_scores(d, n, config.reps, rng)  # fresh worlds
+        in_sample.append(fit.accuracy)
+        fresh.append(threshold_accuracy(ins2, outs2, fit.threshold))
+        thresholds.append(fit.threshold)
+    dims = np.array(config.dims, dtype=float)
+
+    d = config.defence_d
+    norms, acc_in_sample, acc_fresh = [], [], []
+    for sigma2 in progress(config.defence_sigma2, desc="ex4 noise defence"):
+        ins, outs, mu = gm.simulate_scores(d, n, config.defence_reps, rng, sigma2)
+        fit = best_threshold(ins, outs)
+        # the attacker calibrates one threshold on half of the worlds, applies it to the others
+        half = config.defence_reps // 2
+        t_star = float(np.median(fit.threshold[:half]))
+        norms.append(np.linalg.norm(mu, axis=1))
+        acc_in_sample.append(fit.accuracy)
+        acc_fresh.append(threshold_accuracy(ins[half:], outs[half:], t_star))
+    sig = np.array(config.defence_sigma2)
+    return Result(
+        metrics={"n": n, "reps": config.reps, "defence_d": d, "defence_reps": config.defence_reps},
+        arrays={
+            "dims": dims,
+            "in_sample": _summary(np.array(in_sample)),
+            "fresh": _summary(np.array(fresh)),
+            "threshold": _summary(np.array(thresholds)),
+            "theory": np.array([gm.predicted_accuracy(k, n) for k in dims]),
+            "theory_simple": np.array([gm.simple_prediction(k, n) for k in dims]),
+            "sigma2": sig,
+            "norm": _summary(np.array(norms)),
+            "norm_theory": np.sqrt(d * (1 / n + sig)),
+            "defence_in_sample": _summary(np.array(acc_in_sample)),
+            "defence_fresh": _summary(np.array(acc_fresh)),
+            "defence_theory": np.array([gm.predicted_accuracy(d, n, s) for s in sig]),
+        },
+    )
+
+
+# ----------------------------------------------------------------- (b, c) logistic regression
+@dataclass(frozen=True)
+class LogisticConfig:
+    ns: tuple[int, ...]
+    C_strong: float  # the regularised model of the n sweep
+    max_iter: int
+    noise_n: int
+    noise_C: float  # the regularised model of the noise experiment
+    noise_sigma2: tuple[float, ...]
+    noise_draws: int
+    defence_Cs: tuple[float, ...]
+    early_stop_iters: tuple[int, ...]
+    dp_noise: tuple[float, ...]
+    dp_steps: int
+    dp_lr: float
+    dp_clip: float
+    dp_delta: float
+    shadows: int
+    seed: int = 0
+
+
+def logistic_config(budget: Budget) -> LogisticConfig:
+    if budget.ex4_shadows < 2 or budget.ex4_shadows % 2:
+        raise ValueError(f"ex4_shadows must be even and >= 2, got {budget.ex4_shadows}")
+    return LogisticConfig(
+        ns=budget.ex4_ns,
+        C_strong=0.01,
+        max_iter=budget.ex4_max_iter,
+        noise_n=budget.ex4_noise_n,
+        noise_C=0.1,
+        noise_sigma2=tuple(np.round(np.linspace(0.0, 5.0, budget.ex4_sigma_points), 6)),
+        noise_draws=budget.ex4_noise_draws,
+        defence_Cs=(1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0),
+        early_stop_iters=(1, 2, 4, 8, 16, 32, 64),
+        dp_noise=(2.0, 4.0, 8.0, 16.0, 32.0),
+        dp_steps=50,
+        dp_lr=2.0,
+        dp_clip=1.0,
+        dp_delta=1e-5,
+        shadows=budget.ex4_shadows,
+    )
+
+
+def _fit(X, y, C, max_iter):
+    return lr.fit_logistic(X, y, C, max_iter)
+
+
+def _attack_summary(in_scores: np.ndarray, out_scores: np.ndarray) -> dict:
+    fit = best_threshold(in_scores, out_scores)
+    fpr, tpr = roc_curve(in_scores, out_scores)
+    return {"accuracy": float(fit.accuracy), "tpr_at_1pct_fpr": tpr_at_fpr(in_scores, out_scores, 0.01),
+            "auc": float(np.trapezoid(tpr, fpr))}
+
+
+def _evaluate(model: lr.LinearModel, Xi, yi, Xo, yo) -> dict:
+    acc_in = float(lr.accuracy(model.W, model.b, Xi, yi))
+    acc_out = float(lr.accuracy(model.W, model.b, Xo, yo))
+    loss = _attack_summary(-lr.log_loss_per_example(model.W, model.b, Xi, yi),
+                           -lr.log_loss_per_example(model.W, model.b, Xo, yo))
+    return {"train_acc": acc_in, "test_acc": acc_out,
+            "correctness_attack": float(lr.correctness_attack_accuracy(acc_in, acc_out)),
+            "loss_attack": loss["accuracy"], "loss_tpr_1pct": loss["tpr_at_1pct_fpr"]}
+
+
+@experiment("ex4-logistic", version=1, config_for=logistic_config)
+def logistic_experiment(config: LogisticConfig, budget: Budget) -> Result:
+    """Membership inference on Fashion-MNIST logistic regression: n sweep, noise, defences, LiRA."""
+    rng = np.random.default_rng(config.seed)
+    n_max = max(max(config.ns), config.noise_n)
+    X_all, y_all, Xt_all, yt_all = lr.fashion_features(n_max, n_max)
+    parallel = Parallel(n_jobs=2)
+
+    # (b) train/test accuracy and the correctness attack over n, two models
+    models = {"none": None, "l2": config.C_strong}
+    jobs = [(name, n) for n in config.ns for name in models]
+    fits = parallel(delayed(_fit)(X_all[:n], y_all[:n], models[name], config.max_iter)
+                    for name, n in progress(jobs, desc="ex4 n sweep"))
+    sweep = []
+    for (name, n), model in zip(jobs, fits, strict=True):
+        row = _evaluate(model, X_all[:n], y_all[:n], Xt_all[:n], yt_all[:n])
+        row.update(model=name, n=n, n_iter=model.n_iter, converged=model.converged,
+                   warnings=list(model.warnings))
+        sweep.append(row)
+
+    # (b) Gaussian noise on all parameters at n = noise_n
+    n = config.noise_n
+    Xi, yi, Xo, yo = X_all[:n], y_all[:n], Xt_all[:n], yt_all[:n]
+    noise_models = {"none": None, "l2": config.noise_C}
+    base = dict(zip(noise_models, parallel(delayed(_fit)(Xi, yi, C, config.max_iter)
+                                           for C in noise_models.values()), strict=True))
+    arrays: dict[str, np.ndarray] = {"noise_sigma2": np.array(config.noise_sigma2)}
+    for name, model in base.items():
+        tr, te = [], []
+        for sigma2 in config.noise_sigma2:
+            W, b = lr.noisy_parameters(model, sigma2, config.noise_draws, rng)
+            tr.append(lr.accuracy(W, b, Xi, yi))
+            te.append(lr.accuracy(W, b, Xo, yo))
+        tr, te = np.array(tr), np.array(te)
+        arrays[f"noise_{name}_train"] = tr
+        arrays[f"noise_{name}_test"] = te
+        arrays[f"noise_{name}_attack"] = lr.correctness_attack_accuracy(tr, te)
+
+    # (c) stronger attacks on the two n = noise_n models: loss threshold and LiRA
+    pool_X = np.concatenate([Xi, Xo])
+    pool_y = np.concatenate([yi, yo])
+    is_member = np.concatenate([np.ones(n, bool), np.zeros(n, bool)])
+    # each shadow model trains on a random half of the pool, in complementary pairs, so every
+    # point is IN for exactly half of the shadow models
+    shadow_in = np.zeros((config.shadows, 2 * n), bool)
+    for k in range(0, config.shadows, 2):
+        shadow_in[k, rng.permutation(2 * n)[:n]] = True
+        shadow_in[k + 1] = ~shadow_in[k]
+    shadow_jobs = [(name, k) for name in noise_models for k in range(config.shadows)]
+    shadow_fits = parallel(
+        delayed(_fit)(pool_X[shadow_in[k]], pool_y[shadow_in[k]], noise_models[name], config.max_iter)
+        for name, k in progress(shadow_jobs, desc="ex4 LiRA shadow models"))
+    attacks = {}
+    for name, model in base.items():
+        shadows = [m for (nm, _), m in zip(shadow_jobs, shadow_fits, strict=True) if nm == name]
+        shadow_phi = np.stack([lr.confidence_logit(m.W, m.b, pool_X, pool_y) for m in shadows])
+        target_phi = lr.confidence_logit(model.W, model.b, pool_X, pool_y)
+        scores = {
+            "correctness": lr.correct(model.W, model.b, pool_X, pool_y).astype(float),
+            "loss": -lr.log_loss_per_example(model.W, model.b, pool_X, pool_y),
+            "lira": lr.lira_scores(target_phi, shadow_phi, shadow_in),
+        }
+        attacks[name] = {}
+        for attack, s in scores.items():
+            attacks[name][attack] = _attack_summary(s[is_member], s[~is_member])
+            fpr, tpr = roc_curve(s[is_member], s[~is_member])
+            arrays[f"roc_{name}_{attack}_fpr"] = fpr
+            arrays[f"roc_{name}_{attack}_tpr"] = tpr
+
+    # (c) defences on the same axes: stronger L2, early stopping, DP-GD
+    defence_jobs = ([("l2", C, C, config.max_iter) for C in config.defence_Cs]
+                    + [("early", it, None, it) for it in config.early_stop_iters])
+    defence_fits = parallel(delayed(_fit)(Xi, yi, C, it)
+                            for _, _, C, it in progress(defence_jobs, desc="ex4 defences"))
+    defences = []
+    for (kind, knob, _, _), model in zip(defence_jobs, defence_fits, strict=True):
+        defences.append({"defence": kind, "knob": knob, **_evaluate(model, Xi, yi, Xo, yo)})
+    for nm in config.dp_noise:
+        model = lr.dp_gd(Xi, yi, steps=config.dp_steps, clip=config.dp_clip, noise_multiplier=nm,
+                         lr=config.dp_lr, rng=rng)
+        eps = lr.dp_gd_epsilon(config.dp_steps, nm, config.dp_delta)
+        defences.append({"defence": "dp", "knob": nm, "epsilon": eps,
+                         **_evaluate(model, Xi, yi, Xo, yo)})
+
+    return Result(
+        metrics={"sweep": sweep, "attacks": attacks, "defences": defences,
+                 "noise_base": {k: {"n_iter": m.n_iter, "converged": m.converged,
+                                    "weight_norm": float(np.linalg.norm(m.W))}
+                                for k, m in base.items()},
+                 "noise_n": n, "C_strong": config.C_strong, "noise_C": config.noise_C,
+                 "shadows": config.shadows, "dp_delta": config.dp_delta, "dp_steps": config.dp_steps},
+        arrays=arrays,
+    )
