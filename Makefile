@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "torch==2.13.0"
 	$(PY) -m pip install --quiet -e '.[report,dev]'
+	# torchattacks (reference attacks for the cross-check test) needs no torchvision: --no-deps
+	$(PY) -m pip install --quiet --no-deps "torchattacks==3.5.1"
 	touch $(STAMP)
 
 report: $(STAMP)

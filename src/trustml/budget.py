@@ -34,6 +34,14 @@ class Budget:
     ex2_subgradient_iters: int
     ex2_grid_points: int
     ex2_pivotal_reps: int
+    # standard MNIST CNN (exercise 3a; exercise 1's feature extractor)
+    cnn_epochs: int
+    cnn_train_limit: int | None
+    # exercise 1: VAE and GAN
+    ex1_epochs: int
+    ex1_train_limit: int | None
+    ex1_snapshot_every: int
+    ex1_metric_samples: int
     # exercise 4: membership inference
     ex4_max_d: int
     ex4_d_step: int
@@ -60,6 +68,12 @@ BUDGETS: dict[str, Budget] = {
         ex2_subgradient_iters=500,
         ex2_grid_points=15,
         ex2_pivotal_reps=20,
+        cnn_epochs=3,
+        cnn_train_limit=None,
+        ex1_epochs=50,
+        ex1_train_limit=None,
+        ex1_snapshot_every=10,
+        ex1_metric_samples=10_000,
         ex4_max_d=500,
         ex4_d_step=10,
         ex4_reps=200,
@@ -83,6 +97,12 @@ BUDGETS: dict[str, Budget] = {
         ex2_subgradient_iters=20,
         ex2_grid_points=4,
         ex2_pivotal_reps=2,
+        cnn_epochs=1,
+        cnn_train_limit=1_000,
+        ex1_epochs=2,
+        ex1_train_limit=1_000,
+        ex1_snapshot_every=1,
+        ex1_metric_samples=500,
         ex4_max_d=100,
         ex4_d_step=30,
         ex4_reps=10,

@@ -176,6 +176,38 @@ def run_or_load(
     return load_entry(folder)
 
 
+def _run_in_worker(name: str, budget_name: str, threads: int) -> str:
+    torch.set_num_threads(threads)
+    return run_or_load(name, budget=budget_name).meta["path"]
+
+
+def run_or_load_parallel(
+    names: list[str], budget: Budget | str | None = None, *, n_jobs: int = 2
+) -> dict[str, Result]:
+    """`run_or_load` several independent experiments, computing the missing ones in parallel.
+
+    Each worker process uses `torch` with `os.cpu_count() // n_jobs` threads, so two small
+    models train side by side on two cores instead of one after the other. Cached entries are
+    simply loaded.
+    """
+    budget = budget if isinstance(budget, Budget) else get_budget(budget)
+    missing = []
+    for name in names:
+        exp = get_experiment(name)
+        folder = entry_dir(exp, exp.config_for(budget), budget)
+        try:
+            load_entry(folder)
+        except CacheError:
+            missing.append(name)
+    if len(missing) > 1 and n_jobs > 1:
+        from joblib import Parallel, delayed
+
+        threads = max(1, (os.cpu_count() or 1) // n_jobs)
+        Parallel(n_jobs=min(n_jobs, len(missing)))(
+            delayed(_run_in_worker)(name, budget.name, threads) for name in missing)
+    return {name: run_or_load(name, budget=budget) for name in names}
+
+
 def _file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

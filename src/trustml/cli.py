@@ -1,5 +1,6 @@
 """Command-line interface: `python -m trustml <command>` (or the `trustml` script).
 
+  ex1 [--model vae|gan] [--budget B] [--force]  exercise 1 (VAE and GAN)
   ex2 [--budget B] [--force]  exercise 2 (robust regression): run it and print its tables
   ex4 [--budget B] [--force]  exercise 4 (membership inference): run it and print its tables
   ex4 [--budget B] [--force]  exercise 4 (membership inference): run it and print its tables
@@ -42,6 +43,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 # exercise alias -> (its experiments, view module with `summary(*results) -> str`)
 EXERCISES: dict[str, tuple[tuple[str, ...], str]] = {
+    "ex1": (("ex1-vae", "ex1-gan", "mnist-standard-cnn", "ex1-compare"), "trustml.views.generative"),
     "ex2": (("ex2-robust-regression",), "trustml.views.robust_regression"),
     "ex4": (("ex4-gaussian-mean", "ex4-logistic"), "trustml.views.membership"),
 }
@@ -55,8 +57,18 @@ def _cmd_exercise(args: argparse.Namespace) -> int:
     if args.budget:
         os.environ["TRUSTML_BUDGET"] = args.budget
     names, view_module = EXERCISES[args.command]
-    results = [run_or_load(name, force=args.force) for name in names]
-    print(importlib.import_module(view_module).summary(*results))
+    view = importlib.import_module(view_module)
+    model = getattr(args, "model", None)
+    if model:  # exercise 1: one model only
+        names = (f"ex1-{model}",)
+        results = [run_or_load(names[0], force=args.force)]
+        print(getattr(view, f"summary_{model}")(results[0]))
+    else:
+        if args.command == "ex1" and not args.force:  # the VAE and the GAN train side by side
+            results = list(view.compute().values())
+        else:
+            results = [run_or_load(name, force=args.force) for name in names]
+        print(view.summary(*results))
     for name, result in zip(names, results, strict=True):
         print(f"\n{name}: {result.meta['path']} (computed in {result.meta['elapsed_s']:.1f} s)")
     return 0
@@ -97,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(alias, help=f"run or load {', '.join(names)} and print a summary")
         p.add_argument("--budget", choices=["full", "smoke"], default=None)
         p.add_argument("--force", action="store_true", help="recompute even if cached")
+        if alias == "ex1":
+            p.add_argument("--model", choices=["vae", "gan"], default=None,
+                           help="train (or load) only this model")
         commands[alias] = _cmd_exercise
     p = sub.add_parser("list", help="list the experiments")
     commands["list"] = _cmd_list

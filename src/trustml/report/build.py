@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import sys
 import time
@@ -28,6 +29,10 @@ TYPST_HEADER = """\
 #show table: set text(size: 0.85em)
 #set table(stroke: (x, y) => if y == 0 { (bottom: 0.7pt) } else { none })
 """
+
+
+# Symbol names pandoc's Typst writer emits that newer Typst versions renamed.
+TYPST_SYMBOL_RENAMES = {"dot.circle": "dot.o"}
 
 
 class PdfBuildError(TrustmlError):
@@ -95,6 +100,10 @@ def build_pdf(
         )
     except RuntimeError as exc:
         raise PdfBuildError(f"pandoc failed on {book_md}: {exc}") from exc
+    typ = book_typ.read_text(encoding="utf-8")
+    for old, new in TYPST_SYMBOL_RENAMES.items():
+        typ = re.sub(rf"\b{re.escape(old)}\b(?![.\w])", new, typ)
+    book_typ.write_text(typ, encoding="utf-8")
     pdf_path = pdf_path or out / f"{project.config.get('book', {}).get('output-file', 'book')}.pdf"
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -1,0 +1,1 @@
+"""Adversarial robustness on MNIST: models, attacks, training loops, evaluation."""

@@ -1,0 +1,133 @@
+r"""$\ell_\infty$ attacks in pixel space: FGSM and PGD (with restarts, CE or margin loss, targeted).
+
+Images live in $[0,1]$; every returned image satisfies $\|x_{adv}-x\|_\infty\le\varepsilon$ and
+$0\le x_{adv}\le1$. The model is put in eval mode for the attack and restored afterwards;
+gradients are taken with respect to the input only (parameters' `.grad` are left untouched).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+Loss = Literal["ce", "margin"]
+
+
+def check_eps(eps: float) -> float:
+    if not (isinstance(eps, (int, float)) and 0.0 <= float(eps) <= 1.0):
+        raise ValueError(f"eps must be in [0, 1] (pixels live in [0, 1]), got {eps!r}")
+    return float(eps)
+
+
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Put `model` in eval mode and freeze its parameters; restore both afterwards."""
+    was_training = model.training
+    flags = [p.requires_grad for p in model.parameters()]
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    try:
+        yield model
+    finally:
+        for p, flag in zip(model.parameters(), flags, strict=True):
+            p.requires_grad_(flag)
+        model.train(was_training)
+
+
+def margin_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    r"""Carlini–Wagner margin $\max_{j\ne y}z_j-z_y$ per example (positive = misclassified)."""
+    true = logits.gather(1, y[:, None])[:, 0]
+    others = logits.masked_fill(F.one_hot(y, logits.shape[1]).bool(), float("-inf"))
+    return others.max(1).values - true
+
+
+def attack_loss(logits: torch.Tensor, y: torch.Tensor, loss: Loss,
+                target: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-example loss the attacker *ascends*."""
+    if target is not None:  # targeted: make the target class win
+        if loss == "ce":
+            return -F.cross_entropy(logits, target, reduction="none")
+        return -margin_loss(logits, target)
+    if loss == "ce":
+        return F.cross_entropy(logits, y, reduction="none")
+    return margin_loss(logits, y)
+
+
+def _input_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: Loss,
+                    target: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    with torch.enable_grad():  # attacks work even when called under torch.no_grad()
+        x = x.detach().requires_grad_(True)
+        logits = model(x)
+        values = attack_loss(logits, y, loss, target)
+        (grad,) = torch.autograd.grad(values.sum(), x)
+    return grad, logits.detach()
+
+
+def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float) -> torch.Tensor:
+    r"""Fast gradient sign method: $x+\varepsilon\,\mathrm{sign}\nabla_x\mathrm{CE}$, clipped to $[0,1]$."""
+    eps = check_eps(eps)
+    with eval_mode(model):
+        grad, _ = _input_gradient(model, x, y, "ce", None)
+        return (x + eps * grad.sign()).clamp(0.0, 1.0).detach()
+
+
+def pgd(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, steps: int = 40,
+    step_size: float | None = None, random_start: bool = True, restarts: int = 1,
+    loss: Loss = "ce", target: torch.Tensor | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    r"""Projected gradient descent (Madry et al. 2018) in the $\ell_\infty$ ball, batched.
+
+    Each step: $\delta\leftarrow\Pi(\delta+\alpha\,\mathrm{sign}\nabla_\delta\ell)$, projected onto
+    $\|\delta\|_\infty\le\varepsilon$ and $0\le x+\delta\le1$. With `restarts > 1`, each restart
+    (from a fresh uniform random start) only attacks the examples still classified correctly
+    (still not classified as `target`), and an example keeps its first successful perturbation;
+    an example never fooled keeps the final iterate of its highest-loss restart.
+    Default step size: $2.5\,\varepsilon/\text{steps}$.
+    """
+    eps = check_eps(eps)
+    if steps < 1 or restarts < 1:
+        raise ValueError(f"steps and restarts must be >= 1, got {steps}, {restarts}")
+    alpha = 2.5 * eps / steps if step_size is None else float(step_size)
+    with eval_mode(model):
+        best = x.clone()
+        best_loss = torch.full((len(x),), float("-inf"), device=x.device)
+        active = torch.ones(len(x), dtype=torch.bool, device=x.device)
+        for _ in range(restarts):
+            idx = active.nonzero()[:, 0]
+            if len(idx) == 0:
+                break
+            xa, ya = x[idx], y[idx]
+            ta = None if target is None else target[idx]
+            if random_start:
+                noise = torch.rand(xa.shape, generator=generator, device=x.device)
+                delta = ((2 * noise - 1) * eps + xa).clamp(0.0, 1.0) - xa
+            else:
+                delta = torch.zeros_like(xa)
+            for _ in range(steps):
+                grad, _ = _input_gradient(model, xa + delta, ya, loss, ta)
+                delta = (delta + alpha * grad.sign()).clamp(-eps, eps)
+                delta = (xa + delta).clamp(0.0, 1.0) - xa
+            x_adv = (xa + delta).detach()
+            logits = model(x_adv)
+            values = attack_loss(logits, ya, loss, ta)
+            success = logits.argmax(1) != ya if ta is None else logits.argmax(1) == ta
+            better = success | (values > best_loss[idx])
+            best[idx[better]] = x_adv[better]
+            best_loss[idx] = torch.maximum(best_loss[idx], values)
+            active[idx[success]] = False
+        return best.detach()
+
+
+def batched(attack, model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000,
+            **kwargs) -> torch.Tensor:
+    """Run `attack(model, xb, yb, **kwargs)` over batches of a large set."""
+    return torch.cat([attack(model, x[i: i + batch_size], y[i: i + batch_size], **kwargs)
+                      for i in range(0, len(x), batch_size)])

@@ -1,0 +1,72 @@
+"""The standard MNIST CNN (exercise 3a), also the feature extractor of exercise 1's metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from trustml.adversarial.models import StandardCNN, count_parameters
+from trustml.budget import Budget
+from trustml.cache import Result, experiment, run_or_load
+from trustml.data import load_mnist, to_float
+from trustml.device import get_device
+from trustml.training import accuracy, train_classifier
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    epochs: int
+    train_limit: int | None
+    lr: float = 3e-3
+    batch_size: int = 256
+    seed: int = 0
+
+
+def config_for(budget: Budget) -> ClassifierConfig:
+    return ClassifierConfig(epochs=budget.cnn_epochs, train_limit=budget.cnn_train_limit)
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval for a binomial proportion."""
+    p = successes / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return float(centre - half), float(centre + half)
+
+
+@experiment("mnist-standard-cnn", version=1, config_for=config_for)
+def standard_cnn(config: ClassifierConfig, budget: Budget) -> Result:
+    """A CNN trained on MNIST with Adam (one-cycle schedule); test accuracy with a 95 % CI."""
+    x, y = load_mnist("train")
+    x_test, y_test = load_mnist("test")
+    if config.train_limit is not None:
+        x, y = x[: config.train_limit], y[: config.train_limit]
+    x, x_test = to_float(x), to_float(x_test)
+    torch.manual_seed(config.seed)
+    model = StandardCNN()
+    device = get_device()
+    model.to(device)
+    history = train_classifier(model, x.to(device), y.to(device), epochs=config.epochs,
+                               lr=config.lr, batch_size=config.batch_size, seed=config.seed,
+                               x_test=x_test.to(device), y_test=y_test.to(device),
+                               desc="standard CNN epochs")
+    model.cpu()
+    acc = accuracy(model, x_test, y_test)
+    correct = round(acc * len(y_test))
+    return Result(
+        metrics={"test_acc": acc, "test_acc_ci": wilson_interval(correct, len(y_test)),
+                 "n_test": len(y_test), "parameters": count_parameters(model),
+                 "history": history, "device": str(device)},
+        weights={"model": model.state_dict()},
+    )
+
+
+def load_standard_cnn(budget: Budget | str | None = None) -> tuple[StandardCNN, Result]:
+    """The cached standard CNN (trained on first use), in eval mode on the CPU."""
+    result = run_or_load("mnist-standard-cnn", budget=budget)
+    model = StandardCNN()
+    model.load_state_dict(result.weights["model"])
+    model.eval()
+    return model, result

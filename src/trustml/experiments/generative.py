@@ -1,0 +1,156 @@
+"""Exercise 1: a VAE and a GAN on MNIST, and a measured comparison."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from trustml.budget import Budget
+from trustml.cache import Result, experiment, run_or_load
+from trustml.data import load_mnist, to_float
+from trustml.experiments.classifier import load_standard_cnn
+from trustml.gan import Discriminator, Generator
+from trustml.generative_metrics import class_histogram, feature_statistics, frechet_distance
+from trustml.training import train_gan, train_vae
+from trustml.vae import MLPVAE
+
+
+def _mnist(train_limit: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+    x, _ = load_mnist("train")
+    x_test, _ = load_mnist("test")
+    if train_limit is not None:
+        x = x[:train_limit]
+    return to_float(x), to_float(x_test)
+
+
+def _snapshot_epochs(epochs: int, every: int) -> tuple[int, ...]:
+    return (0, *range(every, epochs + 1, every))
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    epochs: int
+    train_limit: int | None
+    snapshot_every: int
+    latent: int = 20
+    hidden: tuple[int, int] = (512, 256)
+    lr: float = 1e-3
+    batch_size: int = 128
+    samples: int = 64
+    seed: int = 0
+
+
+def vae_config(budget: Budget) -> VAEConfig:
+    return VAEConfig(epochs=budget.ex1_epochs, train_limit=budget.ex1_train_limit,
+                     snapshot_every=budget.ex1_snapshot_every)
+
+
+@experiment("ex1-vae", version=1, config_for=vae_config)
+def vae_experiment(config: VAEConfig, budget: Budget) -> Result:
+    """MLP VAE (Bernoulli likelihood) on MNIST: ELBO curves and sample grids."""
+    x, x_test = _mnist(config.train_limit)
+    torch.manual_seed(config.seed)
+    model = MLPVAE(config.latent, config.hidden)
+    fixed_z = torch.randn(config.samples, config.latent, generator=torch.Generator().manual_seed(1))
+    history, snaps = train_vae(model, x, x_test, epochs=config.epochs, lr=config.lr,
+                               batch_size=config.batch_size, seed=config.seed,
+                               snapshot_epochs=_snapshot_epochs(config.epochs, config.snapshot_every),
+                               fixed_z=fixed_z)
+    return Result(
+        metrics={"history": history, "snapshot_epochs": sorted(snaps)},
+        arrays={"snapshots": np.stack([snaps[e] for e in sorted(snaps)]).astype(np.float16)},
+        weights={"vae": model.state_dict()},
+    )
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    epochs: int
+    train_limit: int | None
+    snapshot_every: int
+    noise_dim: int = 64
+    g_hidden: tuple[int, int] = (256, 512)
+    d_hidden: tuple[int, int] = (256, 128)
+    lr: float = 2e-4
+    beta1: float = 0.5
+    batch_size: int = 256
+    real_label: float = 0.9
+    samples: int = 64
+    seed: int = 0
+
+
+def gan_config(budget: Budget) -> GANConfig:
+    return GANConfig(epochs=budget.ex1_epochs, train_limit=budget.ex1_train_limit,
+                     snapshot_every=budget.ex1_snapshot_every)
+
+
+@experiment("ex1-gan", version=1, config_for=gan_config)
+def gan_experiment(config: GANConfig, budget: Budget) -> Result:
+    """MLP GAN (non-saturating loss, label smoothing, Adam beta1 = 0.5) on MNIST."""
+    x, x_test = _mnist(config.train_limit)
+    torch.manual_seed(config.seed)
+    G, D = Generator(config.noise_dim, config.g_hidden), Discriminator(config.d_hidden)
+    fixed = torch.randn(config.samples, config.noise_dim, generator=torch.Generator().manual_seed(1))
+    history, snaps = train_gan(G, D, x, x_test, epochs=config.epochs, lr=config.lr,
+                               beta1=config.beta1, batch_size=config.batch_size, seed=config.seed,
+                               snapshot_epochs=_snapshot_epochs(config.epochs, config.snapshot_every),
+                               fixed_noise=fixed, real_label=config.real_label)
+    return Result(
+        metrics={"history": history, "snapshot_epochs": sorted(snaps)},
+        arrays={"snapshots": np.stack([snaps[e] for e in sorted(snaps)]).astype(np.float16)},
+        weights={"generator": G.state_dict(), "discriminator": D.state_dict()},
+    )
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    samples: int
+    seed: int = 0
+
+
+def compare_config(budget: Budget) -> CompareConfig:
+    return CompareConfig(samples=budget.ex1_metric_samples)
+
+
+def load_vae(result: Result) -> MLPVAE:
+    cfg = result.meta["config"]
+    model = MLPVAE(cfg["latent"], tuple(cfg["hidden"]))
+    model.load_state_dict(result.weights["vae"])
+    return model.eval()
+
+
+def load_generator(result: Result) -> Generator:
+    cfg = result.meta["config"]
+    model = Generator(cfg["noise_dim"], tuple(cfg["g_hidden"]))
+    model.load_state_dict(result.weights["generator"])
+    return model.eval()
+
+
+@experiment("ex1-compare", version=1, config_for=compare_config)
+def compare_experiment(config: CompareConfig, budget: Budget) -> Result:
+    """Fréchet distance in the standard CNN's feature space and class coverage of samples."""
+    vae_res = run_or_load("ex1-vae", budget=budget)
+    gan_res = run_or_load("ex1-gan", budget=budget)
+    cnn, _ = load_standard_cnn(budget)
+    x_train, _ = load_mnist("train")
+    x_test, _ = load_mnist("test")
+    n = min(config.samples, len(x_test))
+    gen = torch.Generator().manual_seed(config.seed)
+    with torch.no_grad():
+        vae = load_vae(vae_res)
+        vae_samples = vae.sample(torch.randn(n, vae.latent, generator=gen))
+        G = load_generator(gan_res)
+        gan_samples = G(torch.randn(n, G.noise_dim, generator=gen))
+    real_test = to_float(x_test[:n])
+    real_train = to_float(x_train[torch.randperm(len(x_train), generator=gen)[:n]])
+    ref = feature_statistics(cnn, real_test)
+    sets = {"train images (floor)": real_train, "VAE": vae_samples, "GAN": gan_samples}
+    fid = {name: frechet_distance(*feature_statistics(cnn, xs), *ref) for name, xs in sets.items()}
+    hist = {name: class_histogram(cnn, xs) for name, xs in
+            {"test images": real_test, "VAE": vae_samples, "GAN": gan_samples}.items()}
+    return Result(
+        metrics={"fid": fid, "n": n},
+        arrays={f"hist/{k}": v for k, v in hist.items()},
+    )

@@ -1,0 +1,200 @@
+"""Training loops: a classifier, a VAE and a GAN on in-memory tensors (no DataLoader needed).
+
+Each loop is seeded, shows a progress bar on a terminal, and returns per-epoch histories.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from trustml.gan import discriminator_loss, generator_loss
+from trustml.progress import progress
+from trustml.vae import MLPVAE, elbo_terms
+
+
+def minibatches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+    """Shuffled index batches covering 0..n-1 once (the last one may be smaller)."""
+    order = torch.randperm(n, generator=generator)
+    yield from order.split(batch_size)
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
+    """Logits for `x`, in eval mode (the model's mode is restored)."""
+    was_training = model.training
+    model.eval()
+    try:
+        return torch.cat([model(x[i: i + batch_size]) for i in range(0, len(x), batch_size)])
+    finally:
+        model.train(was_training)
+
+
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    return float((predict(model, x).argmax(1) == y).float().mean())
+
+
+def train_classifier(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, lr: float,
+    batch_size: int, seed: int, x_test: torch.Tensor | None = None,
+    y_test: torch.Tensor | None = None, desc: str = "classifier",
+) -> dict[str, list[float]]:
+    """Adam with a cosine learning-rate schedule, cross-entropy loss."""
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    steps = epochs * -(-len(x) // batch_size)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
+    history: dict[str, list[float]] = {"train_loss": [], "test_acc": [], "seconds": []}
+    model.train()
+    for _ in progress(range(epochs), desc=desc):
+        start, total, count = time.perf_counter(), 0.0, 0
+        for idx in minibatches(len(x), batch_size, gen):
+            loss = F.cross_entropy(model(x[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(idx)
+            count += len(idx)
+        history["train_loss"].append(total / count)
+        history["seconds"].append(time.perf_counter() - start)
+        if x_test is not None and y_test is not None:
+            history["test_acc"].append(accuracy(model, x_test, y_test))
+    model.eval()
+    return history
+
+
+@torch.no_grad()
+def vae_evaluate(model: MLPVAE, x: torch.Tensor, seed: int = 0,
+                 batch_size: int = 2000) -> tuple[float, float]:
+    """Mean reconstruction and KL (nats per image) over `x`, one seeded posterior sample each."""
+    gen = torch.Generator().manual_seed(seed)
+    was_training = model.training
+    model.eval()
+    rec = kl = 0.0
+    for i in range(0, len(x), batch_size):
+        terms = elbo_terms(model, x[i: i + batch_size], gen)
+        rec += float(terms.reconstruction.sum())
+        kl += float(terms.kl.sum())
+    model.train(was_training)
+    return rec / len(x), kl / len(x)
+
+
+def train_vae(
+    model: MLPVAE, x: torch.Tensor, x_test: torch.Tensor, *, epochs: int, lr: float,
+    batch_size: int, seed: int, snapshot_epochs: Sequence[int], fixed_z: torch.Tensor,
+) -> tuple[dict[str, list[float]], dict[int, np.ndarray]]:
+    """Adam on the negative ELBO. The train curve is the average over each epoch's batches
+    (as pytorch/examples reports it); the test curve is a full pass after each epoch."""
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    history: dict[str, list[float]] = {k: [] for k in
+                                       ("train_rec", "train_kl", "test_rec", "test_kl", "seconds")}
+    snapshots = {0: model.sample(fixed_z).numpy()} if 0 in snapshot_epochs else {}
+    for epoch in progress(range(1, epochs + 1), desc="VAE epochs"):
+        start, rec_sum, kl_sum = time.perf_counter(), 0.0, 0.0
+        model.train()
+        for idx in minibatches(len(x), batch_size, gen):
+            terms = elbo_terms(model, x[idx], gen)
+            loss = terms.loss.mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            rec_sum += float(terms.reconstruction.detach().sum())
+            kl_sum += float(terms.kl.detach().sum())
+        history["seconds"].append(time.perf_counter() - start)
+        history["train_rec"].append(rec_sum / len(x))
+        history["train_kl"].append(kl_sum / len(x))
+        test_rec, test_kl = vae_evaluate(model, x_test, seed)
+        history["test_rec"].append(test_rec)
+        history["test_kl"].append(test_kl)
+        if epoch in snapshot_epochs:
+            snapshots[epoch] = model.sample(fixed_z).numpy()
+    model.eval()
+    return history, snapshots
+
+
+@torch.no_grad()
+def gan_test_losses(G: nn.Module, D: nn.Module, x_test: torch.Tensor, seed: int,
+                    batch_size: int = 2000) -> tuple[float, float]:
+    """Held-out losses, both networks in eval mode: the discriminator on all test images plus
+    as many fresh fakes, the generator on those fresh fakes."""
+    gen = torch.Generator().manual_seed(seed)
+    modes = G.training, D.training
+    G.eval()
+    D.eval()
+    d_total = g_total = 0.0
+    for i in range(0, len(x_test), batch_size):
+        real = x_test[i: i + batch_size]
+        z = torch.randn(len(real), G.noise_dim, generator=gen)
+        fake_logits = D(G(z))
+        d_total += float(discriminator_loss(D(real), fake_logits, real_label=1.0)) * len(real)
+        g_total += float(generator_loss(fake_logits)) * len(real)
+    G.train(modes[0])
+    D.train(modes[1])
+    return d_total / len(x_test), g_total / len(x_test)
+
+
+def train_gan(
+    G: nn.Module, D: nn.Module, x: torch.Tensor, x_test: torch.Tensor, *, epochs: int,
+    lr: float, beta1: float, batch_size: int, seed: int, snapshot_epochs: Sequence[int],
+    fixed_noise: torch.Tensor, real_label: float = 0.9,
+) -> tuple[dict[str, list[float]], dict[int, np.ndarray]]:
+    """Alternating Adam steps (beta1 = 0.5): one discriminator step, one generator step."""
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(beta1, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(beta1, 0.999))
+    history: dict[str, list[float]] = {k: [] for k in ("train_d", "train_g", "test_d", "test_g",
+                                                       "d_real", "d_fake", "seconds")}
+
+    def snapshot() -> np.ndarray:
+        G.eval()
+        with torch.no_grad():
+            out = G(fixed_noise).numpy()
+        G.train()
+        return out
+
+    snapshots = {0: snapshot()} if 0 in snapshot_epochs else {}
+    for epoch in progress(range(1, epochs + 1), desc="GAN epochs"):
+        start = time.perf_counter()
+        sums = dict.fromkeys(("d", "g", "real", "fake"), 0.0)
+        G.train()
+        D.train()
+        for idx in minibatches(len(x), batch_size, gen):
+            real = x[idx]
+            z = torch.randn(len(idx), G.noise_dim, generator=gen)
+            fake = G(z)
+            real_logits, fake_logits = D(real), D(fake.detach())
+            d_loss = discriminator_loss(real_logits, fake_logits, real_label)
+            opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            opt_d.step()
+            g_loss = generator_loss(D(fake))
+            opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
+            opt_g.step()
+            sums["d"] += float(d_loss.detach()) * len(idx)
+            sums["g"] += float(g_loss.detach()) * len(idx)
+            sums["real"] += float(torch.sigmoid(real_logits.detach()).sum())
+            sums["fake"] += float(torch.sigmoid(fake_logits.detach()).sum())
+        history["seconds"].append(time.perf_counter() - start)
+        history["train_d"].append(sums["d"] / len(x))
+        history["train_g"].append(sums["g"] / len(x))
+        history["d_real"].append(sums["real"] / len(x))
+        history["d_fake"].append(sums["fake"] / len(x))
+        test_d, test_g = gan_test_losses(G, D, x_test, seed + epoch)
+        history["test_d"].append(test_d)
+        history["test_g"].append(test_g)
+        if epoch in snapshot_epochs:
+            snapshots[epoch] = snapshot()
+    G.eval()
+    D.eval()
+    return history, snapshots

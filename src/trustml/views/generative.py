@@ -1,0 +1,169 @@
+"""Exercise 1's tables and figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from pandas.io.formats.style import Styler
+
+from trustml.cache import Result, run_or_load, run_or_load_parallel
+from trustml.plots import show_grid
+from trustml.views.format import fmt_seconds
+
+PYTORCH_EXAMPLES_TEST_LOSS_EPOCH_10 = 105.6  # pytorch/examples' VAE, summed BCE + KL, epoch 10
+
+
+def compute() -> dict[str, Result]:
+    """The VAE and the GAN train side by side (one core each), then the CNN and the metrics."""
+    models = run_or_load_parallel(["ex1-vae", "ex1-gan"])
+    return {
+        "vae": models["ex1-vae"],
+        "gan": models["ex1-gan"],
+        "cnn": run_or_load("mnist-standard-cnn"),
+        "compare": run_or_load("ex1-compare"),
+    }
+
+
+def wall_clock(results: dict[str, Result]) -> float:
+    """Seconds from the first experiment's start to the last one's end (from the manifests)."""
+    ends = [dt.datetime.strptime(r.meta["created"], "%Y-%m-%dT%H:%M:%S%z") for r in results.values()]
+    starts = [e - dt.timedelta(seconds=r.meta["elapsed_s"])
+              for e, r in zip(ends, results.values(), strict=True)]
+    return (max(ends) - min(starts)).total_seconds()
+
+
+def _tidy(ax):
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+def vae_history(r: Result) -> pd.DataFrame:
+    h = pd.DataFrame(r.metrics["history"])
+    h["epoch"] = np.arange(1, len(h) + 1)
+    h["train_loss"] = h.train_rec + h.train_kl
+    h["test_loss"] = h.test_rec + h.test_kl
+    return h
+
+
+def vae_test_loss_at(r: Result, epoch: int) -> float:
+    h = vae_history(r)
+    row = h[h.epoch == epoch]
+    return float(row.test_loss.iloc[0]) if len(row) else float("nan")
+
+
+def vae_curves_figure(r: Result) -> Figure:
+    h = vae_history(r)
+    fig = Figure(figsize=(7, 3), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, split in zip(axes, ("train", "test"), strict=True):
+        ax.plot(h.epoch, h[f"{split}_loss"], label="negative ELBO")
+        ax.plot(h.epoch, h[f"{split}_rec"], "--", label="reconstruction (BCE)")
+        ax.plot(h.epoch, h[f"{split}_kl"], ":", label="KL")
+        ax.set_title(f"{split}ing set" if split == "train" else "test set", fontsize="medium")
+        ax.set_xlabel("epoch")
+        _tidy(ax)
+    axes[0].set_ylabel("nats per image")
+    axes[0].legend(frameon=False, fontsize="small")
+    return fig
+
+
+def snapshots_figure(r: Result) -> Figure:
+    epochs = r.metrics["snapshot_epochs"]
+    snaps = r.arrays["snapshots"].astype(np.float32)
+    cols = min(len(epochs), 3)
+    rows = -(-len(epochs) // cols)
+    fig = Figure(figsize=(2.3 * cols, 2.45 * rows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    for ax, epoch, grid in zip(axes, epochs, snaps, strict=False):
+        k = int(np.sqrt(len(grid)))
+        show_grid(grid[: k * k], nrow=k, ax=ax, title=f"epoch {epoch}")
+        ax.title.set_fontsize("small")
+    for ax in axes[len(epochs):]:
+        ax.set_axis_off()
+    return fig
+
+
+def gan_history(r: Result) -> pd.DataFrame:
+    h = pd.DataFrame(r.metrics["history"])
+    h["epoch"] = np.arange(1, len(h) + 1)
+    return h
+
+
+def gan_curves_figure(r: Result) -> Figure:
+    h = gan_history(r)
+    fig = Figure(figsize=(7, 3), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, split in zip(axes, ("train", "test"), strict=True):
+        ax.plot(h.epoch, h[f"{split}_d"], label="discriminator")
+        ax.plot(h.epoch, h[f"{split}_g"], "--", label="generator")
+        ax.set_title("training set" if split == "train" else "test set (held-out reals, fresh fakes)",
+                     fontsize="medium")
+        ax.set_xlabel("epoch")
+        _tidy(ax)
+    axes[0].set_ylabel("binary cross-entropy")
+    axes[0].legend(frameon=False, fontsize="small")
+    return fig
+
+
+def _coverage(hist: np.ndarray) -> dict:
+    p = np.clip(hist, 1e-12, 1)
+    return {"min": float(hist.min()), "max": float(hist.max()),
+            "kl_uniform": float((p * np.log(p * len(p))).sum())}
+
+
+def coverage(results: dict[str, Result], name: str) -> dict:
+    return _coverage(results["compare"].arrays[f"hist/{name}"])
+
+
+def comparison_table(results: dict[str, Result]) -> Styler:
+    cmp = results["compare"]
+    fid = cmp.metrics["fid"]
+    rows = []
+    for name, key in (("train images (floor)", None), ("VAE", "vae"), ("GAN", "gan")):
+        cov = _coverage(cmp.arrays[f"hist/{'test images' if key is None else name}"])
+        rows.append({
+            "Images": name,
+            "Fréchet distance to test set": f"{fid[name]:.2f}",
+            "Smallest class share": f"{100 * cov['min']:.1f} %",
+            "Largest class share": f"{100 * cov['max']:.1f} %",
+            "KL(classes ‖ uniform)": f"{cov['kl_uniform']:.3f}",
+            "Training time": fmt_seconds(results[key].meta["elapsed_s"]) if key else "–",
+        })
+    return pd.DataFrame(rows).style.hide(axis="index")
+
+
+def class_histogram_figure(results: dict[str, Result]) -> Figure:
+    cmp = results["compare"]
+    fig = Figure(figsize=(7, 2.6), layout="constrained")
+    ax = fig.subplots()
+    names = ("test images", "VAE", "GAN")
+    width = 0.27
+    for i, name in enumerate(names):
+        ax.bar(np.arange(10) + (i - 1) * width, 100 * cmp.arrays[f"hist/{name}"], width, label=name)
+    ax.axhline(10, color="grey", lw=0.8, ls=":")
+    ax.set_xticks(range(10))
+    ax.set_xlabel("class predicted by the standard CNN")
+    ax.set_ylabel("share of images (%)")
+    ax.legend(frameon=False, fontsize="small", ncols=3)
+    _tidy(ax)
+    return fig
+
+
+def summary_vae(vae: Result) -> str:
+    h = vae_history(vae)
+    return "VAE (nats per image):\n" + h[["epoch", "train_loss", "test_loss", "test_rec", "test_kl"]] \
+        .to_string(index=False, float_format="%.2f")
+
+
+def summary_gan(gan: Result) -> str:
+    g = gan_history(gan)
+    return "GAN:\n" + g[["epoch", "train_d", "train_g", "test_d", "test_g"]] \
+        .to_string(index=False, float_format="%.3f")
+
+
+def summary(vae: Result, gan: Result, cnn: Result, compare: Result) -> str:
+    results = {"vae": vae, "gan": gan, "cnn": cnn, "compare": compare}
+    return "\n\n".join([summary_vae(vae), summary_gan(gan),
+                        comparison_table(results).data.to_string(index=False)])

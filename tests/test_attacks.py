@@ -1,0 +1,97 @@
+import pytest
+import torch
+import torchattacks
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from trustml.adversarial.attacks import attack_loss, fgsm, margin_loss, pgd
+
+
+def tiny_model(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Flatten(), nn.Linear(16, 12), nn.Tanh(), nn.Linear(12, 3))
+
+
+def batch(seed: int = 0, n: int = 8):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(n, 1, 4, 4, generator=g), torch.randint(0, 3, (n,), generator=g)
+
+
+@settings(max_examples=40, deadline=None)
+@given(eps=st.floats(0, 1), seed=st.integers(0, 1000), restarts=st.integers(1, 3),
+       random_start=st.booleans(), loss=st.sampled_from(["ce", "margin"]))
+def test_ball_and_box_constraints(eps, seed, restarts, random_start, loss):
+    model = tiny_model(seed % 7)
+    x, y = batch(seed)
+    for x_adv in (fgsm(model, x, y, eps),
+                  pgd(model, x, y, eps, steps=5, restarts=restarts, random_start=random_start,
+                      loss=loss, generator=torch.Generator().manual_seed(seed))):
+        assert x_adv.shape == x.shape
+        assert float((x_adv - x).abs().max()) <= eps + 1e-6
+        assert float(x_adv.min()) >= 0.0 and float(x_adv.max()) <= 1.0
+
+
+def test_pgd_loss_at_least_fgsm():
+    model = tiny_model()
+    x, y = batch(1, n=64)
+    with torch.no_grad():
+        ce_fgsm = attack_loss(model(fgsm(model, x, y, 0.1)), y, "ce")
+        ce_pgd = attack_loss(model(pgd(model, x, y, 0.1, steps=20, step_size=0.01,
+                                       random_start=False)), y, "ce")
+    assert float(ce_pgd.mean()) >= float(ce_fgsm.mean()) - 1e-6
+
+
+def test_determinism_with_a_seed():
+    model = tiny_model()
+    x, y = batch(2)
+    a = pgd(model, x, y, 0.2, steps=5, restarts=2, generator=torch.Generator().manual_seed(3))
+    b = pgd(model, x, y, 0.2, steps=5, restarts=2, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("eps", [-0.1, 1.5, float("nan")])
+def test_eps_out_of_range_rejected(eps):
+    model = tiny_model()
+    x, y = batch()
+    with pytest.raises(ValueError, match="eps must be in"):
+        fgsm(model, x, y, eps)
+    with pytest.raises(ValueError, match="eps must be in"):
+        pgd(model, x, y, eps)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_model_mode_and_parameters_restored(training):
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.Dropout(0.5), nn.Linear(8, 3))
+    model.train(training)
+    x, y = batch()
+    fgsm(model, x, y, 0.1)
+    pgd(model, x, y, 0.1, steps=3)
+    assert model.training is training
+    assert all(p.requires_grad and p.grad is None for p in model.parameters())
+
+
+def test_margin_loss_sign():
+    logits = torch.tensor([[3.0, 1.0, 0.0], [0.0, 2.0, 1.0]])
+    y = torch.tensor([0, 0])
+    assert margin_loss(logits, y).tolist() == [-2.0, 2.0]
+
+
+def test_targeted_attack_reaches_target_on_a_linear_model():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 3))
+    x, y = batch(4, n=16)
+    target = (y + 1) % 3
+    x_adv = pgd(model, x, y, 1.0, steps=50, step_size=0.05, target=target)
+    assert (model(x_adv).argmax(1) == target).float().mean() > 0.9
+
+
+def test_matches_torchattacks():
+    model = tiny_model()
+    x, y = batch(5, n=32)
+    ours = fgsm(model, x, y, 0.1)
+    theirs = torchattacks.FGSM(model, eps=0.1)(x, y)
+    torch.testing.assert_close(ours, theirs, atol=1e-6, rtol=0)
+    ours = pgd(model, x, y, 0.1, steps=10, step_size=0.02, random_start=False)
+    theirs = torchattacks.PGD(model, eps=0.1, alpha=0.02, steps=10, random_start=False)(x, y)
+    torch.testing.assert_close(ours, theirs, atol=1e-6, rtol=0)
