@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.trustml-installed
 export TRUSTML_DATA ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),data)
 
-.PHONY: report report-smoke test lint venv clean-smoke
+.PHONY: report report-smoke test lint venv clean-smoke bench
 
 venv: $(STAMP)
 
@@ -40,3 +40,6 @@ test: lint
 
 clean-smoke:
 	rm -rf results/smoke _book-smoke
+
+bench: $(STAMP)
+	$(PY) -m trustml bench attacks

@@ -4,6 +4,7 @@
   ex2 [--budget B] [--force]  exercise 2 (robust regression): run it and print its tables
   ex4 [--budget B] [--force]  exercise 4 (membership inference): run it and print its tables
   ex4 [--budget B] [--force]  exercise 4 (membership inference): run it and print its tables
+  bench attacks             time our PGD against torchattacks' PGD
   list                      the registered experiments
   run NAME [--budget B]     run (or load from the cache) one experiment, print its metrics
   data                      check every dataset file (download it when missing and online)
@@ -99,6 +100,12 @@ def _cmd_cache(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from trustml.bench import main_attacks
+
+    return main_attacks()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m trustml", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -121,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="recompute even if cached")
     p.add_argument("--max-chars", type=int, default=4000, help="truncate the printed metrics")
     commands["run"] = _cmd_run
+    p = sub.add_parser("bench", help="benchmarks")
+    p.add_argument("what", choices=["attacks"])
+    commands["bench"] = _cmd_bench
     sub.add_parser("data", help="check the datasets")
     commands["data"] = _cmd_data
     sub.add_parser("cache", help="list cache entries")

@@ -1,0 +1,39 @@
+import pytest
+import torch
+from torch import nn
+
+from trustml.adversarial.training import adversarial_train, fgsm_rs_examples
+from trustml.bench import bench_attacks
+
+
+def data(n=128, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 1, 4, 4, generator=g)
+    y = (x.mean((1, 2, 3)) > 0.5).long()
+    return x, y
+
+
+@pytest.mark.parametrize("method", ["fgsm_rs", "pgd"])
+def test_adversarial_training_runs_and_tracks_pgd(method):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 2))
+    x, y = data()
+    history = adversarial_train(model, x, y, method=method, eps=0.05, epochs=3, lr=1e-2,
+                                batch_size=32, seed=0, check_x=x[:32], check_y=y[:32],
+                                pgd_steps=3, check_steps=3)
+    assert len(history["check_pgd"]) == 3 and not model.training
+    assert all(0 <= a <= 1 for a in history["check_pgd"] + history["check_clean"])
+    assert len(history["train_loss"]) == 3 and history["train_loss"][-1] < history["train_loss"][0]
+
+
+def test_fgsm_rs_examples_stay_in_the_ball():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
+    x, y = data(32)
+    x_adv = fgsm_rs_examples(model, x, y, 0.1, 0.125, torch.Generator().manual_seed(0))
+    assert float((x_adv - x).abs().max()) <= 0.1 + 1e-6
+    assert 0 <= float(x_adv.min()) and float(x_adv.max()) <= 1
+
+
+def test_bench_reports_identical_images_and_a_ratio():
+    r = bench_attacks(batch=16, steps=2, repeats=1)
+    assert r["identical"] == 1.0 and r["ratio"] > 0
