@@ -125,3 +125,38 @@ def test_unresolved_reference_is_an_error(tmp_path):
     executed = execute_all(project, log=lambda m: None)
     with pytest.raises(PdfBuildError, match="fig-missing"):
         build_pdf(project, executed)
+
+
+def test_cell_options_echo_include_output_warning(tmp_path):
+    one = '''\
+# One
+
+```{python}
+#| echo: true
+shown = 1
+print("visible output")
+```
+
+```{python}
+#| include: false
+print("never shown")
+```
+
+```{python}
+#| output: false
+print("output hidden")
+```
+
+```{python}
+#| warning: false
+import warnings
+warnings.warn("quiet please")
+print("after warning")
+```
+'''
+    project = load_project(make_project(tmp_path / "p", one=one, index="# P\n"))
+    nb = execute_all(project, log=lambda m: None)[project.chapters[1]]
+    md = ChapterWriter("one", tmp_path / "f", "f/", project.execute_options).convert(nb)
+    assert "```python\n#| echo" not in md and "shown = 1" in md  # echoed without option lines
+    assert "visible output" in md and "after warning" in md
+    assert "never shown" not in md and "output hidden" not in md and "quiet please" not in md
