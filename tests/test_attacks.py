@@ -95,3 +95,24 @@ def test_matches_torchattacks():
     ours = pgd(model, x, y, 0.1, steps=10, step_size=0.02, random_start=False)
     theirs = torchattacks.PGD(model, eps=0.1, alpha=0.02, steps=10, random_start=False)(x, y)
     torch.testing.assert_close(ours, theirs, atol=1e-6, rtol=0)
+
+
+def test_robust_accuracy_never_exceeds_clean_accuracy():
+    from trustml.adversarial.evaluation import robust_correct
+
+    model = tiny_model(3)
+    x, y = batch(9, n=64)
+    clean = model(x).argmax(1) == y
+    identity = robust_correct(model, x, y, lambda m, xb, yb: xb)  # a no-op "attack"
+    assert torch.equal(identity, clean)
+    robust = robust_correct(model, x, y, lambda m, xb, yb: pgd(m, xb, yb, 0.3, steps=10))
+    assert not bool((robust & ~clean).any()) and int(robust.sum()) <= int(clean.sum())
+
+
+def test_fast_cnn_shapes():
+    from trustml.adversarial.models import FastCNN, count_parameters
+
+    model = FastCNN()
+    assert model(torch.rand(3, 1, 28, 28)).shape == (3, 10)
+    assert model.features(torch.rand(3, 1, 28, 28)).shape == (3, 100)
+    assert count_parameters(model) == 166_406

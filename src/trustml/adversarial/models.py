@@ -32,3 +32,29 @@ class StandardCNN(nn.Module):
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+class FastCNN(nn.Module):
+    """conv4x4(16, stride 2)-conv4x4(32, stride 2)-fc(1568→100)-fc(10), ReLU; 166,406 parameters.
+
+    The MNIST model of Wong, Rice & Kolter (2020). Strided convolutions instead of pooling make
+    one attack step ~15x cheaper than `StandardCNN` on a CPU (measured: 20.9k vs 1.4k
+    image-steps/s, batch 500, 2 threads), which is what makes adversarial training and
+    many-restart evaluations affordable.
+    """
+
+    MEAN, STD = 0.1307, 0.3081
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, 16, 4, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(16, 32, 4, stride=2, padding=1), nn.ReLU(),
+            nn.Flatten(), nn.Linear(32 * 7 * 7, 100), nn.ReLU())
+        self.head = nn.Linear(100, 10)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body((x - self.MEAN) / self.STD)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))

@@ -1,0 +1,44 @@
+"""Robust accuracy: an example counts as robust only if it is classified correctly both clean
+and after the attack (an attack that fails on a misclassified image must not 'fix' it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+from trustml.progress import progress
+from trustml.training import predict
+
+Attack = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def robust_correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor, attack: Attack,
+                   batch_size: int = 1000, desc: str | None = None) -> torch.Tensor:
+    """Boolean per example: clean prediction correct and adversarial prediction correct.
+
+    Only clean-correct examples are attacked (the others are already errors), batch by batch.
+    """
+    clean = predict(model, x).argmax(1) == y
+    robust = clean.clone()
+    idx = clean.nonzero()[:, 0]
+    bar_options = {"desc": desc} if desc else {"disable": True}
+    for start in progress(range(0, len(idx), batch_size), **bar_options):
+        b = idx[start: start + batch_size]
+        x_adv = attack(model, x[b], y[b])
+        robust[b] = predict(model, x_adv).argmax(1) == y[b]
+    return robust
+
+
+def accuracy_table(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                   attacks: dict[str, Attack], eps_values: Sequence[float],
+                   make_attack: Callable[[str, float], Attack]) -> dict[str, dict[float, float]]:
+    """`{attack name: {eps: robust accuracy}}` plus `{"clean": {eps: clean accuracy}}`."""
+    clean = float((predict(model, x).argmax(1) == y).float().mean())
+    table: dict[str, dict[float, float]] = {"clean": dict.fromkeys(eps_values, clean)}
+    for name in attacks:
+        table[name] = {}
+        for eps in eps_values:
+            table[name][eps] = float(robust_correct(model, x, y, make_attack(name, eps)).float().mean())
+    return table
