@@ -6,14 +6,27 @@ import torch
 from torch import nn
 
 
-class StandardCNN(nn.Module):
-    """conv5x5(32)-pool-conv5x5(64)-pool-fc(1024→128)-fc(10), ReLU; 454,922 parameters.
+class _PixelClassifier(nn.Module):
+    """A classifier of [0, 1] pixels that normalises inside the model (so attacks work in pixel
+    space) and exposes its penultimate activations as `features`."""
+
+    MEAN, STD = 0.1307, 0.3081
+    body: nn.Module
+    head: nn.Module
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body((x - self.MEAN) / self.STD)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+class StandardCNN(_PixelClassifier):
+    """conv5x5(32)-pool-conv5x5(64)-pool-fc(3136→128)-fc(10), ReLU; 454,922 parameters.
 
     `features(x)` returns the 128-d penultimate activations (used for Fréchet distances).
     Normalisation (MNIST mean/std) happens inside the model, so attacks work in pixel space.
     """
-
-    MEAN, STD = 0.1307, 0.3081
 
     def __init__(self):
         super().__init__()
@@ -23,18 +36,12 @@ class StandardCNN(nn.Module):
             nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU())
         self.head = nn.Linear(128, 10)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body((x - self.MEAN) / self.STD)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))
-
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-class FastCNN(nn.Module):
+class FastCNN(_PixelClassifier):
     """conv4x4(16, stride 2)-conv4x4(32, stride 2)-fc(1568→100)-fc(10), ReLU; 166,406 parameters.
 
     The MNIST model of Wong, Rice & Kolter (2020). Strided convolutions instead of pooling make
@@ -43,8 +50,6 @@ class FastCNN(nn.Module):
     many-restart evaluations affordable.
     """
 
-    MEAN, STD = 0.1307, 0.3081
-
     def __init__(self):
         super().__init__()
         self.body = nn.Sequential(
@@ -52,9 +57,3 @@ class FastCNN(nn.Module):
             nn.Conv2d(16, 32, 4, stride=2, padding=1), nn.ReLU(),
             nn.Flatten(), nn.Linear(32 * 7 * 7, 100), nn.ReLU())
         self.head = nn.Linear(100, 10)
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body((x - self.MEAN) / self.STD)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))

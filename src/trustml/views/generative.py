@@ -53,20 +53,28 @@ def vae_test_loss_at(r: Result, epoch: int) -> float:
     return float(row.test_loss.iloc[0]) if len(row) else float("nan")
 
 
-def vae_curves_figure(r: Result) -> Figure:
-    h = vae_history(r)
+def _train_test_figure(h: pd.DataFrame, series: list[tuple[str, str, str]], titles: tuple[str, str],
+                       ylabel: str) -> Figure:
+    """Two panels (training set, test set) of per-epoch curves; `series` holds
+    (column suffix, line style, label), read as `{split}_{suffix}`."""
     fig = Figure(figsize=(7, 3), layout="constrained")
     axes = fig.subplots(1, 2, sharey=True)
-    for ax, split in zip(axes, ("train", "test"), strict=True):
-        ax.plot(h.epoch, h[f"{split}_loss"], label="negative ELBO")
-        ax.plot(h.epoch, h[f"{split}_rec"], "--", label="reconstruction (BCE)")
-        ax.plot(h.epoch, h[f"{split}_kl"], ":", label="KL")
-        ax.set_title(f"{split}ing set" if split == "train" else "test set", fontsize="medium")
+    for ax, split, title in zip(axes, ("train", "test"), titles, strict=True):
+        for suffix, style, label in series:
+            ax.plot(h.epoch, h[f"{split}_{suffix}"], style, label=label)
+        ax.set_title(title, fontsize="medium")
         ax.set_xlabel("epoch")
         _tidy(ax)
-    axes[0].set_ylabel("nats per image")
+    axes[0].set_ylabel(ylabel)
     axes[0].legend(frameon=False, fontsize="small")
     return fig
+
+
+def vae_curves_figure(r: Result) -> Figure:
+    return _train_test_figure(
+        vae_history(r),
+        [("loss", "-", "negative ELBO"), ("rec", "--", "reconstruction (BCE)"), ("kl", ":", "KL")],
+        ("training set", "test set"), "nats per image")
 
 
 def snapshots_figure(r: Result) -> Figure:
@@ -92,19 +100,9 @@ def gan_history(r: Result) -> pd.DataFrame:
 
 
 def gan_curves_figure(r: Result) -> Figure:
-    h = gan_history(r)
-    fig = Figure(figsize=(7, 3), layout="constrained")
-    axes = fig.subplots(1, 2, sharey=True)
-    for ax, split in zip(axes, ("train", "test"), strict=True):
-        ax.plot(h.epoch, h[f"{split}_d"], label="discriminator")
-        ax.plot(h.epoch, h[f"{split}_g"], "--", label="generator")
-        ax.set_title("training set" if split == "train" else "test set (held-out reals, fresh fakes)",
-                     fontsize="medium")
-        ax.set_xlabel("epoch")
-        _tidy(ax)
-    axes[0].set_ylabel("binary cross-entropy")
-    axes[0].legend(frameon=False, fontsize="small")
-    return fig
+    return _train_test_figure(
+        gan_history(r), [("d", "-", "discriminator"), ("g", "--", "generator")],
+        ("training set", "test set (held-out reals, fresh fakes)"), "binary cross-entropy")
 
 
 def _coverage(hist: np.ndarray) -> dict:
