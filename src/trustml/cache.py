@@ -191,21 +191,21 @@ def run_or_load_parallel(
     simply loaded.
     """
     budget = budget if isinstance(budget, Budget) else get_budget(budget)
-    missing = []
+    loaded: dict[str, Result] = {}
     for name in names:
         exp = get_experiment(name)
-        folder = entry_dir(exp, exp.config_for(budget), budget)
         try:
-            load_entry(folder)
+            loaded[name] = load_entry(entry_dir(exp, exp.config_for(budget), budget))
         except CacheError:
-            missing.append(name)
+            pass
+    missing = [name for name in names if name not in loaded]
     if len(missing) > 1 and n_jobs > 1:
         from joblib import Parallel, delayed
 
         threads = max(1, (os.cpu_count() or 1) // n_jobs)
         Parallel(n_jobs=min(n_jobs, len(missing)))(
             delayed(_run_in_worker)(name, budget.name, threads) for name in missing)
-    return {name: run_or_load(name, budget=budget) for name in names}
+    return {name: loaded.get(name) or run_or_load(name, budget=budget) for name in names}
 
 
 def _file_digest(path: Path) -> str:

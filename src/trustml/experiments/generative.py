@@ -29,6 +29,17 @@ def _snapshot_epochs(epochs: int, every: int) -> tuple[int, ...]:
     return (0, *range(every, epochs + 1, every))
 
 
+def _training_result(history: dict, snaps: dict[int, np.ndarray],
+                     weights: dict[str, dict[str, torch.Tensor]]) -> Result:
+    """Curves, sample grids (float16, in epoch order) and weights of a trained generative model."""
+    epochs = sorted(snaps)
+    return Result(
+        metrics={"history": history, "snapshot_epochs": epochs},
+        arrays={"snapshots": np.stack([snaps[e] for e in epochs]).astype(np.float16)},
+        weights=weights,
+    )
+
+
 @dataclass(frozen=True)
 class VAEConfig:
     epochs: int
@@ -58,11 +69,7 @@ def vae_experiment(config: VAEConfig, budget: Budget) -> Result:
                                batch_size=config.batch_size, seed=config.seed,
                                snapshot_epochs=_snapshot_epochs(config.epochs, config.snapshot_every),
                                fixed_z=fixed_z)
-    return Result(
-        metrics={"history": history, "snapshot_epochs": sorted(snaps)},
-        arrays={"snapshots": np.stack([snaps[e] for e in sorted(snaps)]).astype(np.float16)},
-        weights={"vae": model.state_dict()},
-    )
+    return _training_result(history, snaps, {"vae": model.state_dict()})
 
 
 @dataclass(frozen=True)
@@ -97,11 +104,8 @@ def gan_experiment(config: GANConfig, budget: Budget) -> Result:
                                beta1=config.beta1, batch_size=config.batch_size, seed=config.seed,
                                snapshot_epochs=_snapshot_epochs(config.epochs, config.snapshot_every),
                                fixed_noise=fixed, real_label=config.real_label)
-    return Result(
-        metrics={"history": history, "snapshot_epochs": sorted(snaps)},
-        arrays={"snapshots": np.stack([snaps[e] for e in sorted(snaps)]).astype(np.float16)},
-        weights={"generator": G.state_dict(), "discriminator": D.state_dict()},
-    )
+    return _training_result(history, snaps,
+                            {"generator": G.state_dict(), "discriminator": D.state_dict()})
 
 
 @dataclass(frozen=True)

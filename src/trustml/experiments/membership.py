@@ -139,18 +139,22 @@ def _fit(X, y, C, max_iter):
     return lr.fit_logistic(X, y, C, max_iter)
 
 
-def _attack_summary(in_scores: np.ndarray, out_scores: np.ndarray) -> dict:
+def _attack_summary(in_scores: np.ndarray,
+                    out_scores: np.ndarray) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Best-threshold accuracy, TPR at 1 % FPR and AUC, plus the ROC curve (fpr, tpr)."""
     fit = best_threshold(in_scores, out_scores)
     fpr, tpr = roc_curve(in_scores, out_scores)
-    return {"accuracy": float(fit.accuracy), "tpr_at_1pct_fpr": tpr_at_fpr(in_scores, out_scores, 0.01),
-            "auc": float(np.trapezoid(tpr, fpr))}
+    summary = {"accuracy": float(fit.accuracy),
+               "tpr_at_1pct_fpr": tpr_at_fpr(in_scores, out_scores, 0.01),
+               "auc": float(np.trapezoid(tpr, fpr))}
+    return summary, fpr, tpr
 
 
 def _evaluate(model: lr.LinearModel, Xi, yi, Xo, yo) -> dict:
     acc_in = float(lr.accuracy(model.W, model.b, Xi, yi))
     acc_out = float(lr.accuracy(model.W, model.b, Xo, yo))
-    loss = _attack_summary(-lr.log_loss_per_example(model.W, model.b, Xi, yi),
-                           -lr.log_loss_per_example(model.W, model.b, Xo, yo))
+    loss, _, _ = _attack_summary(-lr.log_loss_per_example(model.W, model.b, Xi, yi),
+                                 -lr.log_loss_per_example(model.W, model.b, Xo, yo))
     return {"train_acc": acc_in, "test_acc": acc_out,
             "correctness_attack": float(lr.correctness_attack_accuracy(acc_in, acc_out)),
             "loss_attack": loss["accuracy"], "loss_tpr_1pct": loss["tpr_at_1pct_fpr"]}
@@ -220,8 +224,7 @@ def logistic_experiment(config: LogisticConfig, budget: Budget) -> Result:
         }
         attacks[name] = {}
         for attack, s in scores.items():
-            attacks[name][attack] = _attack_summary(s[is_member], s[~is_member])
-            fpr, tpr = roc_curve(s[is_member], s[~is_member])
+            attacks[name][attack], fpr, tpr = _attack_summary(s[is_member], s[~is_member])
             arrays[f"roc_{name}_{attack}_fpr"] = fpr
             arrays[f"roc_{name}_{attack}_tpr"] = tpr
 
