@@ -37,3 +37,30 @@ def test_fgsm_rs_examples_stay_in_the_ball():
 def test_bench_reports_identical_images_and_a_ratio():
     r = bench_attacks(batch=16, steps=2, repeats=1)
     assert r["identical"] == 1.0 and r["ratio"] > 0
+
+
+def test_eps_warmup_ramps_the_training_radius(monkeypatch):
+    import trustml.adversarial.training as training
+
+    seen = []
+    real = training.fgsm_rs_examples
+
+    def spy(model, x, y, eps, alpha, generator=None):
+        seen.append(eps)
+        return real(model, x, y, eps, alpha, generator)
+
+    monkeypatch.setattr(training, "fgsm_rs_examples", spy)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
+    x, y = data()
+    adversarial_train(model, x, y, method="fgsm_rs", eps=0.2, epochs=2, lr=1e-2, batch_size=32,
+                      seed=0, check_x=x[:16], check_y=y[:16], check_steps=2, eps_warmup_epochs=1)
+    assert seen[:4] == pytest.approx([0.05, 0.1, 0.15, 0.2]) and seen[4:] == [0.2] * 4
+
+
+def test_ex3_part_from_the_command_line(cache_dir, capsys):
+    from trustml.cli import main
+
+    assert main(["ex3", "--part", "a", "--budget", "smoke"]) == 0
+    out = capsys.readouterr().out
+    assert "(a) standard model" in out and "total" in out and "mnist-standard-cnn" in out

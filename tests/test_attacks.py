@@ -116,3 +116,88 @@ def test_fast_cnn_shapes():
     assert model(torch.rand(3, 1, 28, 28)).shape == (3, 10)
     assert model.features(torch.rand(3, 1, 28, 28)).shape == (3, 100)
     assert count_parameters(model) == 166_406
+
+
+@settings(max_examples=25, deadline=None)
+@given(eps=st.floats(0, 1), seed=st.integers(0, 1000), queries=st.integers(1, 30))
+def test_square_attack_stays_in_ball_and_box(eps, seed, queries):
+    from trustml.adversarial.square import square_attack
+
+    model = tiny_model(seed % 5)
+    x, y = batch(seed)
+    x_adv = square_attack(model, x, y, eps, queries=queries,
+                          generator=torch.Generator().manual_seed(seed))
+    assert x_adv.shape == x.shape
+    assert float((x_adv - x).abs().max()) <= eps + 1e-6
+    assert float(x_adv.min()) >= 0.0 and float(x_adv.max()) <= 1.0
+
+
+def test_square_attack_fools_a_linear_model():
+    from trustml.adversarial.square import square_attack
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 3))
+    x, y = batch(4, n=64)
+    x_adv = square_attack(model, x, y, 0.3, queries=200, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        fooled_clean = (model(x).argmax(1) != y).float().mean()
+        fooled = (model(x_adv).argmax(1) != y).float().mean()
+    assert fooled > fooled_clean + 0.2
+
+
+def test_early_stop_is_never_weaker_than_the_last_iterate():
+    model = tiny_model(1)
+    x, y = batch(6, n=128)
+    kwargs = dict(steps=15, step_size=0.03, random_start=False)
+    last = pgd(model, x, y, 0.15, **kwargs)
+    early = pgd(model, x, y, 0.15, early_stop=True, **kwargs)
+    with torch.no_grad():
+        correct_last = model(last).argmax(1) == y
+        correct_early = model(early).argmax(1) == y
+    assert not bool((correct_early & ~correct_last).any())
+    assert float((early - x).abs().max()) <= 0.15 + 1e-6
+
+
+def test_targeted_union_is_at_least_as_strong_as_each_target():
+    from trustml.adversarial.attacks import pgd_targeted_all
+
+    model = tiny_model(2)
+    x, y = batch(7, n=64)
+    union = pgd_targeted_all(model, x, y, 0.2, steps=10, n_classes=3)
+    assert float((union - x).abs().max()) <= 0.2 + 1e-6
+    with torch.no_grad():
+        fooled_union = model(union).argmax(1) != y
+        for t in range(3):
+            mask = y != t
+            adv = pgd(model, x[mask], y[mask], 0.2, steps=10, loss="margin",
+                      target=torch.full_like(y[mask], t), early_stop=True)
+            fooled_t = model(adv).argmax(1) != y[mask]
+            # deterministic up to the random start: compare rates, not images
+            assert float(fooled_union[mask].float().mean()) >= float(fooled_t.float().mean()) - 0.1
+
+
+def test_layer_table_adds_up_and_restores_the_mode():
+    from trustml.adversarial.models import FastCNN, count_parameters, layer_table
+
+    model = FastCNN(2).train()
+    rows = layer_table(model)
+    assert model.training
+    assert sum(r["parameters"] for r in rows) == count_parameters(model)
+    assert rows[-1]["output"] == (10,) and rows[-2]["output"] == (200,)
+
+
+def test_grey_image_bound_holds_for_any_model(real_data_root):
+    """Every MNIST test image is within 0.5 of the all-grey image, so the constant attack
+    x_adv = 0.5 is legal at eps 0.5 and leaves at most the largest class correct."""
+    from trustml.adversarial.evaluation import robust_correct
+    from trustml.data import load_mnist, to_float
+    from trustml.views.adversarial import grey_bound
+
+    x, y = load_mnist("test")
+    x = to_float(x)
+    assert abs(grey_bound() - 0.1135) < 1e-9
+    model = tiny_model(0)
+    model = nn.Sequential(nn.AvgPool2d(7), model)  # 28x28 -> 4x4 for the tiny model
+    grey = robust_correct(model, x, y, lambda m, xb, yb: torch.full_like(xb, 0.5))
+    assert float((torch.full_like(x, 0.5) - x).abs().max()) <= 0.5
+    assert float(grey.float().mean()) <= grey_bound()

@@ -37,11 +37,37 @@ class Budget:
     # standard MNIST CNN (exercise 3a; exercise 1's feature extractor)
     cnn_epochs: int
     cnn_train_limit: int | None
+    # exercise 3: adversarial training (c-e) and attack evaluation (b-e)
+    ex3_train_limit: int | None
+    ex3_train_pgd_steps: int  # PGD steps per batch in adversarial training (d, e)
+    ex3_fgsm_eps: float
+    ex3_fgsm_epochs: int
+    ex3_pgd_eps: float
+    ex3_pgd_epochs: int
+    ex3_strong_eps: float
+    ex3_strong_epochs: int
+    ex3_strong_width: int
+    ex3_test_limit: int | None
+    ex3_pgd_steps: int
+    ex3_pgd_restarts: int
+    ex3_strong_n: int
+    ex3_strong_steps: int
+    ex3_strong_restarts: int
+    ex3_square_queries: int
     # exercise 1: VAE and GAN
     ex1_epochs: int
     ex1_train_limit: int | None
     ex1_snapshot_every: int
     ex1_metric_samples: int
+    # extension: categorical VAE in bits per dimension
+    ext_vae_epochs: int
+    ext_vae_train_limit: int | None
+    ext_small_epochs: int  # the latent-2, beta-sweep and latent-size models
+    ext_bound_epochs: int
+    ext_bound_images: int
+    ext_bound_samples: int
+    ext_val_size: int
+    ext_test_limit: int | None
     # exercise 4: membership inference
     ex4_max_d: int
     ex4_d_step: int
@@ -68,12 +94,36 @@ BUDGETS: dict[str, Budget] = {
         ex2_subgradient_iters=500,
         ex2_grid_points=15,
         ex2_pivotal_reps=20,
-        cnn_epochs=3,
+        cnn_epochs=10,
         cnn_train_limit=None,
+        ex3_train_limit=None,
+        ex3_train_pgd_steps=5,
+        ex3_fgsm_eps=0.25,
+        ex3_fgsm_epochs=10,
+        ex3_pgd_eps=0.25,
+        ex3_pgd_epochs=8,
+        ex3_strong_eps=0.3,
+        ex3_strong_epochs=8,
+        ex3_strong_width=1,
+        ex3_test_limit=None,
+        ex3_pgd_steps=40,
+        ex3_pgd_restarts=5,
+        ex3_strong_n=500,
+        ex3_strong_steps=50,
+        ex3_strong_restarts=10,
+        ex3_square_queries=1000,
         ex1_epochs=50,
         ex1_train_limit=None,
         ex1_snapshot_every=10,
         ex1_metric_samples=10_000,
+        ext_vae_epochs=26,
+        ext_vae_train_limit=None,
+        ext_small_epochs=3,
+        ext_bound_epochs=6,
+        ext_bound_images=64,
+        ext_bound_samples=1000,
+        ext_val_size=5000,
+        ext_test_limit=None,
         ex4_max_d=500,
         ex4_d_step=10,
         ex4_reps=200,
@@ -99,10 +149,34 @@ BUDGETS: dict[str, Budget] = {
         ex2_pivotal_reps=2,
         cnn_epochs=1,
         cnn_train_limit=1_000,
+        ex3_train_limit=1_000,
+        ex3_train_pgd_steps=3,
+        ex3_fgsm_eps=0.2,
+        ex3_fgsm_epochs=1,
+        ex3_pgd_eps=0.2,
+        ex3_pgd_epochs=1,
+        ex3_strong_eps=0.3,
+        ex3_strong_epochs=1,
+        ex3_strong_width=1,
+        ex3_test_limit=300,
+        ex3_pgd_steps=5,
+        ex3_pgd_restarts=2,
+        ex3_strong_n=100,
+        ex3_strong_steps=10,
+        ex3_strong_restarts=2,
+        ex3_square_queries=50,
         ex1_epochs=2,
         ex1_train_limit=1_000,
         ex1_snapshot_every=1,
         ex1_metric_samples=500,
+        ext_vae_epochs=2,
+        ext_vae_train_limit=500,
+        ext_small_epochs=1,
+        ext_bound_epochs=1,
+        ext_bound_images=8,
+        ext_bound_samples=20,
+        ext_val_size=300,
+        ext_test_limit=500,
         ex4_max_d=100,
         ex4_d_step=30,
         ex4_reps=10,

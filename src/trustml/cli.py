@@ -2,8 +2,9 @@
 
   ex1 [--model vae|gan] [--budget B] [--force]  exercise 1 (VAE and GAN)
   ex2 [--budget B] [--force]  exercise 2 (robust regression): run it and print its tables
+  ex3 [--part a|b|c|d|e] [--budget B] [--force]  exercise 3 (attacks, adversarial training)
   ex4 [--budget B] [--force]  exercise 4 (membership inference): run it and print its tables
-  ex4 [--budget B] [--force]  exercise 4 (membership inference): run it and print its tables
+  ext-vae [--budget B] [--force]  extension: categorical VAE in bits per dimension
   bench attacks             time our PGD against torchattacks' PGD
   list                      the registered experiments
   run NAME [--budget B]     run (or load from the cache) one experiment, print its metrics
@@ -46,7 +47,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 EXERCISES: dict[str, tuple[tuple[str, ...], str]] = {
     "ex1": (("ex1-vae", "ex1-gan", "mnist-standard-cnn", "ex1-compare"), "trustml.views.generative"),
     "ex2": (("ex2-robust-regression",), "trustml.views.robust_regression"),
+    "ex3": (("mnist-standard-cnn", "ex3-fgsm-model", "ex3-pgd-model", "ex3-strong-model",
+             "ex3b-attacks-standard", "ex3c-attacks-fgsm", "ex3d-attacks-pgd",
+             "ex3e-strong-attacks"), "trustml.views.adversarial"),
     "ex4": (("ex4-gaussian-mean", "ex4-logistic"), "trustml.views.membership"),
+    "ext-vae": (("ext-vae-bpd", "ext-vae-manifold", "ext-vae-beta", "ext-vae-bound"),
+                "trustml.views.vae_bpd"),
 }
 
 
@@ -60,13 +66,20 @@ def _cmd_exercise(args: argparse.Namespace) -> int:
     names, view_module = EXERCISES[args.command]
     view = importlib.import_module(view_module)
     model = getattr(args, "model", None)
-    if model:  # exercise 1: one model only
+    part = getattr(args, "part", None)
+    if part:  # exercise 3: one part only
+        parts = view.compute_part(part, force=args.force)
+        names, results = tuple(parts), list(parts.values())
+        print(view.summary(*results))
+    elif model:  # exercise 1: one model only
         names = (f"ex1-{model}",)
         results = [run_or_load(names[0], force=args.force)]
         print(getattr(view, f"summary_{model}")(results[0]))
     else:
-        if args.command == "ex1" and not args.force:  # the VAE and the GAN train side by side
-            results = list(view.compute().values())
+        if args.command in ("ex1", "ex3") and not args.force:  # models train side by side
+            computed = view.compute()
+            results = list(computed.values())
+            names = tuple(r.meta["experiment"] for r in results)
         else:
             results = [run_or_load(name, force=args.force) for name in names]
         print(view.summary(*results))
@@ -119,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
         if alias == "ex1":
             p.add_argument("--model", choices=["vae", "gan"], default=None,
                            help="train (or load) only this model")
+        if alias == "ex3":
+            p.add_argument("--part", choices=["a", "b", "c", "d", "e"], default=None,
+                           help="run (or load) only this part of the exercise")
         commands[alias] = _cmd_exercise
     p = sub.add_parser("list", help="list the experiments")
     commands["list"] = _cmd_list

@@ -6,7 +6,7 @@ Each loop is seeded, shows a progress bar on a terminal, and returns per-epoch h
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -15,7 +15,9 @@ from torch import nn
 
 from trustml.gan import discriminator_loss, generator_loss
 from trustml.progress import progress
-from trustml.vae import MLPVAE, elbo_terms
+from trustml.vae import ElboTerms, elbo_terms
+
+TermsFn = Callable[[nn.Module, torch.Tensor, torch.Generator], ElboTerms]
 
 
 def minibatches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
@@ -71,15 +73,15 @@ def train_classifier(
 
 
 @torch.no_grad()
-def vae_evaluate(model: MLPVAE, x: torch.Tensor, seed: int = 0,
-                 batch_size: int = 2000) -> tuple[float, float]:
+def vae_evaluate(model: nn.Module, x: torch.Tensor, seed: int = 0,
+                 batch_size: int = 2000, terms_fn: TermsFn = elbo_terms) -> tuple[float, float]:
     """Mean reconstruction and KL (nats per image) over `x`, one seeded posterior sample each."""
     gen = torch.Generator().manual_seed(seed)
     was_training = model.training
     model.eval()
     rec = kl = 0.0
     for i in range(0, len(x), batch_size):
-        terms = elbo_terms(model, x[i: i + batch_size], gen)
+        terms = terms_fn(model, x[i: i + batch_size], gen)
         rec += float(terms.reconstruction.sum())
         kl += float(terms.kl.sum())
     model.train(was_training)
@@ -87,36 +89,45 @@ def vae_evaluate(model: MLPVAE, x: torch.Tensor, seed: int = 0,
 
 
 def train_vae(
-    model: MLPVAE, x: torch.Tensor, x_test: torch.Tensor, *, epochs: int, lr: float,
+    model: nn.Module, x: torch.Tensor, x_test: torch.Tensor, *, epochs: int, lr: float,
     batch_size: int, seed: int, snapshot_epochs: Sequence[int], fixed_z: torch.Tensor,
+    terms_fn: TermsFn = elbo_terms, eval_name: str = "test",
+    snapshot_fn: Callable[[torch.Tensor], torch.Tensor] | None = None, cosine_lr: bool = False,
 ) -> tuple[dict[str, list[float]], dict[int, np.ndarray]]:
-    """Adam on the negative ELBO. The train curve is the average over each epoch's batches
-    (as pytorch/examples reports it); the test curve is a full pass after each epoch."""
+    """Adam on the (beta-weighted) negative ELBO given by `terms_fn`. The train curve is the
+    average over each epoch's batches (as pytorch/examples reports it); the `eval_name` curve is
+    a full pass over `x_test` after each epoch. Snapshots: `snapshot_fn(fixed_z)` (default: the
+    decoder means, `model.sample`). `cosine_lr` decays the learning rate to 0 over training."""
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    history: dict[str, list[float]] = {k: [] for k in
-                                       ("train_rec", "train_kl", "test_rec", "test_kl", "seconds")}
-    snapshots = {0: model.sample(fixed_z).numpy()} if 0 in snapshot_epochs else {}
+    sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs * -(-len(x) // batch_size))
+             if cosine_lr else None)
+    history: dict[str, list[float]] = {
+        k: [] for k in ("train_rec", "train_kl", f"{eval_name}_rec", f"{eval_name}_kl", "seconds")}
+    snap = snapshot_fn or model.sample
+    snapshots = {0: snap(fixed_z).numpy()} if 0 in snapshot_epochs else {}
     for epoch in progress(range(1, epochs + 1), desc="VAE epochs"):
         start, rec_sum, kl_sum = time.perf_counter(), 0.0, 0.0
         model.train()
         for idx in minibatches(len(x), batch_size, gen):
-            terms = elbo_terms(model, x[idx], gen)
+            terms = terms_fn(model, x[idx], gen)
             loss = terms.loss.mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if sched is not None:
+                sched.step()
             rec_sum += float(terms.reconstruction.detach().sum())
             kl_sum += float(terms.kl.detach().sum())
         history["seconds"].append(time.perf_counter() - start)
         history["train_rec"].append(rec_sum / len(x))
         history["train_kl"].append(kl_sum / len(x))
-        test_rec, test_kl = vae_evaluate(model, x_test, seed)
-        history["test_rec"].append(test_rec)
-        history["test_kl"].append(test_kl)
+        test_rec, test_kl = vae_evaluate(model, x_test, seed, terms_fn=terms_fn)
+        history[f"{eval_name}_rec"].append(test_rec)
+        history[f"{eval_name}_kl"].append(test_kl)
         if epoch in snapshot_epochs:
-            snapshots[epoch] = model.sample(fixed_z).numpy()
+            snapshots[epoch] = snap(fixed_z).numpy()
     model.eval()
     return history, snapshots
 

@@ -59,12 +59,13 @@ class MLPVAE(nn.Module):
 @dataclass
 class ElboTerms:
     reconstruction: torch.Tensor  # (batch,) nats
-    kl: torch.Tensor  # (batch,) nats
+    kl: torch.Tensor  # (batch,) nats, unweighted
+    beta: float = 1.0  # weight of the KL term in the training loss (beta-VAE)
 
     @property
     def loss(self) -> torch.Tensor:
-        """Negative ELBO per image, (batch,)."""
-        return self.reconstruction + self.kl
+        """Training loss per image, (batch,): the negative ELBO when beta = 1."""
+        return self.reconstruction + self.beta * self.kl
 
 
 def elbo_terms(model: MLPVAE, x: torch.Tensor, generator: torch.Generator | None = None,
@@ -74,4 +75,4 @@ def elbo_terms(model: MLPVAE, x: torch.Tensor, generator: torch.Generator | None
     z = reparameterize(mu, logvar, generator)
     logits = model.decode_logits(z)
     rec = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
-    return ElboTerms(rec, beta * kl_standard_normal(mu, logvar))
+    return ElboTerms(rec, kl_standard_normal(mu, logvar), beta)

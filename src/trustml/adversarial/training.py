@@ -38,16 +38,24 @@ def adversarial_train(
     model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, method: Method, eps: float,
     epochs: int, lr: float, batch_size: int, seed: int, check_x: torch.Tensor,
     check_y: torch.Tensor, pgd_steps: int = 7, fgsm_alpha: float | None = None,
-    check_steps: int = 10, collapse_drop: float = 0.2,
+    check_steps: int = 10, collapse_drop: float = 0.2, eps_warmup_epochs: float = 0.0,
 ) -> dict[str, list[float]]:
-    """Train on adversarial examples only (the standard recipe for both methods)."""
+    """Train on adversarial examples only (the standard recipe for both methods).
+
+    `eps_warmup_epochs > 0` ramps the training radius linearly from 0 to `eps` over that many
+    epochs: from a random initialisation, PGD training at eps 0.2 on MNIST otherwise stays stuck
+    at chance level (measured: loss 2.30 after 6 epochs).
+    """
     eps = check_eps(eps)
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     steps_total = epochs * -(-len(x) // batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps_total)
-    alpha = 1.25 * eps if fgsm_alpha is None else fgsm_alpha
+    alpha_ratio = 1.25 if fgsm_alpha is None else fgsm_alpha / eps
+    batches_per_epoch = -(-len(x) // batch_size)
+    warmup_steps = eps_warmup_epochs * batches_per_epoch
+    step = 0
     history: dict[str, list[float]] = {"train_loss": [], "check_clean": [], "check_pgd": [],
                                        "seconds": [], "collapsed": []}
     best_state, best_pgd = copy.deepcopy(model.state_dict()), -1.0
@@ -56,11 +64,13 @@ def adversarial_train(
         model.train()
         for idx in minibatches(len(x), batch_size, gen):
             xb, yb = x[idx], y[idx]
+            eps_now = eps * min(1.0, (step + 1) / warmup_steps) if warmup_steps > 0 else eps
+            step += 1
             if method == "fgsm_rs":
-                x_adv = fgsm_rs_examples(model, xb, yb, eps, alpha, gen)
+                x_adv = fgsm_rs_examples(model, xb, yb, eps_now, alpha_ratio * eps_now, gen)
             else:
-                x_adv = pgd(model, xb, yb, eps, steps=pgd_steps, step_size=2.5 * eps / pgd_steps,
-                            random_start=True, generator=gen)
+                x_adv = pgd(model, xb, yb, eps_now, steps=pgd_steps,
+                            step_size=2.5 * eps_now / pgd_steps, random_start=True, generator=gen)
                 model.train()
             loss = F.cross_entropy(model(x_adv), yb)
             opt.zero_grad(set_to_none=True)

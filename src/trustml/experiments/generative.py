@@ -132,7 +132,7 @@ def load_generator(result: Result) -> Generator:
     return model.eval()
 
 
-@experiment("ex1-compare", version=1, config_for=compare_config)
+@experiment("ex1-compare", version=2, config_for=compare_config)
 def compare_experiment(config: CompareConfig, budget: Budget) -> Result:
     """Fréchet distance in the standard CNN's feature space and class coverage of samples."""
     vae_res = run_or_load("ex1-vae", budget=budget)

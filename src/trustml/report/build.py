@@ -32,7 +32,7 @@ TYPST_HEADER = """\
 
 
 # Symbol names pandoc's Typst writer emits that newer Typst versions renamed.
-TYPST_SYMBOL_RENAMES = {"dot.circle": "dot.o"}
+TYPST_SYMBOL_RENAMES = {"dot.circle": "dot.o", "sect": "inter"}
 
 
 class PdfBuildError(TrustmlError):

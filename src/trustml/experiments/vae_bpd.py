@@ -1,0 +1,281 @@
+"""Extension: a VAE with a categorical pixel decoder, in bits per dimension.
+
+Four experiments: the main latent-20 model (curves, test bpd, sample grids), a latent-2 model
+and its manifold, a beta sweep, and the likelihood bound (IWAE against the ELBO and against
+naive Monte Carlo from the prior, for several latent sizes).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.stats import norm
+
+from trustml.budget import Budget
+from trustml.cache import Result, experiment, run_or_load
+from trustml.data import load_mnist
+from trustml.progress import progress
+from trustml.training import train_vae
+from trustml.vae_categorical import (
+    ConvCategoricalVAE,
+    active_units,
+    categorical_elbo_terms,
+    effective_sample_size,
+    log_importance_weights,
+    nats_to_bpd,
+    quantize,
+)
+
+
+def quantized_mnist(val_size: int, train_limit: int | None, test_limit: int | None = None
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Train / validation (the last `val_size` training images) / test, as levels (N, 1, 28, 28)."""
+    x, _ = load_mnist("train")
+    x_test, _ = load_mnist("test")
+    x, x_test = quantize(x)[:, None], quantize(x_test)[:, None]
+    train, val = x[:-val_size], x[-val_size:]
+    if train_limit is not None:
+        train = train[:train_limit]
+    return train, val, x_test if test_limit is None else x_test[:test_limit]
+
+
+@dataclass(frozen=True)
+class CategoricalVAEConfig:
+    epochs: int
+    train_limit: int | None
+    latent: int = 20
+    beta: float = 1.0
+    hidden: int = 256
+    channels: tuple[int, int] = (32, 64)
+    lr: float = 1e-3
+    cosine_lr: bool = True
+    batch_size: int = 128
+    val_size: int = 5000
+    test_limit: int | None = None
+    snapshot_epochs: tuple[int, ...] = (0,)
+    samples: int = 64
+    seed: int = 0
+
+
+def build_model(cfg: dict) -> ConvCategoricalVAE:
+    return ConvCategoricalVAE(cfg["latent"], cfg["hidden"], tuple(cfg["channels"]))
+
+
+def load_model(result: Result) -> ConvCategoricalVAE:
+    model = build_model(result.meta["config"])
+    model.load_state_dict(result.weights["vae"])
+    return model.eval()
+
+
+@torch.no_grad()
+def _per_image(model: ConvCategoricalVAE, x: torch.Tensor, seed: int,
+               batch_size: int = 1000) -> dict[str, np.ndarray]:
+    """Per test image: reconstruction, KL, and per-dimension KL and posterior means."""
+    gen = torch.Generator().manual_seed(seed)
+    rec, kl, kl_dims, mus = [], [], [], []
+    for i in range(0, len(x), batch_size):
+        xb = x[i: i + batch_size]
+        terms = categorical_elbo_terms(model, xb, gen)
+        mu, logvar = model.encode(xb)
+        rec.append(terms.reconstruction)
+        kl.append(terms.kl)
+        kl_dims.append(0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar))
+        mus.append(mu)
+    return {"rec": torch.cat(rec).numpy(), "kl": torch.cat(kl).numpy(),
+            "kl_dims": torch.cat(kl_dims).mean(0).numpy(), "mu": torch.cat(mus).numpy()}
+
+
+def train_categorical_vae(config: CategoricalVAEConfig, keep_weights: bool = True
+                          ) -> tuple[Result, ConvCategoricalVAE]:
+    """Train one model; its curves, test bpd (per image), latent statistics and sample grids."""
+    train, val, test = quantized_mnist(config.val_size, config.train_limit, config.test_limit)
+    torch.manual_seed(config.seed)
+    model = ConvCategoricalVAE(config.latent, config.hidden, config.channels)
+    fixed_z = torch.randn(config.samples, config.latent, generator=torch.Generator().manual_seed(1))
+    pixel_gen = torch.Generator().manual_seed(2)
+
+    def snapshot(z: torch.Tensor) -> torch.Tensor:  # sampled pixels and decoder means, stacked
+        was_training = model.training
+        model.eval()
+        out = torch.stack([model.sample_pixels(z, pixel_gen), model.sample(z)])
+        model.train(was_training)
+        return out
+
+    start = time.perf_counter()
+    history, snaps = train_vae(
+        model, train, val, epochs=config.epochs, lr=config.lr, batch_size=config.batch_size,
+        seed=config.seed, snapshot_epochs=config.snapshot_epochs, fixed_z=fixed_z,
+        terms_fn=functools.partial(categorical_elbo_terms, beta=config.beta), eval_name="val",
+        snapshot_fn=snapshot, cosine_lr=config.cosine_lr)
+    train_seconds = time.perf_counter() - start
+    per_image = _per_image(model, test, config.seed)
+    nats = per_image["rec"] + per_image["kl"]
+    bpd = nats_to_bpd(nats)
+    epochs = sorted(snaps)
+    return Result(
+        metrics={
+            "history": history, "snapshot_epochs": epochs, "train_seconds": train_seconds,
+            "n_train": len(train), "n_val": len(val), "n_test": len(test),
+            "test_rec": float(per_image["rec"].mean()), "test_kl": float(per_image["kl"].mean()),
+            "test_bpd": float(bpd.mean()),
+            "test_bpd_se": float(bpd.std(ddof=1) / np.sqrt(len(bpd))),
+            "kl_per_dim": per_image["kl_dims"].tolist(),
+            "active_units": int(active_units(torch.from_numpy(per_image["mu"])).sum()),
+        },
+        arrays={"snapshots": np.stack([snaps[e] for e in epochs]).astype(np.float16),
+                "test_bpd": bpd.astype(np.float32)},
+        weights={"vae": model.state_dict()} if keep_weights else {},
+    ), model
+
+
+def _main_config(budget: Budget) -> CategoricalVAEConfig:
+    e = budget.ext_vae_epochs
+    return CategoricalVAEConfig(epochs=e, train_limit=budget.ext_vae_train_limit,
+                                val_size=budget.ext_val_size, test_limit=budget.ext_test_limit,
+                                snapshot_epochs=tuple(sorted({0, min(2, e), e})))
+
+
+@experiment("ext-vae-bpd", version=1, config_for=_main_config)
+def main_model(config: CategoricalVAEConfig, budget: Budget) -> Result:
+    """Conv VAE, categorical 16-level decoder, latent 20: bpd curves, test bpd, samples."""
+    return train_categorical_vae(config)[0]
+
+
+# ------------------------------------------------------------------------ 2-D latent manifold
+
+@dataclass(frozen=True)
+class ManifoldConfig:
+    model: CategoricalVAEConfig
+    grid: int = 20
+    quantile_margin: float = 0.05  # grid of Gaussian percentiles from margin to 1 - margin
+
+
+def _manifold_config(budget: Budget) -> ManifoldConfig:
+    return ManifoldConfig(CategoricalVAEConfig(
+        epochs=budget.ext_small_epochs, latent=2, train_limit=budget.ext_vae_train_limit,
+        val_size=budget.ext_val_size, test_limit=budget.ext_test_limit))
+
+
+@experiment("ext-vae-manifold", version=1, config_for=_manifold_config)
+def manifold(config: ManifoldConfig, budget: Budget) -> Result:
+    """A latent-2 model and its manifold: decoder means on a grid of Gaussian percentiles."""
+    result, model = train_categorical_vae(config.model, keep_weights=False)
+    q = norm.ppf(np.linspace(config.quantile_margin, 1 - config.quantile_margin, config.grid))
+    # row r from the top has z2 = q[-1 - r]; column c has z1 = q[c]
+    z = torch.tensor([[z1, z2] for z2 in q[::-1] for z1 in q], dtype=torch.float32)
+    _, _, test = quantized_mnist(config.model.val_size, None, config.model.test_limit)
+    labels = load_mnist("test")[1][: len(test)]
+    with torch.no_grad():
+        means = model.sample(z).numpy()
+        mu = torch.cat([model.encode(test[i: i + 2000])[0] for i in range(0, len(test), 2000)])
+    result.arrays.update({"manifold": means.astype(np.float16), "grid": q,
+                          "test_mu": mu.numpy().astype(np.float32), "test_labels": labels.numpy()})
+    return result
+
+
+# -------------------------------------------------------------------------------- beta sweep
+
+@dataclass(frozen=True)
+class BetaSweepConfig:
+    betas: tuple[float, ...]
+    epochs: int
+    train_limit: int | None
+    val_size: int = 5000
+    test_limit: int | None = None
+
+
+def _beta_config(budget: Budget) -> BetaSweepConfig:
+    return BetaSweepConfig(betas=(0.5, 1.0, 2.0, 4.0), epochs=budget.ext_small_epochs,
+                           train_limit=budget.ext_vae_train_limit, val_size=budget.ext_val_size,
+                           test_limit=budget.ext_test_limit)
+
+
+@experiment("ext-vae-beta", version=1, config_for=_beta_config)
+def beta_sweep(config: BetaSweepConfig, budget: Budget) -> Result:
+    """Latent-20 models trained with beta * KL: reconstruction, KL, bpd, samples, active units."""
+    metrics: dict = {"betas": list(config.betas), "runs": {}}
+    arrays: dict[str, np.ndarray] = {}
+    for beta in progress(config.betas, desc="beta sweep"):
+        r, _ = train_categorical_vae(CategoricalVAEConfig(
+            epochs=config.epochs, train_limit=config.train_limit, beta=beta,
+            val_size=config.val_size, test_limit=config.test_limit,
+            snapshot_epochs=(config.epochs,)), keep_weights=False)
+        metrics["runs"][str(beta)] = {k: r.metrics[k] for k in (
+            "test_rec", "test_kl", "test_bpd", "test_bpd_se", "kl_per_dim", "active_units",
+            "train_seconds", "history")}
+        arrays[f"samples/{beta}"] = r.arrays["snapshots"][-1]
+    return Result(metrics=metrics, arrays=arrays)
+
+
+# ----------------------------------------------------------------- the bound, numerically
+
+@dataclass(frozen=True)
+class BoundConfig:
+    latents: tuple[int, ...]
+    epochs: int
+    train_limit: int | None
+    n_images: int
+    samples: int  # K for both estimators, split into `groups` independent estimates
+    groups: int
+    val_size: int = 5000
+    test_limit: int | None = None
+    seed: int = 0
+
+
+def _bound_config(budget: Budget) -> BoundConfig:
+    return BoundConfig(latents=(2, 5, 10, 20), epochs=budget.ext_bound_epochs,
+                       train_limit=budget.ext_vae_train_limit, n_images=budget.ext_bound_images,
+                       samples=budget.ext_bound_samples, groups=10,
+                       val_size=budget.ext_val_size, test_limit=budget.ext_test_limit)
+
+
+def group_estimates(log_w: torch.Tensor, groups: int) -> torch.Tensor:
+    """(K, N) log-weights -> (groups, N) independent estimates of log p(x), K / groups samples each."""
+    k = log_w.shape[0] // groups
+    w = log_w[: k * groups].view(groups, k, -1)
+    return torch.logsumexp(w, 1) - np.log(k)
+
+
+@torch.no_grad()
+def _estimates(model: ConvCategoricalVAE, x: torch.Tensor, k: int, groups: int,
+               gen: torch.Generator) -> dict[str, np.ndarray]:
+    """Per image: the ELBO (analytic KL), and for both proposals the K-sample estimate, `groups`
+    independent (K / groups)-sample estimates and the effective sample size."""
+    terms = categorical_elbo_terms(model, x, gen)
+    res = {"elbo": (-(terms.reconstruction + terms.kl)).numpy()}
+    for proposal in ("encoder", "prior"):
+        log_w = log_importance_weights(model, x, k, proposal, gen)
+        res[f"{proposal}_full"] = (torch.logsumexp(log_w, 0) - np.log(k)).numpy()
+        res[f"{proposal}_groups"] = group_estimates(log_w, groups).numpy()
+        res[f"{proposal}_ess"] = effective_sample_size(log_w).numpy()
+    return res
+
+
+@experiment("ext-vae-bound", version=1, config_for=_bound_config)
+def bound(config: BoundConfig, budget: Budget) -> Result:
+    """log p(x): ELBO vs IWAE (encoder proposals) vs naive Monte Carlo (prior), several latents."""
+    _, _, test = quantized_mnist(config.val_size, None, config.test_limit)
+    gen = torch.Generator().manual_seed(config.seed)
+    x = test[torch.randperm(len(test), generator=gen)[: config.n_images]]
+    metrics: dict = {"latents": list(config.latents), "runs": {}}
+    arrays: dict[str, np.ndarray] = {}
+    for latent in progress(config.latents, desc="latent sizes"):
+        r, model = train_categorical_vae(CategoricalVAEConfig(
+            epochs=config.epochs, train_limit=config.train_limit, latent=latent,
+            val_size=config.val_size, test_limit=config.test_limit), keep_weights=False)
+        start = time.perf_counter()
+        est = _estimates(model, x, config.samples, config.groups, gen)
+        metrics["runs"][str(latent)] = {"test_bpd": r.metrics["test_bpd"],
+                                        "train_seconds": r.metrics["train_seconds"],
+                                        "estimate_seconds": time.perf_counter() - start}
+        arrays.update({f"{latent}/{k}": v for k, v in est.items()})
+    return Result(metrics=metrics, arrays=arrays)
+
+
+def run_all() -> dict[str, Result]:
+    return {name: run_or_load(name) for name in
+            ("ext-vae-bpd", "ext-vae-manifold", "ext-vae-beta", "ext-vae-bound")}

@@ -1,0 +1,158 @@
+"""Tables and figures of the categorical-VAE extension chapter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from trustml.cache import Result, run_or_load
+from trustml.plots import show_grid
+from trustml.vae_categorical import nats_to_bpd
+
+NAMES = ("ext-vae-bpd", "ext-vae-manifold", "ext-vae-beta", "ext-vae-bound")
+
+
+def compute() -> dict[str, Result]:
+    return {name: run_or_load(name) for name in NAMES}
+
+
+def _styled(df: pd.DataFrame, digits: int = 3):
+    return df.style.hide(axis="index").format(precision=digits)
+
+
+def history(result: Result) -> pd.DataFrame:
+    h = pd.DataFrame(result.metrics["history"])
+    h["epoch"] = np.arange(1, len(h) + 1)
+    h["train_bpd"] = nats_to_bpd(h.train_rec + h.train_kl)
+    h["val_bpd"] = nats_to_bpd(h.val_rec + h.val_kl)
+    return h
+
+
+def curves_figure(result: Result) -> Figure:
+    h = history(result)
+    fig = Figure(figsize=(6, 3), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(h.epoch, h.train_bpd, label="training set (average over the epoch's batches)")
+    ax.plot(h.epoch, h.val_bpd, label="validation set (after each epoch)")
+    ax.axhline(result.metrics["test_bpd"], color="grey", ls=":", label="test set, final")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("negative ELBO (bits per dimension)")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, fontsize=8)
+    return fig
+
+
+def samples_figure(result: Result) -> Figure:
+    """8x8 grids with every pixel sampled, per snapshot epoch, and the final decoder means."""
+    epochs = result.metrics["snapshot_epochs"]
+    snaps = result.arrays["snapshots"].astype(np.float32)  # (epochs, 2, 64, 1, 28, 28)
+    panels = [(snaps[i, 0], f"epoch {e}: sampled pixels") for i, e in enumerate(epochs)]
+    panels.append((snaps[-1, 1], f"epoch {epochs[-1]}: decoder means"))
+    fig = Figure(figsize=(2.2 * len(panels), 2.5), layout="constrained")
+    for ax, (grid, title) in zip(fig.subplots(1, len(panels)), panels, strict=True):
+        show_grid(grid, nrow=8, ax=ax, title=title)
+        ax.title.set_fontsize(7)
+    return fig
+
+
+def manifold_figure(result: Result) -> Figure:
+    a = result.arrays
+    fig = Figure(figsize=(7.5, 3.9), layout="constrained")
+    left, right = fig.subplots(1, 2, width_ratios=[1, 1.05])
+    grid = a["manifold"].astype(np.float32)
+    show_grid(grid, nrow=int(np.sqrt(len(grid))), ax=left, title="decoder means on the grid")
+    mu, labels = a["test_mu"], a["test_labels"]
+    sc = right.scatter(mu[:, 0], mu[:, 1], c=labels, cmap="tab10", s=1, alpha=0.5, rasterized=True)
+    q = a["grid"]
+    right.add_patch(Rectangle((q[0], q[0]), q[-1] - q[0], q[-1] - q[0], fill=False, ls="--",
+                              color="black", lw=0.8))
+    right.set_xlabel("$z_1$ (posterior mean)")
+    right.set_ylabel("$z_2$")
+    right.set_title("test images in latent space")
+    fig.colorbar(sc, ax=right, ticks=range(10), label="digit")
+    return fig
+
+
+def manifold_coverage(result: Result) -> float:
+    """Share of test posterior means inside the plotted square of Gaussian percentiles."""
+    mu, q = result.arrays["test_mu"], result.arrays["grid"]
+    inside = (mu >= q[0]).all(1) & (mu <= q[-1]).all(1)
+    return float(inside.mean())
+
+
+def beta_frame(result: Result) -> pd.DataFrame:
+    rows = []
+    for beta in result.metrics["betas"]:
+        r = result.metrics["runs"][str(beta)]
+        rows.append({"beta": beta, "reconstruction (nats)": r["test_rec"],
+                     "KL (nats)": r["test_kl"], "test bpd (beta = 1 bound)": r["test_bpd"],
+                     "active units (of 20)": r["active_units"],
+                     "units with KL > 0.1 nats": int(np.sum(np.asarray(r["kl_per_dim"]) > 0.1)),
+                     "largest KL of one unit (nats)": max(r["kl_per_dim"])})
+    return pd.DataFrame(rows)
+
+
+def beta_table(result: Result):
+    return _styled(beta_frame(result), 3)
+
+
+def beta_figure(result: Result) -> Figure:
+    betas = result.metrics["betas"]
+    fig = Figure(figsize=(2.0 * len(betas), 3.6), layout="constrained")
+    axes = fig.subplots(2, len(betas), height_ratios=[2.2, 1])
+    for i, beta in enumerate(betas):
+        grid = result.arrays[f"samples/{beta}"].astype(np.float32)[1]  # decoder means
+        show_grid(grid[:36], nrow=6, ax=axes[0, i], title=f"beta = {beta:g}")
+        kl = np.sort(result.metrics["runs"][str(beta)]["kl_per_dim"])[::-1]
+        axes[1, i].bar(np.arange(len(kl)), kl, color="C0")
+        axes[1, i].set_xlabel("latent unit (sorted)", fontsize=7)
+        axes[1, i].tick_params(labelsize=7)
+        axes[1, i].spines[["top", "right"]].set_visible(False)
+    axes[1, 0].set_ylabel("KL (nats)", fontsize=7)
+    return fig
+
+
+def bound_frame(result: Result) -> pd.DataFrame:
+    a = result.arrays
+    rows = []
+    for latent in result.metrics["latents"]:
+        get = lambda k, latent=latent: a[f"{latent}/{k}"]  # noqa: E731
+        k = result.meta["config"]["samples"]
+        rows.append({
+            "latent size": latent,
+            "ELBO": float(nats_to_bpd(-get("elbo")).mean()),
+            f"IWAE, K = {k}": float(nats_to_bpd(-get("encoder_full")).mean()),
+            f"prior MC, K = {k}": float(nats_to_bpd(-get("prior_full")).mean()),
+            "IWAE spread (nats)": float(get("encoder_groups").std(0).mean()),
+            "prior MC spread (nats)": float(get("prior_groups").std(0).mean()),
+            "IWAE ESS": float(get("encoder_ess").mean()),
+            "prior MC ESS": float(get("prior_ess").mean()),
+        })
+    return pd.DataFrame(rows)
+
+
+def bound_table(result: Result):
+    df = bound_frame(result)  # -log p(x) in bpd: a code length, lower is tighter
+    return _styled(df.rename(columns={c: f"{c} (bpd)" for c in df.columns[1:4]}), 3)
+
+
+def summary(*results: Result) -> str:
+    by = {r.meta["experiment"]: r for r in results}
+    lines = []
+    if "ext-vae-bpd" in by:
+        r = by["ext-vae-bpd"]
+        h = history(r)
+        lines += ["categorical VAE, latent 20: bits per dimension",
+                  h[["epoch", "train_bpd", "val_bpd", "seconds"]].round(4).to_string(index=False),
+                  f"test bpd {r.metrics['test_bpd']:.4f} ± {1.96 * r.metrics['test_bpd_se']:.4f} "
+                  f"(95 %), training {r.metrics['train_seconds']:.0f} s"]
+    if "ext-vae-manifold" in by:
+        lines += [f"\nlatent-2 model: test bpd {by['ext-vae-manifold'].metrics['test_bpd']:.4f}"]
+    if "ext-vae-beta" in by:
+        lines += ["\nbeta sweep", beta_frame(by["ext-vae-beta"]).round(3).to_string(index=False)]
+    if "ext-vae-bound" in by:
+        lines += ["\n-log p(x) estimates in bpd (lower is tighter)",
+                  bound_frame(by["ext-vae-bound"]).round(3).to_string(index=False)]
+    return "\n".join(lines)
