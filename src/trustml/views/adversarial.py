@@ -10,6 +10,7 @@ from trustml.cache import Result, run_or_load
 from trustml.experiments.adversarial import EVAL_EPS, EVALUATIONS, MODELS, STRONG_ATTACKS
 from trustml.experiments.classifier import wilson_interval
 from trustml.views.format import fmt_pct, fmt_seconds
+from trustml.views.history import epoch_frame
 
 MODEL_NAMES = list(MODELS)
 TABLE_MODELS = MODEL_NAMES[:3]  # the 3x3 tables: standard, FGSM-trained, PGD-trained
@@ -177,9 +178,7 @@ def samples_figure(result: Result, attack: str = "fgsm") -> Figure:
 # --------------------------------------------------------------------- training curves (c-e)
 
 def training_history(result: Result) -> pd.DataFrame:
-    h = pd.DataFrame(result.metrics["history"])
-    h["epoch"] = np.arange(1, len(h) + 1)
-    return h
+    return epoch_frame(result)
 
 
 def training_figure(results: dict[str, Result]) -> Figure:

@@ -10,6 +10,7 @@ from pandas.io.formats.style import Styler
 from trustml.cache import Result, run_or_load, run_or_load_parallel
 from trustml.plots import show_grid
 from trustml.views.format import fmt_seconds
+from trustml.views.history import epoch_frame
 
 PYTORCH_EXAMPLES_TEST_LOSS_EPOCH_10 = 105.6  # pytorch/examples' VAE, summed BCE + KL, epoch 10
 
@@ -38,8 +39,7 @@ def _tidy(ax):
 
 
 def vae_history(r: Result) -> pd.DataFrame:
-    h = pd.DataFrame(r.metrics["history"])
-    h["epoch"] = np.arange(1, len(h) + 1)
+    h = epoch_frame(r)
     h["train_loss"] = h.train_rec + h.train_kl
     h["test_loss"] = h.test_rec + h.test_kl
     return h
@@ -92,9 +92,7 @@ def snapshots_figure(r: Result) -> Figure:
 
 
 def gan_history(r: Result) -> pd.DataFrame:
-    h = pd.DataFrame(r.metrics["history"])
-    h["epoch"] = np.arange(1, len(h) + 1)
-    return h
+    return epoch_frame(r)
 
 
 def gan_curves_figure(r: Result) -> Figure:

@@ -10,6 +10,7 @@ from matplotlib.patches import Rectangle
 from trustml.cache import Result, run_or_load
 from trustml.plots import show_grid
 from trustml.vae_categorical import nats_to_bpd
+from trustml.views.history import epoch_frame
 
 NAMES = ("ext-vae-bpd", "ext-vae-manifold", "ext-vae-beta", "ext-vae-bound")
 
@@ -23,8 +24,7 @@ def _styled(df: pd.DataFrame, digits: int = 3):
 
 
 def history(result: Result) -> pd.DataFrame:
-    h = pd.DataFrame(result.metrics["history"])
-    h["epoch"] = np.arange(1, len(h) + 1)
+    h = epoch_frame(result)
     h["train_bpd"] = nats_to_bpd(h.train_rec + h.train_kl)
     h["val_bpd"] = nats_to_bpd(h.val_rec + h.val_kl)
     return h
