@@ -16,10 +16,15 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def kl_per_dimension(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    r"""KL divergence to the prior of each latent dimension: $\frac12(\mu_j^2+e^{\ell_j}-1-\ell_j)$."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+
+
 def kl_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     r"""KL divergence to the prior, per row:
     $\mathrm{KL}(N(\mu,\mathrm{diag}\,e^{\ell})\,\|\,N(0,I))=\frac12\sum_j(\mu_j^2+e^{\ell_j}-1-\ell_j)$."""
-    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
+    return kl_per_dimension(mu, logvar).sum(dim=-1)
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor,

@@ -137,6 +137,11 @@ def log_importance_weights(model: ConvCategoricalVAE, x: torch.Tensor, k: int, p
     return torch.cat(out)
 
 
+def log_mean_exp(log_w: torch.Tensor, dim: int = 0) -> torch.Tensor:
+    r"""$\log\frac1K\sum_k e^{w_k}$ along `dim`, computed stably."""
+    return torch.logsumexp(log_w, dim) - math.log(log_w.shape[dim])
+
+
 def iwae_log_likelihood(model: ConvCategoricalVAE, x: torch.Tensor, k: int,
                         generator: torch.Generator | None = None) -> torch.Tensor:
     r"""Importance-sampled $\log p(x)$ per image with $K$ samples from the encoder,
@@ -145,8 +150,7 @@ def iwae_log_likelihood(model: ConvCategoricalVAE, x: torch.Tensor, k: int,
     In expectation a lower bound on $\log p(x)$ that increases with $K$; $K=1$ is a one-sample
     estimate of the ELBO.
     """
-    log_w = log_importance_weights(model, x, k, "encoder", generator)
-    return torch.logsumexp(log_w, 0) - math.log(k)
+    return log_mean_exp(log_importance_weights(model, x, k, "encoder", generator))
 
 
 def prior_mc_log_likelihood(model: ConvCategoricalVAE, x: torch.Tensor, k: int,
@@ -157,8 +161,7 @@ def prior_mc_log_likelihood(model: ConvCategoricalVAE, x: torch.Tensor, k: int,
     digit, so the sum is dominated by rare samples and $\log p(x)$ comes out far too low unless
     $K$ grows exponentially with the latent size.
     """
-    log_w = log_importance_weights(model, x, k, "prior", generator)
-    return torch.logsumexp(log_w, 0) - math.log(k)
+    return log_mean_exp(log_importance_weights(model, x, k, "prior", generator))
 
 
 def effective_sample_size(log_w: torch.Tensor) -> torch.Tensor:

@@ -50,10 +50,10 @@ def adversarial_train(
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    steps_total = epochs * -(-len(x) // batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps_total)
-    alpha_ratio = 1.25 if fgsm_alpha is None else fgsm_alpha / eps
     batches_per_epoch = -(-len(x) // batch_size)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr,
+                                                total_steps=epochs * batches_per_epoch)
+    alpha_ratio = 1.25 if fgsm_alpha is None else fgsm_alpha / eps
     warmup_steps = eps_warmup_epochs * batches_per_epoch
     step = 0
     history: dict[str, list[float]] = {"train_loss": [], "check_clean": [], "check_pgd": [],

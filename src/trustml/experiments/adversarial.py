@@ -24,6 +24,7 @@ from trustml.budget import Budget
 from trustml.cache import Result, experiment, run_or_load
 from trustml.data import load_mnist, to_float
 from trustml.device import get_device
+from trustml.experiments.classifier import fast_cnn_from
 from trustml.training import predict
 
 EVAL_EPS = (0.1, 0.2, 0.5)
@@ -118,9 +119,15 @@ def load_model(name: str, budget: Budget | str | None = None) -> tuple[FastCNN, 
     if name not in MODELS:
         raise ValueError(f"unknown exercise-3 model {name!r}; choose one of {sorted(MODELS)}")
     result = run_or_load(name, budget=budget)
-    model = FastCNN(result.meta["config"].get("width", 1))
-    model.load_state_dict(result.weights["model"])
-    return model.eval(), result
+    return fast_cnn_from(result), result
+
+
+def _timed_robust(model: FastCNN, x: torch.Tensor, y: torch.Tensor, attack, batch_size: int,
+                  desc: str) -> tuple[torch.Tensor, float]:
+    """`robust_correct` and the seconds it took."""
+    start = time.perf_counter()
+    robust = robust_correct(model, x, y, attack, batch_size=batch_size, desc=desc)
+    return robust, time.perf_counter() - start
 
 
 def _test_set(limit: int | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -170,10 +177,8 @@ def evaluate_attacks(config: AttackEvalConfig, budget: Budget) -> Result:
                                                 generator=gen),
         }
         for name, attack in attacks.items():
-            start = time.perf_counter()
-            robust = robust_correct(model, x, y, attack, batch_size=config.batch_size,
-                                    desc=f"{MODELS[config.model]}: {name} eps={eps}")
-            metrics["seconds"][f"{name}@{eps}"] = time.perf_counter() - start
+            robust, metrics["seconds"][f"{name}@{eps}"] = _timed_robust(
+                model, x, y, attack, config.batch_size, f"{MODELS[config.model]}: {name} eps={eps}")
             metrics[name][str(eps)] = float(robust.float().mean())
             arrays[f"robust/{name}/{eps}"] = robust.numpy().astype(np.uint8)
             x_adv = attack(model, x[pick], y[pick])
@@ -265,10 +270,9 @@ def strong_attacks(config: StrongAttackConfig, budget: Budget) -> Result:
             union = None
             for attack_name, attack in attacks.items():
                 key = f"{model_name}/{eps}/{attack_name}"
-                start = time.perf_counter()
-                robust = robust_correct(model, x, y, attack, batch_size=config.batch_size,
-                                        desc=f"{MODELS[model_name]}: {attack_name} eps={eps}")
-                metrics["seconds"][key] = time.perf_counter() - start
+                robust, metrics["seconds"][key] = _timed_robust(
+                    model, x, y, attack, config.batch_size,
+                    f"{MODELS[model_name]}: {attack_name} eps={eps}")
                 metrics["accuracy"][key] = float(robust.float().mean())
                 arrays[key] = robust.numpy().astype(np.uint8)
                 union = robust if union is None else union & robust

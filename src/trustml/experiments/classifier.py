@@ -68,10 +68,14 @@ def standard_cnn(config: ClassifierConfig, budget: Budget) -> Result:
     )
 
 
+def fast_cnn_from(result: Result) -> FastCNN:
+    """The `FastCNN` stored in a cached result (its width from the config), in eval mode."""
+    model = FastCNN(result.meta["config"].get("width", 1))
+    model.load_state_dict(result.weights["model"])
+    return model.eval()
+
+
 def load_standard_cnn(budget: Budget | str | None = None) -> tuple[FastCNN, Result]:
     """The cached standard CNN (trained on first use), in eval mode on the CPU."""
     result = run_or_load("mnist-standard-cnn", budget=budget)
-    model = FastCNN()
-    model.load_state_dict(result.weights["model"])
-    model.eval()
-    return model, result
+    return fast_cnn_from(result), result

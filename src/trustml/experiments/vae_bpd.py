@@ -16,16 +16,19 @@ import torch
 from scipy.stats import norm
 
 from trustml.budget import Budget
-from trustml.cache import Result, experiment, run_or_load
+from trustml.cache import Result, experiment
 from trustml.data import load_mnist
 from trustml.progress import progress
 from trustml.training import train_vae
+from trustml.vae import kl_per_dimension, reparameterize
 from trustml.vae_categorical import (
     ConvCategoricalVAE,
     active_units,
     categorical_elbo_terms,
+    categorical_nll,
     effective_sample_size,
     log_importance_weights,
+    log_mean_exp,
     nats_to_bpd,
     quantize,
 )
@@ -61,12 +64,10 @@ class CategoricalVAEConfig:
     seed: int = 0
 
 
-def build_model(cfg: dict) -> ConvCategoricalVAE:
-    return ConvCategoricalVAE(cfg["latent"], cfg["hidden"], tuple(cfg["channels"]))
-
-
 def load_model(result: Result) -> ConvCategoricalVAE:
-    model = build_model(result.meta["config"])
+    """The model of a cached result that kept its weights (the main model), in eval mode."""
+    cfg = result.meta["config"]
+    model = ConvCategoricalVAE(cfg["latent"], cfg["hidden"], tuple(cfg["channels"]))
     model.load_state_dict(result.weights["vae"])
     return model.eval()
 
@@ -74,19 +75,19 @@ def load_model(result: Result) -> ConvCategoricalVAE:
 @torch.no_grad()
 def _per_image(model: ConvCategoricalVAE, x: torch.Tensor, seed: int,
                batch_size: int = 1000) -> dict[str, np.ndarray]:
-    """Per test image: reconstruction, KL, and per-dimension KL and posterior means."""
+    """Per test image: reconstruction (one posterior sample), KL, and per-dimension KL and
+    posterior means (one encoder pass per batch)."""
     gen = torch.Generator().manual_seed(seed)
-    rec, kl, kl_dims, mus = [], [], [], []
+    rec, kl_dims, mus = [], [], []
     for i in range(0, len(x), batch_size):
         xb = x[i: i + batch_size]
-        terms = categorical_elbo_terms(model, xb, gen)
         mu, logvar = model.encode(xb)
-        rec.append(terms.reconstruction)
-        kl.append(terms.kl)
-        kl_dims.append(0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar))
+        rec.append(categorical_nll(model.decode_logits(reparameterize(mu, logvar, gen)), xb))
+        kl_dims.append(kl_per_dimension(mu, logvar))
         mus.append(mu)
-    return {"rec": torch.cat(rec).numpy(), "kl": torch.cat(kl).numpy(),
-            "kl_dims": torch.cat(kl_dims).mean(0).numpy(), "mu": torch.cat(mus).numpy()}
+    kl_dims_all = torch.cat(kl_dims)
+    return {"rec": torch.cat(rec).numpy(), "kl": kl_dims_all.sum(1).numpy(),
+            "kl_dims": kl_dims_all.mean(0).numpy(), "mu": torch.cat(mus).numpy()}
 
 
 def train_categorical_vae(config: CategoricalVAEConfig, keep_weights: bool = True
@@ -236,8 +237,7 @@ def _bound_config(budget: Budget) -> BoundConfig:
 def group_estimates(log_w: torch.Tensor, groups: int) -> torch.Tensor:
     """(K, N) log-weights -> (groups, N) independent estimates of log p(x), K / groups samples each."""
     k = log_w.shape[0] // groups
-    w = log_w[: k * groups].view(groups, k, -1)
-    return torch.logsumexp(w, 1) - np.log(k)
+    return log_mean_exp(log_w[: k * groups].view(groups, k, -1), dim=1)
 
 
 @torch.no_grad()
@@ -249,7 +249,7 @@ def _estimates(model: ConvCategoricalVAE, x: torch.Tensor, k: int, groups: int,
     res = {"elbo": (-(terms.reconstruction + terms.kl)).numpy()}
     for proposal in ("encoder", "prior"):
         log_w = log_importance_weights(model, x, k, proposal, gen)
-        res[f"{proposal}_full"] = (torch.logsumexp(log_w, 0) - np.log(k)).numpy()
+        res[f"{proposal}_full"] = log_mean_exp(log_w).numpy()
         res[f"{proposal}_groups"] = group_estimates(log_w, groups).numpy()
         res[f"{proposal}_ess"] = effective_sample_size(log_w).numpy()
     return res
@@ -274,8 +274,3 @@ def bound(config: BoundConfig, budget: Budget) -> Result:
                                         "estimate_seconds": time.perf_counter() - start}
         arrays.update({f"{latent}/{k}": v for k, v in est.items()})
     return Result(metrics=metrics, arrays=arrays)
-
-
-def run_all() -> dict[str, Result]:
-    return {name: run_or_load(name) for name in
-            ("ext-vae-bpd", "ext-vae-manifold", "ext-vae-beta", "ext-vae-bound")}
