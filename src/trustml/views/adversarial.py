@@ -11,6 +11,7 @@ from trustml.experiments.adversarial import EVAL_EPS, EVALUATIONS, MODELS, STRON
 from trustml.experiments.classifier import wilson_interval
 from trustml.views.format import fmt_pct, fmt_seconds
 from trustml.views.history import epoch_frame
+from trustml.views.table import Table, as_table
 
 MODEL_NAMES = list(MODELS)
 TABLE_MODELS = MODEL_NAMES[:3]  # the 3x3 tables: standard, FGSM-trained, PGD-trained
@@ -40,8 +41,8 @@ def compute_part(part: str, force: bool = False) -> dict[str, Result]:
 
 # ----------------------------------------------------------------------------- part (a)
 
-def _styled(df: pd.DataFrame, digits: int = 2):
-    return df.style.hide(axis="index").format(precision=digits)
+def _styled(df: pd.DataFrame, digits: int = 2) -> Table:
+    return as_table(df, digits)
 
 
 def architecture_table(cnn: Result, styled: bool = True):

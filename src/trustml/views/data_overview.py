@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from pandas.io.formats.style import Styler
 
 from trustml.cache import Result, run_or_load
 from trustml.plots import grouped_bars, show_grid
 from trustml.views.format import fmt_float, fmt_int
+from trustml.views.table import Table, as_table
 
 
 def compute() -> Result:
@@ -17,7 +17,7 @@ def compute() -> Result:
     return run_or_load("data-overview")
 
 
-def sizes_table(result: Result) -> Styler:
+def sizes_table(result: Result) -> Table:
     rows = []
     for name, info in result.metrics["datasets"].items():
         rows.append({
@@ -29,7 +29,7 @@ def sizes_table(result: Result) -> Styler:
             "Pixel mean": fmt_float(info["pixel_mean"], 4),
             "Pixel std": fmt_float(info["pixel_std"], 4),
         })
-    return pd.DataFrame(rows).style.hide(axis="index")
+    return as_table(pd.DataFrame(rows))
 
 
 def class_balance_figure(result: Result) -> Figure:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from pandas.io.formats.style import Styler
 
 from trustml.cache import Result, run_or_load, run_or_load_parallel
 from trustml.plots import show_grid
 from trustml.views.format import fmt_seconds
 from trustml.views.history import epoch_frame
+from trustml.views.table import Table, as_table
 
 PYTORCH_EXAMPLES_TEST_LOSS_EPOCH_10 = 105.6  # pytorch/examples' VAE, summed BCE + KL, epoch 10
 
@@ -111,7 +111,7 @@ def coverage(results: dict[str, Result], name: str) -> dict:
     return _coverage(results["compare"].arrays[f"hist/{name}"])
 
 
-def comparison_table(results: dict[str, Result]) -> Styler:
+def comparison_table(results: dict[str, Result]) -> Table:
     cmp = results["compare"]
     fid = cmp.metrics["fid"]
     rows = []
@@ -125,7 +125,7 @@ def comparison_table(results: dict[str, Result]) -> Styler:
             "KL(classes ‖ uniform)": f"{cov['kl_uniform']:.3f}",
             "Training time": fmt_seconds(results[key].meta["elapsed_s"]) if key else "–",
         })
-    return pd.DataFrame(rows).style.hide(axis="index")
+    return as_table(pd.DataFrame(rows))
 
 
 def class_histogram_figure(results: dict[str, Result]) -> Figure:

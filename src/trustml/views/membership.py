@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from pandas.io.formats.style import Styler
 
 from trustml.cache import Result, run_or_load
+from trustml.views.table import Table, as_table
 
 MODEL_LABEL = {"none": "no regularisation", "l2": "L2"}
 ATTACK_LABEL = {"correctness": "correctly classified", "loss": "loss threshold", "lira": "LiRA"}
@@ -92,7 +92,7 @@ def sweep_figure(result: Result) -> Figure:
     return fig
 
 
-def convergence_table(result: Result) -> Styler:
+def convergence_table(result: Result) -> Table:
     df = sweep(result)
     out = pd.DataFrame({
         "n": df["n"], "Model": df["model"].map(MODEL_LABEL),
@@ -102,7 +102,7 @@ def convergence_table(result: Result) -> Styler:
         "Test acc.": df["test_acc"].map("{:.3f}".format),
         "Attack acc.": df["correctness_attack"].map("{:.3f}".format),
     })
-    return out.style.hide(axis="index")
+    return as_table(out)
 
 
 def noise_figure(result: Result) -> Figure:
@@ -134,7 +134,7 @@ def noise_point(result: Result, model: str, sigma2: float) -> dict:
     return {k: float(a[f"noise_{model}_{k}"][i].mean()) for k in ("train", "test", "attack")}
 
 
-def attacks_table(result: Result) -> Styler:
+def attacks_table(result: Result) -> Table:
     rows = []
     for model, attacks in result.metrics["attacks"].items():
         for attack, s in attacks.items():
@@ -142,7 +142,7 @@ def attacks_table(result: Result) -> Styler:
                          "Accuracy": f"{s['accuracy']:.3f}",
                          "TPR at 1 % FPR": f"{s['tpr_at_1pct_fpr']:.3f}",
                          "AUC": f"{s['auc']:.3f}"})
-    return pd.DataFrame(rows).style.hide(axis="index")
+    return as_table(pd.DataFrame(rows))
 
 
 def roc_figure(result: Result) -> Figure:
@@ -205,7 +205,7 @@ def best_under(result: Result, kind: str, max_attack: float) -> float:
     return float(ok["test_acc"].max()) if len(ok) else float("nan")
 
 
-def dp_table(result: Result) -> Styler:
+def dp_table(result: Result) -> Table:
     g = defences(result)
     g = g[g["defence"] == "dp"]
     out = pd.DataFrame({
@@ -216,7 +216,7 @@ def dp_table(result: Result) -> Styler:
         "Loss-attack acc.": g["loss_attack"].map("{:.3f}".format),
         "TPR at 1 % FPR": g["loss_tpr_1pct"].map("{:.3f}".format),
     })
-    return out.style.hide(axis="index")
+    return as_table(out)
 
 
 def summary(gaussian: Result, logistic: Result) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from pandas.io.formats.style import Styler
 
 from trustml.cache import Result, run_or_load
+from trustml.views.table import Table, as_table
 
 TOLERANCE = 1e-6
 
@@ -43,7 +43,7 @@ def worst(result: Result, key: str) -> float:
     return float(rows(result)[key].max())
 
 
-def instances_table(result: Result) -> Styler:
+def instances_table(result: Result) -> Table:
     df = rows(result)
     table = pd.DataFrame({
         "Instance": df["instance"].str.replace("correlated, rho = ", "corr. ρ = "),
@@ -56,10 +56,10 @@ def instances_table(result: Result) -> Styler:
         "Certified gap": df["minmax_certified_gap_rel"].map("{:.1e}".format),
         "Iterations": df["minmax_iterations"],
     })
-    return table.style.hide(axis="index")
+    return as_table(table)
 
 
-def differences_table(result: Result) -> Styler:
+def differences_table(result: Result) -> Table:
     df = rows(result)
     out = []
     for label, key, what in CHECKS:
@@ -67,7 +67,7 @@ def differences_table(result: Result) -> Styler:
         out.append({"Check": label, "Max over instances": f"{value:.1e}",
                     f"≤ {TOLERANCE:.0e}": "yes" if value <= TOLERANCE else "no",
                     "Measured as": what})
-    return pd.DataFrame(out).style.hide(axis="index")
+    return as_table(pd.DataFrame(out))
 
 
 def pivotal_row(result: Result, sigma: float) -> dict:
@@ -130,7 +130,7 @@ def paths_figure(result: Result) -> Figure:
     return fig
 
 
-def pivotal_table(result: Result) -> Styler:
+def pivotal_table(result: Result) -> Table:
     out = []
     for row in result.metrics["pivotal"]:
         out.append({
@@ -140,7 +140,7 @@ def pivotal_table(result: Result) -> Styler:
             "Lasso: true found": f"{row['lasso_tp']:.1f} / {row['k']}",
             "Lasso: false found": f"{row['lasso_fp']:.1f}",
         })
-    return pd.DataFrame(out).style.hide(axis="index")
+    return as_table(pd.DataFrame(out))
 
 
 def summary(result: Result) -> str:

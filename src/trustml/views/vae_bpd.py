@@ -11,6 +11,7 @@ from trustml.cache import Result, run_or_load
 from trustml.plots import show_grid
 from trustml.vae_categorical import nats_to_bpd
 from trustml.views.history import epoch_frame
+from trustml.views.table import Table, as_table
 
 NAMES = ("ext-vae-bpd", "ext-vae-manifold", "ext-vae-beta", "ext-vae-bound")
 
@@ -19,8 +20,8 @@ def compute() -> dict[str, Result]:
     return {name: run_or_load(name) for name in NAMES}
 
 
-def _styled(df: pd.DataFrame, digits: int = 3):
-    return df.style.hide(axis="index").format(precision=digits)
+def _styled(df: pd.DataFrame, digits: int = 3) -> Table:
+    return as_table(df, digits)
 
 
 def history(result: Result) -> pd.DataFrame:

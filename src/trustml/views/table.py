@@ -1,0 +1,72 @@
+"""Tables that a notebook shows as Markdown.
+
+A chapter cell that ends in a `Table` displays a pipe table (`text/markdown`), which Quarto turns
+into a real table in both HTML and Typst. Displaying a pandas `DataFrame` or `Styler` instead
+would emit raw HTML, and any HTML output makes Quarto load RequireJS and jQuery from a CDN on
+that page (its support for JavaScript widgets), which breaks the book offline.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+
+
+def _cell(value: object, digits: int | None) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        text = "yes" if value else "no"
+    elif isinstance(value, numbers.Integral):
+        text = str(int(value))
+    elif isinstance(value, numbers.Real):
+        x = float(value)
+        if np.isnan(x):
+            text = "–"
+        elif digits is None:
+            text = f"{x:g}"
+        else:
+            text = f"{x:.{digits}f}"
+    elif value is None:
+        text = ""
+    else:
+        text = str(value)
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _is_numeric(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+class Table:
+    """A `DataFrame` shown as a Markdown pipe table, without its index.
+
+    `digits` fixes the decimals of every float cell (default: shortest `%g` form); numeric
+    columns are right-aligned, the others left-aligned.
+    """
+
+    def __init__(self, frame: pd.DataFrame, digits: int | None = None) -> None:
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"Table needs a pandas DataFrame, got {type(frame).__name__}")
+        if digits is not None and (isinstance(digits, bool) or not isinstance(digits, int) or digits < 0):
+            raise ValueError(f"digits must be None or an integer >= 0, got {digits!r}")
+        self.frame = frame.reset_index(drop=True)
+        self.digits = digits
+
+    def rows(self) -> list[list[str]]:
+        """The body's cells as the strings the table shows."""
+        return [[_cell(v, self.digits) for v in row] for row in self.frame.itertuples(index=False)]
+
+    def _repr_markdown_(self) -> str:
+        header = [_cell(str(c), None) for c in self.frame.columns]
+        align = ["---:" if _is_numeric(self.frame[c]) else ":---" for c in self.frame.columns]
+        lines = [header, align, *self.rows()]
+        return "\n".join("| " + " | ".join(cells) + " |" for cells in lines) + "\n"
+
+    def __repr__(self) -> str:
+        return self.frame.to_string(index=False)
+
+
+def as_table(frame: pd.DataFrame, digits: int | None = None) -> Table:
+    """`Table(frame, digits)`: what a view returns for a chapter to show."""
+    return Table(frame, digits)
