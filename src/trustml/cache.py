@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from trustml import __version__
-from trustml.budget import Budget, get_budget
+from trustml.budget import BUDGET_NAMES, Budget, get_budget
 from trustml.errors import CacheError, UnknownExperimentError
 from trustml.paths import project_root
 
@@ -55,22 +55,35 @@ class Result:
 
 @dataclass(frozen=True)
 class Experiment:
-    """A registered experiment: `run(config, budget) -> Result`."""
+    """A registered experiment: `run(config, budget) -> Result`, with a config per budget.
+
+    `configs` maps every budget name to the experiment's config for that budget; `run` gets the
+    budget too, only to load the experiments it depends on from the same budget.
+    """
 
     name: str
     version: int
     run: Callable[[Any, Budget], Result]
-    config_for: Callable[[Budget], Any]
+    configs: Mapping[str, Any]
     description: str = ""
+
+    def __post_init__(self) -> None:
+        if sorted(self.configs) != sorted(BUDGET_NAMES):
+            raise ValueError(f"experiment {self.name!r}: configs must be given for exactly the "
+                             f"budgets {list(BUDGET_NAMES)}, got {sorted(self.configs)}")
+
+    def config_for(self, budget: Budget | str) -> Any:
+        """The experiment's config for `budget` (a `Budget` or its name)."""
+        return self.configs[budget if isinstance(budget, str) else budget.name]
 
 
 REGISTRY: dict[str, Experiment] = {}
 
 
 def experiment(
-    name: str, *, version: int, config_for: Callable[[Budget], Any]
+    name: str, *, version: int, configs: Mapping[str, Any]
 ) -> Callable[[Callable[[Any, Budget], Result]], Experiment]:
-    """Register `fn(config, budget) -> Result` under `name`.
+    """Register `fn(config, budget) -> Result` under `name`, with its config per budget.
 
     Bump `version` whenever the computation changes, so old entries are not reused.
     """
@@ -79,7 +92,7 @@ def experiment(
         if name in REGISTRY:
             raise ValueError(f"experiment {name!r} is registered twice")
         doc = (fn.__doc__ or "").strip().splitlines()
-        exp = Experiment(name, version, fn, config_for, doc[0] if doc else "")
+        exp = Experiment(name, version, fn, configs, doc[0] if doc else "")
         REGISTRY[name] = exp
         return exp
 
