@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import warnings
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 import trustml.experiments  # noqa: F401  (registers every experiment)
 from trustml.budget import BUDGET_NAMES
-from trustml.cache import REGISTRY, _jsonable, config_hash
+from trustml.cache import REGISTRY, _jsonable, config_hash, run_or_load
 from trustml.experiments.adversarial import AttackEvalConfig, RobustTrainingConfig
 from trustml.experiments.classifier import ClassifierConfig
 from trustml.experiments.membership import LogisticConfig
@@ -159,3 +160,17 @@ def test_logistic_smoke_config_is_valid_and_frozen():
     assert isinstance(config, LogisticConfig)
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.shadows = 4  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("name", sorted(FULL_HASHES))
+def test_full_results_load_without_recomputation_from_any_folder(name, tmp_path, monkeypatch):
+    def recompute(config, budget):
+        raise AssertionError(f"{name} would be recomputed")
+
+    monkeypatch.delenv("TRUSTML_CACHE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    exp = dataclasses.replace(REGISTRY[name], run=recompute)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a corrupt entry warns
+        result = run_or_load(exp, budget="full")
+    assert not result.meta["computed"] and result.meta["path"] == str(RESULTS / name / FULL_HASHES[name])
