@@ -42,10 +42,16 @@ def _training_result(history: dict, snaps: dict[int, np.ndarray],
 
 
 @dataclass(frozen=True)
-class VAEConfig:
+class _TrainingSizes:
+    """What the VAE and the GAN share: epochs, training images (None: all), snapshot period."""
+
     epochs: int
     train_limit: int | None
     snapshot_every: int
+
+
+@dataclass(frozen=True)
+class VAEConfig(_TrainingSizes):
     latent: int = 20
     hidden: tuple[int, int] = (512, 256)
     lr: float = 1e-3
@@ -78,10 +84,7 @@ def vae_experiment(config: VAEConfig, budget: Budget) -> Result:
 
 
 @dataclass(frozen=True)
-class GANConfig:
-    epochs: int
-    train_limit: int | None
-    snapshot_every: int
+class GANConfig(_TrainingSizes):
     noise_dim: int = 64
     g_hidden: tuple[int, int] = (256, 512)
     d_hidden: tuple[int, int] = (256, 128)
