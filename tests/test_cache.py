@@ -46,7 +46,7 @@ class Counter:
 
 def toy(version: int = 1) -> tuple[Experiment, Counter]:
     fn = Counter()
-    return Experiment("toy", version, fn, lambda b: ToyConfig(n=4)), fn
+    return Experiment("toy", version, fn, {"full": ToyConfig(n=4), "smoke": ToyConfig(n=4)}), fn
 
 
 def test_round_trip_and_reuse(cache_dir):
@@ -107,18 +107,18 @@ def test_failed_experiment_leaves_no_entry(cache_dir):
     def boom(config, budget):
         raise RuntimeError("diverged")
 
-    exp = Experiment("boom", 1, boom, lambda b: ToyConfig(1))
+    exp = Experiment("boom", 1, boom, {"full": ToyConfig(1), "smoke": ToyConfig(1)})
     with pytest.raises(RuntimeError, match="diverged"):
         run_or_load(exp, budget="smoke")
-    assert not any(p.is_file() for p in cache_dir.rglob("*"))
+    assert [p.suffix for p in cache_dir.rglob("*") if p.is_file()] == [".lock"]
 
 
 def test_unserialisable_metrics_leave_no_entry(cache_dir):
     exp = Experiment("bad", 1, lambda c, b: Result(metrics={"x": object()}),
-                     lambda b: ToyConfig(1))
+                     {"full": ToyConfig(1), "smoke": ToyConfig(1)})
     with pytest.raises(TypeError, match="JSON"):
         run_or_load(exp, budget="smoke")
-    assert not any(p.is_file() for p in cache_dir.rglob("*"))
+    assert [p.suffix for p in cache_dir.rglob("*") if p.is_file()] == [".lock"]
 
 
 def test_config_must_be_frozen_dataclass(cache_dir):

@@ -8,6 +8,7 @@ import torch
 
 from trustml.adversarial.attacks import pgd
 from trustml.adversarial.models import FastCNN, StandardCNN
+from trustml.budget import get_budget
 
 
 def _best_of(fn, repeats: int) -> float:
@@ -51,12 +52,18 @@ def bench_attacks(batch: int = 256, eps: float = 0.1, steps: int = 10, repeats: 
             "identical": float(same), "threads": torch.get_num_threads()}
 
 
-def main_attacks() -> int:
-    """Exercise 3's model (FastCNN) and the classic LeNet-style CNN."""
+# sizes of the benchmark, by budget (smoke: seconds, to check that it runs)
+SIZES = {"full": {"batch": 256, "steps": 10, "repeats": 7},
+         "smoke": {"batch": 16, "steps": 2, "repeats": 1}}
+
+
+def main_attacks(budget: str | None = None) -> int:
+    """Exercise 3's model (FastCNN) and the classic LeNet-style CNN, at the budget's sizes."""
+    sizes = SIZES[get_budget(budget).name]
     for name in MODELS:
-        r = bench_attacks(model_name=name)
+        r = bench_attacks(model_name=name, **sizes)
         print(f"PGD, {name}, batch {r['batch']}, {r['steps']} steps, eps {r['eps']}, "
-              f"{r['threads']} threads (best of 7, alternating):")
+              f"{r['threads']} threads (best of {sizes['repeats']}, alternating):")
         print(f"  trustml      {r['ours_img_per_s']:9.1f} images/s")
         print(f"  torchattacks {r['torchattacks_img_per_s']:9.1f} images/s")
         print(f"  throughput ratio trustml / torchattacks = {r['ratio']:.2f} "

@@ -1,29 +1,24 @@
 """The results cache: every experiment is a function of a frozen dataclass config.
 
-An entry lives in `<cache root>/<budget>/<experiment>/<config hash>/` and holds
-`metrics.json` (JSON), `arrays.npz` (numpy arrays), `weights.pt` (state dicts) and,
-written last, `manifest.json` with the config, the experiment version, timings and the
-SHA-256 of every other file. Entries are built in a temporary folder and renamed into
-place, so a crash never leaves a half-written entry; an entry whose manifest is missing
-or whose files do not match it is reported as corrupt and recomputed.
+An entry lives in `<cache root>/<budget>/<experiment>/<config hash>/` (see `trustml.cache_entry`
+for its files, its atomic writes and its lock). An entry whose manifest is missing, malformed or
+does not match its files or its experiment is reported as corrupt and recomputed. A cache that
+cannot be written is reported before anything is computed (`CacheError`: set `TRUSTML_CACHE`).
 
-The cache root is `$TRUSTML_CACHE`, else `<project root>/results`.
+The cache root is `$TRUSTML_CACHE`, else `<project root>/results`, the project root being found
+from this package's own location (never from the current directory).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import json
 import os
-import shutil
-import tempfile
 import time
 import warnings
-import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,46 +26,50 @@ import numpy as np
 import torch
 
 from trustml import __version__
-from trustml.budget import Budget, get_budget
+from trustml.budget import BUDGET_NAMES, Budget, get_budget
+from trustml.cache_entry import MANIFEST, Result, entry_lock, load_entry, read_manifest, save_entry
 from trustml.errors import CacheError, UnknownExperimentError
 from trustml.paths import project_root
 
 ENV_CACHE = "TRUSTML_CACHE"
-MANIFEST = "manifest.json"
+__all__ = ["MANIFEST", "Result", "load_entry", "read_manifest", "run_or_load", "save_entry"]
 
 
 class CacheWarning(UserWarning):
     """A cache entry was unusable and is being recomputed."""
 
 
-@dataclass
-class Result:
-    """What an experiment returns: JSON metrics, numpy arrays, model state dicts."""
-
-    metrics: dict[str, Any] = field(default_factory=dict)
-    arrays: dict[str, np.ndarray] = field(default_factory=dict)
-    weights: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=dict)  # filled by the cache
-
-
 @dataclass(frozen=True)
 class Experiment:
-    """A registered experiment: `run(config, budget) -> Result`."""
+    """A registered experiment: `run(config, budget) -> Result`, with a config per budget.
+
+    `configs` maps every budget name to the experiment's config for that budget; `run` gets the
+    budget too, only to load the experiments it depends on from the same budget.
+    """
 
     name: str
     version: int
     run: Callable[[Any, Budget], Result]
-    config_for: Callable[[Budget], Any]
+    configs: Mapping[str, Any]
     description: str = ""
+
+    def __post_init__(self) -> None:
+        if sorted(self.configs) != sorted(BUDGET_NAMES):
+            raise ValueError(f"experiment {self.name!r}: configs must be given for exactly the "
+                             f"budgets {list(BUDGET_NAMES)}, got {sorted(self.configs)}")
+
+    def config_for(self, budget: Budget | str) -> Any:
+        """The experiment's config for `budget` (a `Budget` or its name)."""
+        return self.configs[budget if isinstance(budget, str) else budget.name]
 
 
 REGISTRY: dict[str, Experiment] = {}
 
 
 def experiment(
-    name: str, *, version: int, config_for: Callable[[Budget], Any]
+    name: str, *, version: int, configs: Mapping[str, Any]
 ) -> Callable[[Callable[[Any, Budget], Result]], Experiment]:
-    """Register `fn(config, budget) -> Result` under `name`.
+    """Register `fn(config, budget) -> Result` under `name`, with its config per budget.
 
     Bump `version` whenever the computation changes, so old entries are not reused.
     """
@@ -79,7 +78,7 @@ def experiment(
         if name in REGISTRY:
             raise ValueError(f"experiment {name!r} is registered twice")
         doc = (fn.__doc__ or "").strip().splitlines()
-        exp = Experiment(name, version, fn, config_for, doc[0] if doc else "")
+        exp = Experiment(name, version, fn, configs, doc[0] if doc else "")
         REGISTRY[name] = exp
         return exp
 
@@ -100,8 +99,15 @@ def get_experiment(name: str) -> Experiment:
 
 
 def cache_root() -> Path:
-    env = os.environ.get(ENV_CACHE)
-    return Path(env) if env else project_root() / "results"
+    """`$TRUSTML_CACHE`, else `results/` in the project holding this package."""
+    env = os.environ.get(ENV_CACHE, "").strip()
+    if env:
+        return Path(env).expanduser()
+    root = project_root()
+    if root is None:
+        raise CacheError(f"trustml is not inside its project (no _quarto.yml above {__file__}): "
+                         f"set {ENV_CACHE} to the folder of the results cache")
+    return root / "results"
 
 
 def _jsonable(value: Any) -> Any:
@@ -138,6 +144,25 @@ def entry_dir(exp: Experiment, config: Any, budget: Budget) -> Path:
     return cache_root() / budget.name / exp.name / config_hash(exp, config)
 
 
+def _try_load(folder: Path, exp: Experiment, config: Any, warn: bool = True) -> Result | None:
+    """The entry in `folder` if it is there, complete and of `exp(config)`; else None (with a
+    `CacheWarning` when it is there but unusable)."""
+    if not folder.exists():
+        return None
+    try:
+        result = load_entry(folder)
+        meta = result.meta
+        if (meta["experiment"], meta["version"], meta["config"]) != (
+                exp.name, exp.version, _jsonable(config)):
+            raise CacheError(f"corrupt cache entry {folder}: its manifest describes another "
+                             "experiment, version or config")
+        return result
+    except CacheError as exc:
+        if warn:
+            warnings.warn(f"{exc}; recomputing it", CacheWarning, stacklevel=3)
+        return None
+
+
 def run_or_load(
     experiment: Experiment | str,
     config: Any = None,
@@ -147,33 +172,45 @@ def run_or_load(
 ) -> Result:
     """Load the cached result of `experiment(config)` or compute and store it.
 
-    `config` defaults to the experiment's config for the budget; `budget` to the
-    active one (see `trustml.budget`). `force=True` recomputes and overwrites.
+    `config` defaults to the experiment's config for the budget; `budget` to the active one
+    (see `trustml.budget`). `force=True` recomputes and replaces the entry. A process that finds
+    another one computing the same entry waits for it and loads its result. `meta` says whether
+    the result was `computed` now, and `seconds` it took now (loading or computing); `elapsed_s`
+    is how long computing it took.
     """
+    start = time.perf_counter()
     exp = get_experiment(experiment) if isinstance(experiment, str) else experiment
     budget = budget if isinstance(budget, Budget) else get_budget(budget)
     config = exp.config_for(budget) if config is None else config
     folder = entry_dir(exp, config, budget)
-    if folder.exists() and not force:
-        try:
-            return load_entry(folder)
-        except CacheError as exc:
-            warnings.warn(f"{exc}; recomputing it", CacheWarning, stacklevel=2)
+    result = None if force else _try_load(folder, exp, config)
+    if result is None:
+        with entry_lock(folder):  # checks that the cache can be written, before computing
+            result = None if force else _try_load(folder, exp, config, warn=False)
+            if result is None:
+                result = _compute(exp, config, budget, folder)
+    result.meta["seconds"] = time.perf_counter() - start
+    result.meta.setdefault("computed", False)
+    return result
+
+
+def _compute(exp: Experiment, config: Any, budget: Budget, folder: Path) -> Result:
     start = time.perf_counter()
     result = exp.run(config, budget)
-    elapsed = time.perf_counter() - start
     meta = {
         "experiment": exp.name,
         "version": exp.version,
         "budget": budget.name,
         "config": _jsonable(config),
-        "elapsed_s": elapsed,
+        "elapsed_s": time.perf_counter() - start,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "trustml": __version__,
         "torch": torch.__version__,
     }
-    save_entry(folder, result, meta)
-    return load_entry(folder)
+    save_entry(folder, result, meta, _jsonable)
+    stored = load_entry(folder)
+    stored.meta["computed"] = True
+    return stored
 
 
 def _run_in_worker(name: str, budget_name: str, threads: int) -> str:
@@ -194,10 +231,10 @@ def run_or_load_parallel(
     loaded: dict[str, Result] = {}
     for name in names:
         exp = get_experiment(name)
-        try:
-            loaded[name] = load_entry(entry_dir(exp, exp.config_for(budget), budget))
-        except CacheError:
-            pass
+        config = exp.config_for(budget)
+        result = _try_load(entry_dir(exp, config, budget), exp, config, warn=False)
+        if result is not None:
+            loaded[name] = result
     missing = [name for name in names if name not in loaded]
     if len(missing) > 1 and n_jobs > 1:
         from joblib import Parallel, delayed
@@ -206,56 +243,3 @@ def run_or_load_parallel(
         Parallel(n_jobs=min(n_jobs, len(missing)))(
             delayed(_run_in_worker)(name, budget.name, threads) for name in missing)
     return {name: loaded.get(name) or run_or_load(name, budget=budget) for name in names}
-
-
-def _file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def save_entry(folder: Path, result: Result, meta: dict[str, Any]) -> None:
-    """Write `result` to `folder` atomically (temporary folder, then rename)."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.", suffix=".part"))
-    try:
-        (tmp / "metrics.json").write_text(json.dumps(_jsonable(result.metrics), indent=1))
-        if result.arrays:
-            np.savez_compressed(tmp / "arrays.npz", **result.arrays)
-        if result.weights:
-            cpu = {k: {n: t.detach().cpu() for n, t in sd.items()} for k, sd in result.weights.items()}
-            torch.save(cpu, tmp / "weights.pt")
-        files = {p.name: _file_digest(p) for p in sorted(tmp.iterdir())}
-        manifest = {**meta, "files": files}
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1))
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def load_entry(folder: Path) -> Result:
-    """Read an entry written by `save_entry`; `CacheError` if it is incomplete or corrupt."""
-    bad = f"corrupt cache entry {folder}"
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text())
-        files: dict[str, str] = manifest["files"]
-        for name, digest in files.items():
-            if _file_digest(folder / name) != digest:
-                raise CacheError(f"{bad}: {name} does not match its manifest")
-        metrics = json.loads((folder / "metrics.json").read_text())
-        arrays: dict[str, np.ndarray] = {}
-        if "arrays.npz" in files:
-            with np.load(folder / "arrays.npz", allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
-        weights: dict[str, dict[str, torch.Tensor]] = {}
-        if "weights.pt" in files:
-            weights = torch.load(folder / "weights.pt", map_location="cpu", weights_only=True)
-    except CacheError:
-        raise
-    except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile, RuntimeError,
-            io.UnsupportedOperation) as exc:
-        raise CacheError(f"{bad}: {type(exc).__name__}: {exc}") from exc
-    meta = {k: v for k, v in manifest.items() if k != "files"}
-    meta["path"] = str(folder)
-    return Result(metrics=metrics, arrays=arrays, weights=weights, meta=meta)

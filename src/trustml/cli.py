@@ -5,11 +5,14 @@
   ex3 [--part a|b|c|d|e] [--budget B] [--force]  exercise 3 (attacks, adversarial training)
   ex4 [--budget B] [--force]  exercise 4 (membership inference): run it and print its tables
   ext-vae [--budget B] [--force]  extension: categorical VAE in bits per dimension
-  bench attacks             time our PGD against torchattacks' PGD
+  bench attacks [--budget B]  time our PGD against torchattacks' PGD
   list                      the registered experiments
   run NAME [--budget B]     run (or load from the cache) one experiment, print its metrics
   data                      check every dataset file (download it when missing and online)
-  cache                     list the cache entries
+  cache                     list the cache entries (a bad one is reported; exit code 1)
+
+Exit codes: 0 done, 1 a bad cache entry was listed, 2 a usage or setup error (one line on
+stderr saying what to do), 130 interrupted (Ctrl-C). A closed output pipe ends silently.
 """
 
 from __future__ import annotations
@@ -39,8 +42,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
         os.environ["TRUSTML_BUDGET"] = args.budget
     result = run_or_load(args.name, force=args.force)
     print(json.dumps(result.metrics, indent=1)[: args.max_chars])
-    print(f"\n{args.name}: {result.meta['path']} (computed in {result.meta['elapsed_s']:.1f} s)")
+    print(f"\n{args.name}: {provenance(result)}")
     return 0
+
+
+def provenance(result) -> str:
+    """Where a result lies and whether it was computed now or loaded from the cache."""
+    meta = result.meta
+    if meta.get("computed"):
+        return f"{meta['path']} (computed in {meta['elapsed_s']:.1f} s)"
+    return (f"{meta['path']} (loaded in {meta['seconds']:.1f} s; "
+            f"computing it took {meta['elapsed_s']:.1f} s)")
 
 
 # exercise alias -> (its experiments, view module with `summary(*results) -> str`)
@@ -84,7 +96,7 @@ def _cmd_exercise(args: argparse.Namespace) -> int:
             results = [run_or_load(name, force=args.force) for name in names]
         print(view.summary(*results))
     for name, result in zip(names, results, strict=True):
-        print(f"\n{name}: {result.meta['path']} (computed in {result.meta['elapsed_s']:.1f} s)")
+        print(f"\n{name}: {provenance(result)}")
     return 0
 
 
@@ -101,22 +113,30 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_cache(args: argparse.Namespace) -> int:
-    from trustml.cache import cache_root
+    from trustml.cache import cache_root, read_manifest
 
     root = cache_root()
     print(f"cache root: {root.resolve()}")
-    for manifest in sorted(root.glob("*/*/*/manifest.json")):
-        meta = json.loads(manifest.read_text())
-        size = sum(p.stat().st_size for p in manifest.parent.iterdir())
+    bad = 0
+    for folder in sorted(p for p in root.glob("*/*/*") if not p.name.startswith(".")):
+        try:
+            meta = read_manifest(folder)
+            size = sum(p.stat().st_size for p in folder.iterdir())
+        except (TrustmlError, OSError) as exc:
+            bad += 1
+            print(f"  BAD    {exc}")
+            continue
         print(f"  {meta['budget']:6s} {meta['experiment']:28s} v{meta['version']} "
-              f"{manifest.parent.name} {size / 1e6:7.2f} MB  {meta['elapsed_s']:8.1f} s")
-    return 0
+              f"{folder.name} {size / 1e6:7.2f} MB  {meta['elapsed_s']:8.1f} s")
+    if bad:
+        print(f"{bad} bad entries: they are recomputed when next needed", file=sys.stderr)
+    return 1 if bad else 0
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from trustml.bench import main_attacks
 
-    return main_attacks()
+    return main_attacks(args.budget)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands["run"] = _cmd_run
     p = sub.add_parser("bench", help="benchmarks")
     p.add_argument("what", choices=["attacks"])
+    p.add_argument("--budget", choices=["full", "smoke"], default=None)
     commands["bench"] = _cmd_bench
     sub.add_parser("data", help="check the datasets")
     commands["data"] = _cmd_data
@@ -156,10 +177,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run one command; every error a user can meet is one line on stderr (see the exit codes
+    above), never a traceback."""
     try:
-        return args._commands[args.command](args)
+        args = build_parser().parse_args(argv)  # a usage error exits with 2 itself
+        code = args._commands[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `python -m trustml list | head -1`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so flushing stdout at exit does not fail again
+        return 141
     except (TrustmlError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except PermissionError as exc:
+        print(f"error: permission denied: {exc.filename or exc}", file=sys.stderr)
         return 2

@@ -17,6 +17,10 @@ class CacheError(TrustmlError):
     """A results-cache entry cannot be read or written."""
 
 
+class DeviceError(TrustmlError):
+    """`$TRUSTML_DEVICE` names a device that does not exist or is not available."""
+
+
 class UnknownExperimentError(TrustmlError, KeyError):
     """No experiment is registered under the requested name."""
 

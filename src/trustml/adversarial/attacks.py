@@ -15,13 +15,59 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from trustml.validate import POSITIVE, UNIT, integer, real
+
 Loss = Literal["ce", "margin"]
+LOSSES = ("ce", "margin")
 
 
 def check_eps(eps: float) -> float:
-    if not (isinstance(eps, (int, float)) and 0.0 <= float(eps) <= 1.0):
-        raise ValueError(f"eps must be in [0, 1] (pixels live in [0, 1]), got {eps!r}")
-    return float(eps)
+    """`eps` as a float in [0, 1] (pixels live in [0, 1]); numpy and 0-d tensor scalars accepted."""
+    return real(eps, "eps", UNIT)
+
+
+def check_images(x: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None = None) -> None:
+    """Images: a floating tensor, finite, in [0, 1]; labels (and targets): integers >= 0, one per
+    image. (Labels above the model's classes are caught by `check_classes`.)"""
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.ndim < 2:
+        raise ValueError("x must be a floating tensor of images (N, ...) with pixels in [0, 1], "
+                         f"got {type(x).__name__} {getattr(x, 'dtype', '')}")
+    if x.numel() and (not bool(torch.isfinite(x).all()) or float(x.min()) < 0.0
+                      or float(x.max()) > 1.0):
+        raise ValueError("x must hold finite pixels in [0, 1] (scale images with "
+                         "trustml.data.to_float), "
+                         f"got values in [{float(x.min()):g}, {float(x.max()):g}]")
+    for name, labels in (("y", y), ("target", target)):
+        if labels is None:
+            continue
+        if (not isinstance(labels, torch.Tensor) or labels.dtype.is_floating_point
+                or labels.dtype == torch.bool or labels.shape != (len(x),)):
+            raise ValueError(f"{name} must be an integer tensor of {len(x)} class labels (one per "
+                             f"image), got {getattr(labels, 'dtype', type(labels).__name__)} of "
+                             f"shape {tuple(getattr(labels, 'shape', ()))}")
+        if len(labels) and int(labels.min()) < 0:
+            raise ValueError(f"{name} must hold class labels >= 0, got {int(labels.min())}")
+
+
+def check_inputs(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                 target: torch.Tensor | None = None) -> None:
+    """`check_images`, then every label (and target) is one of the model's classes (the model
+    is run on one image to count them)."""
+    check_images(x, y, target)
+    if not len(x):
+        return
+    with torch.no_grad(), eval_mode(model):
+        classes = model(x[:1]).shape[1]
+    for name, labels in (("y", y), ("target", target)):
+        if labels is not None and int(labels.max()) >= classes:
+            raise ValueError(f"{name} must hold class labels < {classes} (the model's "
+                             f"classes), got {int(labels.max())}")
+
+
+def check_loss(loss: str) -> str:
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {list(LOSSES)}, got {loss!r}")
+    return loss
 
 
 @contextmanager
@@ -50,6 +96,7 @@ def margin_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 def attack_loss(logits: torch.Tensor, y: torch.Tensor, loss: Loss,
                 target: torch.Tensor | None = None) -> torch.Tensor:
     """Per-example loss the attacker *ascends*."""
+    check_loss(loss)
     if target is not None:  # targeted: make the target class win
         if loss == "ce":
             return -F.cross_entropy(logits, target, reduction="none")
@@ -77,6 +124,7 @@ def _fooled(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None) 
 def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float) -> torch.Tensor:
     r"""Fast gradient sign method: $x+\varepsilon\,\mathrm{sign}\nabla_x\mathrm{CE}$, clipped to $[0,1]$."""
     eps = check_eps(eps)
+    check_inputs(model, x, y)
     with eval_mode(model):
         grad, _ = _input_gradient(model, x, y, "ce", None)
         return (x + eps * grad.sign()).clamp(0.0, 1.0).detach()
@@ -102,9 +150,10 @@ def pgd(
     never weaker than keeping the last iterate, and it is much cheaper on a non-robust model.
     """
     eps = check_eps(eps)
-    if steps < 1 or restarts < 1:
-        raise ValueError(f"steps and restarts must be >= 1, got {steps}, {restarts}")
-    alpha = 2.5 * eps / steps if step_size is None else float(step_size)
+    steps, restarts = integer(steps, "steps"), integer(restarts, "restarts")
+    alpha = 2.5 * eps / steps if step_size is None else real(step_size, "step_size", POSITIVE)
+    check_loss(loss)
+    check_inputs(model, x, y, target)
     with eval_mode(model):
         best = x.clone()
         best_loss = torch.full((len(x),), float("-inf"), device=x.device)

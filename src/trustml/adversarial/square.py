@@ -13,7 +13,8 @@ import math
 import torch
 from torch import nn
 
-from trustml.adversarial.attacks import check_eps, eval_mode, margin_loss
+from trustml.adversarial.attacks import check_eps, check_inputs, eval_mode, margin_loss
+from trustml.validate import Interval, integer, real
 
 # iterations (out of 10,000) after which the patch fraction p halves (the paper's schedule)
 _HALVINGS = (10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000)
@@ -31,6 +32,11 @@ def square_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float
                   generator: torch.Generator | None = None) -> torch.Tensor:
     """Batched Linf Square attack; stops on an image as soon as it is misclassified."""
     eps = check_eps(eps)
+    queries = integer(queries, "queries")
+    p_init = real(p_init, "p_init", Interval(0.0, 1.0, lo_open=True))
+    check_inputs(model, x, y)
+    if x.ndim != 4:
+        raise ValueError(f"x must be a batch of images (N, C, H, W), got shape {tuple(x.shape)}")
     n, c, h, w = x.shape
     with eval_mode(model):
         # initialisation: vertical stripes of +-eps

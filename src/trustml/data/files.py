@@ -86,7 +86,11 @@ def _find(base: Path, relpath: str) -> Path | None:
 
 
 def _read_uncompressed(path: Path) -> bytes:
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read the dataset file {path} ({exc.strerror or exc}); "
+                        "make it readable, or point TRUSTML_DATA at a readable copy") from exc
     if path.suffix != ".gz":
         return data
     try:

@@ -9,6 +9,7 @@ attacks against the two PGD-trained models (part e).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ from trustml.data import load_mnist, to_float
 from trustml.device import get_device
 from trustml.experiments.classifier import fast_cnn_from
 from trustml.training import predict
+from trustml.validate import NON_NEGATIVE, POSITIVE, UNIT, check_config
 
 EVAL_EPS = (0.1, 0.2, 0.5)
 STRONG_EPS = (0.1, 0.2)
@@ -46,6 +48,12 @@ class RobustTrainingConfig:
     batch_size: int = 128
     width: int = 1
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_config(self, eps=UNIT, eps_warmup_epochs=NON_NEGATIVE, lr=POSITIVE)
+        if self.method not in ("fgsm_rs", "pgd"):
+            raise ValueError(f"RobustTrainingConfig.method must be 'fgsm_rs' or 'pgd', "
+                             f"got {self.method!r}")
 
 
 def _train_robust(config: RobustTrainingConfig) -> Result:
@@ -70,37 +78,34 @@ def _train_robust(config: RobustTrainingConfig) -> Result:
                   weights={"model": model.state_dict()})
 
 
-def _fgsm_model_config(budget: Budget) -> RobustTrainingConfig:
-    return RobustTrainingConfig(method="fgsm_rs", eps=budget.ex3_fgsm_eps,
-                                epochs=budget.ex3_fgsm_epochs, train_limit=budget.ex3_train_limit)
+FGSM_MODEL_CONFIGS = {
+    "full": RobustTrainingConfig(method="fgsm_rs", eps=0.25, epochs=10, train_limit=None),
+    "smoke": RobustTrainingConfig(method="fgsm_rs", eps=0.2, epochs=1, train_limit=1_000),
+}
+PGD_MODEL_CONFIGS = {  # PGD steps per batch in adversarial training: 5 (full), 3 (smoke)
+    "full": RobustTrainingConfig(method="pgd", eps=0.25, epochs=8, train_limit=None, pgd_steps=5),
+    "smoke": RobustTrainingConfig(method="pgd", eps=0.2, epochs=1, train_limit=1_000, pgd_steps=3),
+}
+STRONG_MODEL_CONFIGS = {
+    budget: dataclasses.replace(config, eps=0.3, epochs=8 if budget == "full" else 1,
+                                eps_warmup_epochs=3.0)
+    for budget, config in PGD_MODEL_CONFIGS.items()
+}
 
 
-def _pgd_model_config(budget: Budget) -> RobustTrainingConfig:
-    return RobustTrainingConfig(method="pgd", eps=budget.ex3_pgd_eps, epochs=budget.ex3_pgd_epochs,
-                                train_limit=budget.ex3_train_limit,
-                                pgd_steps=budget.ex3_train_pgd_steps)
-
-
-def _strong_model_config(budget: Budget) -> RobustTrainingConfig:
-    return RobustTrainingConfig(method="pgd", eps=budget.ex3_strong_eps,
-                                epochs=budget.ex3_strong_epochs, train_limit=budget.ex3_train_limit,
-                                width=budget.ex3_strong_width, eps_warmup_epochs=3.0,
-                                pgd_steps=budget.ex3_train_pgd_steps)
-
-
-@experiment("ex3-fgsm-model", version=1, config_for=_fgsm_model_config)
+@experiment("ex3-fgsm-model", version=1, configs=FGSM_MODEL_CONFIGS)
 def fgsm_model(config: RobustTrainingConfig, budget: Budget) -> Result:
     """(c) FGSM adversarial training with a random start, catastrophic-overfitting guard."""
     return _train_robust(config)
 
 
-@experiment("ex3-pgd-model", version=1, config_for=_pgd_model_config)
+@experiment("ex3-pgd-model", version=1, configs=PGD_MODEL_CONFIGS)
 def pgd_model(config: RobustTrainingConfig, budget: Budget) -> Result:
     """(d) PGD adversarial training (Madry et al. 2018)."""
     return _train_robust(config)
 
 
-@experiment("ex3-strong-model", version=1, config_for=_strong_model_config)
+@experiment("ex3-strong-model", version=1, configs=STRONG_MODEL_CONFIGS)
 def strong_model(config: RobustTrainingConfig, budget: Budget) -> Result:
     """(e) A stronger defence: PGD training at a larger eps with a longer schedule."""
     return _train_robust(config)
@@ -149,12 +154,26 @@ class AttackEvalConfig:
     batch_size: int = 500
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        check_config(self, eps=UNIT)
+        _check_models(self, (self.model,))
 
-def _eval_config(model: str):
-    def config_for(budget: Budget) -> AttackEvalConfig:
-        return AttackEvalConfig(model=model, eps=EVAL_EPS, test_limit=budget.ex3_test_limit,
-                                pgd_steps=budget.ex3_pgd_steps, pgd_restarts=budget.ex3_pgd_restarts)
-    return config_for
+
+def _check_models(config, names: tuple[str, ...]) -> None:
+    unknown = sorted(set(names) - set(MODELS))
+    if unknown:
+        raise ValueError(f"{type(config).__name__}: unknown models {unknown}; "
+                         f"choose from {sorted(MODELS)}")
+
+
+# the evaluation of the tables (b-d), by budget; part (e) runs it on its subset too
+_EVAL = {"full": {"test_limit": None, "pgd_steps": 40, "pgd_restarts": 5},
+         "smoke": {"test_limit": 300, "pgd_steps": 5, "pgd_restarts": 2}}
+
+
+def _eval_configs(model: str) -> dict[str, AttackEvalConfig]:
+    return {budget: AttackEvalConfig(model=model, eps=EVAL_EPS, **sizes)
+            for budget, sizes in _EVAL.items()}
 
 
 def evaluate_attacks(config: AttackEvalConfig, budget: Budget) -> Result:
@@ -199,7 +218,7 @@ EVALUATIONS = {  # evaluation experiment -> model experiment (the stronger model
 }
 
 for _name, _model in EVALUATIONS.items():
-    experiment(_name, version=1, config_for=_eval_config(_model))(evaluate_attacks)
+    experiment(_name, version=1, configs=_eval_configs(_model))(evaluate_attacks)
 
 
 # ------------------------------------------------------------------- harder attacks (part e)
@@ -219,16 +238,24 @@ class StrongAttackConfig:
     batch_size: int = 500
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        check_config(self, eps=UNIT)
+        _check_models(self, self.models)
 
-def _strong_attack_config(budget: Budget) -> StrongAttackConfig:
+
+def _strong_attack_config(budget: str, n: int, steps: int, restarts: int,
+                          square_queries: int) -> StrongAttackConfig:
+    sizes = _EVAL[budget]
     return StrongAttackConfig(models=("ex3-pgd-model", "ex3-strong-model"), eps=STRONG_EPS,
-                              n=budget.ex3_strong_n, steps=budget.ex3_strong_steps,
-                              restarts=budget.ex3_strong_restarts,
-                              targeted_steps=budget.ex3_strong_steps,
-                              square_queries=budget.ex3_square_queries,
-                              eval_steps=budget.ex3_pgd_steps,
-                              eval_restarts=budget.ex3_pgd_restarts,
-                              test_limit=budget.ex3_test_limit)
+                              n=n, steps=steps, restarts=restarts, targeted_steps=steps,
+                              square_queries=square_queries, eval_steps=sizes["pgd_steps"],
+                              eval_restarts=sizes["pgd_restarts"], test_limit=sizes["test_limit"])
+
+
+STRONG_ATTACK_CONFIGS = {
+    "full": _strong_attack_config("full", n=500, steps=50, restarts=10, square_queries=1000),
+    "smoke": _strong_attack_config("smoke", n=100, steps=10, restarts=2, square_queries=50),
+}
 
 
 STRONG_ATTACKS = {  # key -> label; "pgd_eval" is the chapter's evaluation attack
@@ -240,7 +267,7 @@ STRONG_ATTACKS = {  # key -> label; "pgd_eval" is the chapter's evaluation attac
 }
 
 
-@experiment("ex3e-strong-attacks", version=2, config_for=_strong_attack_config)
+@experiment("ex3e-strong-attacks", version=2, configs=STRONG_ATTACK_CONFIGS)
 def strong_attacks(config: StrongAttackConfig, budget: Budget) -> Result:
     """(e) Harder attacks on the PGD-trained models: restarts, margin loss, targeted, gradient-free."""
     x, y = _test_set(config.test_limit)

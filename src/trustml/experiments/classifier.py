@@ -17,6 +17,7 @@ from trustml.cache import Result, experiment, run_or_load
 from trustml.data import load_mnist, to_float
 from trustml.device import get_device
 from trustml.training import accuracy, train_classifier
+from trustml.validate import POSITIVE, check_config
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,12 @@ class ClassifierConfig:
     batch_size: int = 128
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        check_config(self, lr=POSITIVE)
 
-def config_for(budget: Budget) -> ClassifierConfig:
-    return ClassifierConfig(epochs=budget.cnn_epochs, train_limit=budget.cnn_train_limit)
+
+CONFIGS = {"full": ClassifierConfig(epochs=10, train_limit=None),
+           "smoke": ClassifierConfig(epochs=1, train_limit=1_000)}
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -40,7 +44,7 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
     return float(centre - half), float(centre + half)
 
 
-@experiment("mnist-standard-cnn", version=2, config_for=config_for)
+@experiment("mnist-standard-cnn", version=2, configs=CONFIGS)
 def standard_cnn(config: ClassifierConfig, budget: Budget) -> Result:
     """A CNN trained on MNIST with Adam (one-cycle schedule); test accuracy with a 95 % CI."""
     x, y = load_mnist("train")

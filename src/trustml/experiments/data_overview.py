@@ -16,6 +16,7 @@ from trustml.data import (
     load_fashion_mnist,
     load_mnist,
 )
+from trustml.validate import check_config
 
 DATASETS = {
     "MNIST": (load_mnist, MNIST_CLASSES),
@@ -30,6 +31,13 @@ class DataOverviewConfig:
     stats_limit: int | None  # training images used for pixel statistics (None: all)
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        check_config(self)
+
+
+CONFIGS = {"full": DataOverviewConfig(per_class=10, stats_limit=None),
+           "smoke": DataOverviewConfig(per_class=4, stats_limit=2_000)}
+
 
 def pixel_mean_std(images: np.ndarray) -> tuple[float, float]:
     """Mean and standard deviation of uint8 pixels scaled to [0, 1], exactly, via a histogram."""
@@ -40,11 +48,7 @@ def pixel_mean_std(images: np.ndarray) -> tuple[float, float]:
     return float(mean), float(np.sqrt(var))
 
 
-def config_for(budget: Budget) -> DataOverviewConfig:
-    return DataOverviewConfig(per_class=budget.data_sample_grid, stats_limit=budget.data_stats_limit)
-
-
-@experiment("data-overview", version=2, config_for=config_for)
+@experiment("data-overview", version=2, configs=CONFIGS)
 def data_overview(config: DataOverviewConfig, budget: Budget) -> Result:
     """Dataset sizes, class counts, pixel mean/std and per-class sample images."""
     rng = np.random.default_rng(config.seed)

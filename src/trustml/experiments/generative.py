@@ -15,6 +15,7 @@ from trustml.gan import Discriminator, Generator
 from trustml.generative_metrics import class_histogram, feature_statistics, frechet_distance
 from trustml.training import train_gan, train_vae
 from trustml.vae import MLPVAE
+from trustml.validate import POSITIVE, Interval, check_config
 
 
 def _mnist(train_limit: int | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -41,10 +42,16 @@ def _training_result(history: dict, snaps: dict[int, np.ndarray],
 
 
 @dataclass(frozen=True)
-class VAEConfig:
+class _TrainingSizes:
+    """What the VAE and the GAN share: epochs, training images (None: all), snapshot period."""
+
     epochs: int
     train_limit: int | None
     snapshot_every: int
+
+
+@dataclass(frozen=True)
+class VAEConfig(_TrainingSizes):
     latent: int = 20
     hidden: tuple[int, int] = (512, 256)
     lr: float = 1e-3
@@ -52,13 +59,17 @@ class VAEConfig:
     samples: int = 64
     seed: int = 0
 
-
-def vae_config(budget: Budget) -> VAEConfig:
-    return VAEConfig(epochs=budget.ex1_epochs, train_limit=budget.ex1_train_limit,
-                     snapshot_every=budget.ex1_snapshot_every)
+    def __post_init__(self) -> None:
+        check_config(self, lr=POSITIVE)
 
 
-@experiment("ex1-vae", version=1, config_for=vae_config)
+# the VAE and the GAN train on the same data for the same epochs, by budget
+_TRAINING = {"full": {"epochs": 50, "train_limit": None, "snapshot_every": 10},
+             "smoke": {"epochs": 2, "train_limit": 1_000, "snapshot_every": 1}}
+VAE_CONFIGS = {budget: VAEConfig(**sizes) for budget, sizes in _TRAINING.items()}
+
+
+@experiment("ex1-vae", version=1, configs=VAE_CONFIGS)
 def vae_experiment(config: VAEConfig, budget: Budget) -> Result:
     """MLP VAE (Bernoulli likelihood) on MNIST: ELBO curves and sample grids."""
     x, x_test = _mnist(config.train_limit)
@@ -73,10 +84,7 @@ def vae_experiment(config: VAEConfig, budget: Budget) -> Result:
 
 
 @dataclass(frozen=True)
-class GANConfig:
-    epochs: int
-    train_limit: int | None
-    snapshot_every: int
+class GANConfig(_TrainingSizes):
     noise_dim: int = 64
     g_hidden: tuple[int, int] = (256, 512)
     d_hidden: tuple[int, int] = (256, 128)
@@ -87,13 +95,15 @@ class GANConfig:
     samples: int = 64
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        check_config(self, lr=POSITIVE, beta1=Interval(0.0, 1.0, hi_open=True),
+                     real_label=Interval(0.0, 1.0, lo_open=True))
 
-def gan_config(budget: Budget) -> GANConfig:
-    return GANConfig(epochs=budget.ex1_epochs, train_limit=budget.ex1_train_limit,
-                     snapshot_every=budget.ex1_snapshot_every)
+
+GAN_CONFIGS = {budget: GANConfig(**sizes) for budget, sizes in _TRAINING.items()}
 
 
-@experiment("ex1-gan", version=1, config_for=gan_config)
+@experiment("ex1-gan", version=1, configs=GAN_CONFIGS)
 def gan_experiment(config: GANConfig, budget: Budget) -> Result:
     """MLP GAN (non-saturating loss, label smoothing, Adam beta1 = 0.5) on MNIST."""
     x, x_test = _mnist(config.train_limit)
@@ -113,9 +123,11 @@ class CompareConfig:
     samples: int
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        check_config(self)
 
-def compare_config(budget: Budget) -> CompareConfig:
-    return CompareConfig(samples=budget.ex1_metric_samples)
+
+COMPARE_CONFIGS = {"full": CompareConfig(samples=10_000), "smoke": CompareConfig(samples=500)}
 
 
 def load_vae(result: Result) -> MLPVAE:
@@ -132,7 +144,7 @@ def load_generator(result: Result) -> Generator:
     return model.eval()
 
 
-@experiment("ex1-compare", version=2, config_for=compare_config)
+@experiment("ex1-compare", version=2, configs=COMPARE_CONFIGS)
 def compare_experiment(config: CompareConfig, budget: Budget) -> Result:
     """Fréchet distance in the standard CNN's feature space and class coverage of samples."""
     vae_res = run_or_load("ex1-vae", budget=budget)

@@ -13,6 +13,7 @@ from trustml.privacy import gaussian_mean as gm
 from trustml.privacy import logistic as lr
 from trustml.privacy.threshold import best_threshold, roc_curve, threshold_accuracy, tpr_at_fpr
 from trustml.progress import progress
+from trustml.validate import NON_NEGATIVE, POSITIVE, PROBABILITY, Interval, check_config
 
 
 # --------------------------------------------------------------------------- (a) Gaussian mean
@@ -26,16 +27,21 @@ class GaussianMeanConfig:
     defence_reps: int
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        check_config(self, defence_sigma2=NON_NEGATIVE)
 
-def gaussian_config(budget: Budget) -> GaussianMeanConfig:
-    return GaussianMeanConfig(
-        n=50,
-        dims=tuple(range(10, budget.ex4_max_d + 1, budget.ex4_d_step)),
-        reps=budget.ex4_reps,
-        defence_d=50,
-        defence_sigma2=tuple(np.round(np.linspace(0.0, 1.0, budget.ex4_sigma_points), 6)),
-        defence_reps=budget.ex4_defence_reps,
-    )
+
+def grid(hi: float, points: int) -> tuple[float, ...]:
+    """`points` values from 0 to `hi`, rounded to 6 decimals (a noise-variance grid)."""
+    return tuple(np.round(np.linspace(0.0, hi, points), 6))
+
+
+GAUSSIAN_CONFIGS = {
+    "full": GaussianMeanConfig(n=50, dims=tuple(range(10, 501, 10)), reps=200, defence_d=50,
+                               defence_sigma2=grid(1.0, 21), defence_reps=1000),
+    "smoke": GaussianMeanConfig(n=50, dims=tuple(range(10, 101, 30)), reps=10, defence_d=50,
+                                defence_sigma2=grid(1.0, 3), defence_reps=20),
+}
 
 
 def _summary(samples: np.ndarray) -> np.ndarray:
@@ -46,7 +52,7 @@ def _summary(samples: np.ndarray) -> np.ndarray:
     return np.stack([mean, half, lo, hi])
 
 
-@experiment("ex4-gaussian-mean", version=1, config_for=gaussian_config)
+@experiment("ex4-gaussian-mean", version=1, configs=GAUSSIAN_CONFIGS)
 def gaussian_mean_experiment(config: GaussianMeanConfig, budget: Budget) -> Result:
     """Threshold attack on a released Gaussian mean, over d and under the noise defence."""
     rng = np.random.default_rng(config.seed)
@@ -112,27 +118,30 @@ class LogisticConfig:
     shadows: int
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        check_config(self, C_strong=POSITIVE, noise_C=POSITIVE, noise_sigma2=NON_NEGATIVE,
+                     defence_Cs=POSITIVE, dp_noise=POSITIVE, dp_lr=POSITIVE, dp_clip=POSITIVE,
+                     dp_delta=PROBABILITY, shadows=Interval(2))
+        if self.shadows % 2:
+            raise ValueError(f"LogisticConfig.shadows must be even, got {self.shadows}")
 
-def logistic_config(budget: Budget) -> LogisticConfig:
-    if budget.ex4_shadows < 2 or budget.ex4_shadows % 2:
-        raise ValueError(f"ex4_shadows must be even and >= 2, got {budget.ex4_shadows}")
+
+def _logistic_config(ns: tuple[int, ...], max_iter: int, noise_n: int, sigma_points: int,
+                     noise_draws: int, shadows: int) -> LogisticConfig:
     return LogisticConfig(
-        ns=budget.ex4_ns,
-        C_strong=0.01,
-        max_iter=budget.ex4_max_iter,
-        noise_n=budget.ex4_noise_n,
-        noise_C=0.1,
-        noise_sigma2=tuple(np.round(np.linspace(0.0, 5.0, budget.ex4_sigma_points), 6)),
-        noise_draws=budget.ex4_noise_draws,
+        ns=ns, C_strong=0.01, max_iter=max_iter, noise_n=noise_n, noise_C=0.1,
+        noise_sigma2=grid(5.0, sigma_points), noise_draws=noise_draws,
         defence_Cs=(1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0),
-        early_stop_iters=(1, 2, 4, 8, 16, 32, 64),
-        dp_noise=(2.0, 4.0, 8.0, 16.0, 32.0),
-        dp_steps=50,
-        dp_lr=2.0,
-        dp_clip=1.0,
-        dp_delta=1e-5,
-        shadows=budget.ex4_shadows,
-    )
+        early_stop_iters=(1, 2, 4, 8, 16, 32, 64), dp_noise=(2.0, 4.0, 8.0, 16.0, 32.0),
+        dp_steps=50, dp_lr=2.0, dp_clip=1.0, dp_delta=1e-5, shadows=shadows)
+
+
+LOGISTIC_CONFIGS = {
+    "full": _logistic_config(ns=(100, 200, 400, 800, 1600, 2500, 5000, 10000), max_iter=1000,
+                             noise_n=400, sigma_points=21, noise_draws=50, shadows=16),
+    "smoke": _logistic_config(ns=(50, 100), max_iter=50, noise_n=60, sigma_points=3,
+                              noise_draws=3, shadows=2),
+}
 
 
 def _fit(X, y, C, max_iter):
@@ -160,7 +169,7 @@ def _evaluate(model: lr.LinearModel, Xi, yi, Xo, yo) -> dict:
             "loss_attack": loss["accuracy"], "loss_tpr_1pct": loss["tpr_at_1pct_fpr"]}
 
 
-@experiment("ex4-logistic", version=1, config_for=logistic_config)
+@experiment("ex4-logistic", version=1, configs=LOGISTIC_CONFIGS)
 def logistic_experiment(config: LogisticConfig, budget: Budget) -> Result:
     """Membership inference on Fashion-MNIST logistic regression: n sweep, noise, defences, LiRA."""
     rng = np.random.default_rng(config.seed)

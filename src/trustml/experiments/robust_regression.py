@@ -22,6 +22,7 @@ from trustml.robust_regression import (
     sqrt_lasso_objective,
     worst_case_perturbation,
 )
+from trustml.validate import NON_NEGATIVE, POSITIVE, Interval, check_config
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,10 @@ class InstanceSpec:
     rho: float = 0.0  # correlation of neighbouring features (Toeplitz rho^|i-j|)
     k: int = 3  # non-zero true coefficients
     noise: float = 0.5
+
+    def __post_init__(self) -> None:
+        check_config(self, rho=Interval(-1.0, 1.0, lo_open=True, hi_open=True),
+                     noise=NON_NEGATIVE)
 
 
 @dataclass(frozen=True)
@@ -47,28 +52,25 @@ class RobustRegressionConfig:
     pivotal_reps: int  # repetitions of the pivotal-lambda experiment
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        check_config(self, lambda_fractions=POSITIVE)
 
-def config_for(budget: Budget) -> RobustRegressionConfig:
-    if budget.name == "smoke":
-        instances = (InstanceSpec("n > d", 20, 5), InstanceSpec("n < d", 8, 12))
-    else:
-        instances = (
+
+CONFIGS = {
+    "full": RobustRegressionConfig(
+        instances=(
             InstanceSpec("n > d", 100, 10),
             InstanceSpec("n < d", 30, 60),
             InstanceSpec("n >> d", 500, 10),
             InstanceSpec("correlated, rho = 0.9", 80, 20, rho=0.9),
-        )
-    return RobustRegressionConfig(
-        instances=instances,
-        lambda_fractions=budget.ex2_lambda_fractions,
-        random_w=budget.ex2_random_w,
-        pga_starts=budget.ex2_pga_starts,
-        pga_steps=budget.ex2_pga_steps,
-        minmax_iters=budget.ex2_minmax_iters,
-        subgradient_iters=budget.ex2_subgradient_iters,
-        grid_points=budget.ex2_grid_points,
-        pivotal_reps=budget.ex2_pivotal_reps,
-    )
+        ),
+        lambda_fractions=(0.05, 0.3, 1.2), random_w=20, pga_starts=32, pga_steps=300,
+        minmax_iters=40, subgradient_iters=500, grid_points=15, pivotal_reps=20),
+    "smoke": RobustRegressionConfig(
+        instances=(InstanceSpec("n > d", 20, 5), InstanceSpec("n < d", 8, 12)),
+        lambda_fractions=(0.3, 1.2), random_w=3, pga_starts=4, pga_steps=30, minmax_iters=5,
+        subgradient_iters=20, grid_points=4, pivotal_reps=2),
+}
 
 
 def make_instance(spec: InstanceSpec, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -149,7 +151,7 @@ def pivotal_lambda(d: int, alpha: float = 0.05, c: float = 1.1) -> float:
     return float(c * norm.ppf(1 - alpha / (2 * d)))
 
 
-@experiment("ex2-robust-regression", version=2, config_for=config_for)
+@experiment("ex2-robust-regression", version=2, configs=CONFIGS)
 def robust_regression(config: RobustRegressionConfig, budget: Budget) -> Result:
     """Square-root Lasso vs the robust min-max problem: solvers, worst cases, paths."""
     from sklearn.linear_model import lasso_path

@@ -32,6 +32,7 @@ from trustml.vae_categorical import (
     nats_to_bpd,
     quantize,
 )
+from trustml.validate import POSITIVE, Interval, check_config
 
 
 def quantized_mnist(val_size: int, train_limit: int | None, test_limit: int | None = None
@@ -62,6 +63,16 @@ class CategoricalVAEConfig:
     snapshot_epochs: tuple[int, ...] = (0,)
     samples: int = 64
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_config(self, beta=POSITIVE, lr=POSITIVE, snapshot_epochs=Interval(0))
+
+
+# the data every model of the extension trains and is tested on, by budget
+_DATA = {"full": {"train_limit": None, "val_size": 5000, "test_limit": None},
+         "smoke": {"train_limit": 500, "val_size": 300, "test_limit": 500}}
+_EPOCHS = {"full": 26, "smoke": 2}  # the main model
+_SMALL_EPOCHS = {"full": 3, "smoke": 1}  # the latent-2 and beta-sweep models
 
 
 def load_model(result: Result) -> ConvCategoricalVAE:
@@ -133,14 +144,14 @@ def train_categorical_vae(config: CategoricalVAEConfig, keep_weights: bool = Tru
     ), model
 
 
-def _main_config(budget: Budget) -> CategoricalVAEConfig:
-    e = budget.ext_vae_epochs
-    return CategoricalVAEConfig(epochs=e, train_limit=budget.ext_vae_train_limit,
-                                val_size=budget.ext_val_size, test_limit=budget.ext_test_limit,
-                                snapshot_epochs=tuple(sorted({0, min(2, e), e})))
+MAIN_CONFIGS = {
+    budget: CategoricalVAEConfig(epochs=e, snapshot_epochs=tuple(sorted({0, min(2, e), e})),
+                                 **_DATA[budget])
+    for budget, e in _EPOCHS.items()
+}
 
 
-@experiment("ext-vae-bpd", version=1, config_for=_main_config)
+@experiment("ext-vae-bpd", version=1, configs=MAIN_CONFIGS)
 def main_model(config: CategoricalVAEConfig, budget: Budget) -> Result:
     """Conv VAE, categorical 16-level decoder, latent 20: bpd curves, test bpd, samples."""
     return train_categorical_vae(config)[0]
@@ -154,14 +165,17 @@ class ManifoldConfig:
     grid: int = 20
     quantile_margin: float = 0.05  # grid of Gaussian percentiles from margin to 1 - margin
 
-
-def _manifold_config(budget: Budget) -> ManifoldConfig:
-    return ManifoldConfig(CategoricalVAEConfig(
-        epochs=budget.ext_small_epochs, latent=2, train_limit=budget.ext_vae_train_limit,
-        val_size=budget.ext_val_size, test_limit=budget.ext_test_limit))
+    def __post_init__(self) -> None:
+        check_config(self, quantile_margin=Interval(0.0, 0.5, lo_open=True, hi_open=True))
 
 
-@experiment("ext-vae-manifold", version=1, config_for=_manifold_config)
+MANIFOLD_CONFIGS = {
+    budget: ManifoldConfig(CategoricalVAEConfig(epochs=e, latent=2, **_DATA[budget]))
+    for budget, e in _SMALL_EPOCHS.items()
+}
+
+
+@experiment("ext-vae-manifold", version=1, configs=MANIFOLD_CONFIGS)
 def manifold(config: ManifoldConfig, budget: Budget) -> Result:
     """A latent-2 model and its manifold: decoder means on a grid of Gaussian percentiles."""
     result, model = train_categorical_vae(config.model, keep_weights=False)
@@ -188,14 +202,15 @@ class BetaSweepConfig:
     val_size: int = 5000
     test_limit: int | None = None
 
-
-def _beta_config(budget: Budget) -> BetaSweepConfig:
-    return BetaSweepConfig(betas=(0.5, 1.0, 2.0, 4.0), epochs=budget.ext_small_epochs,
-                           train_limit=budget.ext_vae_train_limit, val_size=budget.ext_val_size,
-                           test_limit=budget.ext_test_limit)
+    def __post_init__(self) -> None:
+        check_config(self, betas=POSITIVE)
 
 
-@experiment("ext-vae-beta", version=1, config_for=_beta_config)
+BETA_CONFIGS = {budget: BetaSweepConfig(betas=(0.5, 1.0, 2.0, 4.0), epochs=e, **_DATA[budget])
+                for budget, e in _SMALL_EPOCHS.items()}
+
+
+@experiment("ext-vae-beta", version=1, configs=BETA_CONFIGS)
 def beta_sweep(config: BetaSweepConfig, budget: Budget) -> Result:
     """Latent-20 models trained with beta * KL: reconstruction, KL, bpd, samples, active units."""
     metrics: dict = {"betas": list(config.betas), "runs": {}}
@@ -226,12 +241,19 @@ class BoundConfig:
     test_limit: int | None = None
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        check_config(self)
+        if self.groups > self.samples:
+            raise ValueError(f"BoundConfig.groups must be <= samples ({self.samples}), "
+                             f"got {self.groups}")
 
-def _bound_config(budget: Budget) -> BoundConfig:
-    return BoundConfig(latents=(2, 5, 10, 20), epochs=budget.ext_bound_epochs,
-                       train_limit=budget.ext_vae_train_limit, n_images=budget.ext_bound_images,
-                       samples=budget.ext_bound_samples, groups=10,
-                       val_size=budget.ext_val_size, test_limit=budget.ext_test_limit)
+
+BOUND_CONFIGS = {
+    "full": BoundConfig(latents=(2, 5, 10, 20), epochs=6, n_images=64, samples=1000, groups=10,
+                        **_DATA["full"]),
+    "smoke": BoundConfig(latents=(2, 5, 10, 20), epochs=1, n_images=8, samples=20, groups=10,
+                         **_DATA["smoke"]),
+}
 
 
 def group_estimates(log_w: torch.Tensor, groups: int) -> torch.Tensor:
@@ -255,7 +277,7 @@ def _estimates(model: ConvCategoricalVAE, x: torch.Tensor, k: int, groups: int,
     return res
 
 
-@experiment("ext-vae-bound", version=1, config_for=_bound_config)
+@experiment("ext-vae-bound", version=1, configs=BOUND_CONFIGS)
 def bound(config: BoundConfig, budget: Budget) -> Result:
     """log p(x): ELBO vs IWAE (encoder proposals) vs naive Monte Carlo (prior), several latents."""
     _, _, test = quantized_mnist(config.val_size, None, config.test_limit)
