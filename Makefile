@@ -1,14 +1,16 @@
 # Two commands do everything on a fresh machine: `make report` and `make test`.
 # Both create .venv and install torch==2.13.0 first (before anything that depends on it,
 # so pip does not pull a CUDA build), then this package with its report and dev extras.
+# Quarto is found (or installed) by tools/quarto.sh; see the README.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.trustml-installed
 export TRUSTML_DATA ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),data)
+export QUARTO_PYTHON := $(abspath $(PY))
 
-.PHONY: report report-smoke test lint venv clean-smoke bench
+.PHONY: report report-smoke test lint venv clean-smoke bench check-html
 
 venv: $(STAMP)
 
@@ -20,23 +22,24 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --no-deps "torchattacks==3.5.1"
 	touch $(STAMP)
 
+# The full book with Quarto into _book/ (HTML + _book/trustml.pdf), from _freeze and the cache.
 report: $(STAMP)
-	@if command -v quarto >/dev/null 2>&1; then \
-		QUARTO_PYTHON=$(abspath $(PY)) PATH="$(abspath $(VENV))/bin:$$PATH" quarto render && \
-		echo "$(abspath _book/trustml.pdf)"; \
-	else \
-		echo "quarto not found: building with trustml's executor and pandoc -> Typst" >&2; \
-		$(PY) -m trustml.report pdf; \
-	fi
+	@tools/render.sh
 
+# The whole book at the smoke budget into _book-smoke/ (rendered on a copy: _freeze untouched).
 report-smoke: $(STAMP)
-	$(PY) -m trustml.report pdf --profile smoke
+	@tools/render-smoke.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 test: lint
 	$(PY) -m pytest
+
+# Headless Chromium on the rendered HTML book: offline math, no CDN, no overflow at 1280/390 px.
+check-html: $(STAMP)
+	$(PY) -c "import playwright" 2>/dev/null || $(PY) -m pip install --quiet "playwright>=1.40"
+	$(PY) tools/check_html.py _book
 
 clean-smoke:
 	rm -rf results/smoke _book-smoke

@@ -1,4 +1,4 @@
-"""What each chapter shows: tables (`trustml.views.table.Table`, shown as Markdown) and figures built from cached results.
+"""What each chapter shows: tables (`views.table.Table`, as Markdown) and figures from cached results.
 
 A chapter cell calls one function from here; no plotting boilerplate lives in a `.qmd`.
 """

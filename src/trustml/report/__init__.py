@@ -1,1 +1,0 @@
-"""Build the Quarto book without Quarto: execute chapters (nbclient) and make the PDF (Typst)."""

@@ -1,0 +1,152 @@
+"""The book, rendered with real Quarto.
+
+- The whole book at the smoke budget (HTML and Typst PDF), once per test session, on a temporary
+  copy (`tools/render-smoke.sh`) against an empty results cache, so every experiment's code path
+  runs: no cell error, no unresolved cross-reference or citation, a PDF; and the repository's
+  `_freeze/` and tracked files are byte-identical afterwards.
+- The committed `_freeze/` is fresh (its hashes match the chapters) and comes from a full render.
+- The full book renders from `_freeze/` on a copy of the repository without executing a chapter
+  and leaves `git status` clean.
+
+Needs Quarto: `tools/quarto.sh` finds or installs it (see the README).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.book
+
+CHAPTERS = [ROOT / c for c in yaml.safe_load((ROOT / "_quarto.yml").read_text())["book"]["chapters"]]
+EXECUTED = [c for c in CHAPTERS if "```{python}" in c.read_text(encoding="utf-8")]
+
+
+def quarto_hash(path: Path) -> str:
+    """What Quarto's freeze compares: the MD5 of the file's text with CRLF turned into LF."""
+    return hashlib.md5(path.read_text(encoding="utf-8").replace("\r\n", "\n").encode()).hexdigest()
+
+
+def freeze_entry(chapter: Path, fmt: str) -> Path:
+    rel = chapter.relative_to(ROOT).with_suffix("")
+    return ROOT / "_freeze" / rel / "execute-results" / f"{fmt}.json"
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def git_status(repo: Path) -> str:
+    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=repo,
+                          capture_output=True, text=True, check=True).stdout
+
+
+def find_quarto() -> str:
+    proc = subprocess.run([str(ROOT / "tools" / "quarto.sh")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def book_env(**extra: str) -> dict[str, str]:
+    """The environment of a render: the venv's Python, this Quarto (also for copies of the repo)."""
+    env = dict(os.environ)
+    env.pop("QUARTO_PROFILE", None)
+    env["QUARTO_PYTHON"] = str(ROOT / ".venv" / "bin" / "python")
+    env["QUARTO"] = find_quarto()
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def smoke_book(tmp_path_factory) -> dict:
+    """Renders the smoke book once; returns the output folder, the log and the repo's state."""
+    tmp = tmp_path_factory.mktemp("smoke-book")
+    freeze_before, status_before = tree_digest(ROOT / "_freeze"), git_status(ROOT)
+    out = tmp / "book"
+    proc = subprocess.run([str(ROOT / "tools" / "render-smoke.sh"), str(out)], cwd=ROOT,
+                          env=book_env(TRUSTML_CACHE=str(tmp / "cache"), TRUSTML_BUDGET="smoke"),
+                          capture_output=True, text=True)
+    return {"proc": proc, "out": out, "freeze_before": freeze_before,
+            "status_before": status_before}
+
+
+def test_smoke_book_renders(smoke_book):
+    proc = smoke_book["proc"]
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    pdf = smoke_book["out"] / "trustml.pdf"
+    assert proc.stdout.strip().endswith("trustml.pdf")
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 50_000
+
+
+def test_smoke_book_has_every_chapter_and_no_unresolved_reference(smoke_book):
+    assert smoke_book["proc"].returncode == 0
+    out = smoke_book["out"]
+    for chapter in CHAPTERS:
+        page = out / chapter.relative_to(ROOT).with_suffix(".html")
+        html = page.read_text(encoding="utf-8")
+        assert "?@" not in html, f"unresolved cross-reference in {page.name}"
+    log = (out / "render.log").read_text(encoding="utf-8")
+    assert "Unable to resolve crossref" not in log
+    assert "not found" not in log.lower().replace("typst-gather binary not found", "")
+
+
+def test_smoke_book_cites_and_lists_the_references(smoke_book):
+    assert smoke_book["proc"].returncode == 0
+    refs = (smoke_book["out"] / "references.html").read_text(encoding="utf-8")
+    assert "Towards Deep Learning Models Resistant to Adversarial Attacks" in refs
+    ex3 = (smoke_book["out"] / "chapters" / "ex3-adversarial.html").read_text(encoding="utf-8")
+    assert 'data-cites="madry2018towards"' in ex3
+
+
+def test_smoke_render_leaves_freeze_and_tracked_files_untouched(smoke_book):
+    assert tree_digest(ROOT / "_freeze") == smoke_book["freeze_before"]
+    assert git_status(ROOT) == smoke_book["status_before"]
+
+
+@pytest.mark.parametrize("chapter", EXECUTED, ids=[c.stem for c in EXECUTED])
+@pytest.mark.parametrize("fmt", ["html", "typ"])
+def test_freeze_matches_the_chapter(chapter, fmt):
+    entry = freeze_entry(chapter, fmt)
+    assert entry.is_file(), f"{entry.relative_to(ROOT)} missing: run `make report` and commit _freeze/"
+    frozen = json.loads(entry.read_text(encoding="utf-8"))["hash"]
+    assert frozen == quarto_hash(chapter), (
+        f"{chapter.relative_to(ROOT)} changed since its _freeze entry was written: "
+        "run `make report` (full budget) and commit _freeze/")
+
+
+def test_freeze_comes_from_the_full_budget():
+    for fmt in ("html", "typ"):
+        markdown = json.loads(freeze_entry(ROOT / "index.qmd", fmt).read_text())["result"]["markdown"]
+        assert "This build used the **full** budget" in markdown, f"_freeze ({fmt}) is not a full render"
+
+
+def test_full_render_from_freeze_executes_nothing_and_leaves_the_tree_clean(tmp_path):
+    """On a copy of the repository's tracked files (its own git repository), as a fresh clone."""
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                           cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    copy = tmp_path / "clone"
+    for rel in filter(None, files):
+        if (ROOT / rel).is_file() and not rel.startswith("results/"):
+            (copy / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / rel, copy / rel)
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
+                ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"]):
+        subprocess.run(cmd, cwd=copy, check=True)
+    # An executed chapter would run at the smoke budget against an empty cache, and be seen.
+    proc = subprocess.run([str(copy / "tools" / "render.sh")], cwd=copy,
+                          env=book_env(TRUSTML_CACHE=str(tmp_path / "cache"), TRUSTML_BUDGET="smoke"),
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "Executing" not in proc.stdout + proc.stderr
+    assert (copy / "_book" / "trustml.pdf").stat().st_size > 100_000
+    assert git_status(copy) == ""
