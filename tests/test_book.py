@@ -130,8 +130,9 @@ def test_freeze_comes_from_the_full_budget():
         assert "This build used the **full** budget" in markdown, f"_freeze ({fmt}) is not a full render"
 
 
-def test_full_render_from_freeze_executes_nothing_and_leaves_the_tree_clean(tmp_path):
-    """On a copy of the repository's tracked files (its own git repository), as a fresh clone."""
+@pytest.fixture
+def repo_copy(tmp_path) -> Path:
+    """The repository's tracked (and unignored) files, without results/, as a fresh git repository."""
     files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                            cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
     copy = tmp_path / "clone"
@@ -142,11 +143,34 @@ def test_full_render_from_freeze_executes_nothing_and_leaves_the_tree_clean(tmp_
     for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
                 ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"]):
         subprocess.run(cmd, cwd=copy, check=True)
-    # An executed chapter would run at the smoke budget against an empty cache, and be seen.
-    proc = subprocess.run([str(copy / "tools" / "render.sh")], cwd=copy,
-                          env=book_env(TRUSTML_CACHE=str(tmp_path / "cache"), TRUSTML_BUDGET="smoke"),
+    return copy
+
+
+def render_copy(copy: Path) -> subprocess.CompletedProcess:
+    # A chapter that executes runs at the smoke budget against an empty cache (and is seen).
+    return subprocess.run([str(copy / "tools" / "render.sh")], cwd=copy,
+                          env=book_env(TRUSTML_CACHE=str(copy.parent / "cache"), TRUSTML_BUDGET="smoke"),
                           capture_output=True, text=True)
+
+
+def test_full_render_from_freeze_executes_nothing_and_leaves_the_tree_clean(repo_copy):
+    proc = render_copy(repo_copy)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert "Executing" not in proc.stdout + proc.stderr
-    assert (copy / "_book" / "trustml.pdf").stat().st_size > 100_000
-    assert git_status(copy) == ""
+    assert proc.stdout.strip() == str(repo_copy / "_book" / "trustml.pdf")
+    assert (repo_copy / "_book" / "trustml.pdf").stat().st_size > 100_000
+    assert git_status(repo_copy) == ""
+
+
+def test_a_failed_render_leaves_no_stray_file(repo_copy):
+    chapter = repo_copy / "chapters" / "data.qmd"
+    chapter.write_text(chapter.read_text() + '\n```{python}\nraise RuntimeError("boom")\n```\n')
+    proc = render_copy(repo_copy)
+    assert proc.returncode != 0
+    assert "quarto render failed" in proc.stderr
+    assert git_status(repo_copy) == " M chapters/data.qmd\n"
+    ignored = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=repo_copy,
+                             capture_output=True, text=True, check=True).stdout.split("\n")
+    # Quarto's own folders may stay; its intermediates (e.g. chapters/data_files/) may not.
+    assert sorted(line for line in ignored if line.startswith("!!")) in (
+        ["!! .quarto/"], ["!! .quarto/", "!! _book/"])
