@@ -10,7 +10,7 @@ STAMP := $(VENV)/.trustml-installed
 export TRUSTML_DATA ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),data)
 export QUARTO_PYTHON := $(abspath $(PY))
 
-.PHONY: report report-smoke test lint venv clean-smoke bench check-html
+.PHONY: report report-smoke test lint venv clean-smoke bench check-html zip
 
 venv: $(STAMP)
 
@@ -40,6 +40,10 @@ test: lint
 check-html: $(STAMP)
 	$(PY) -c "import playwright" 2>/dev/null || $(PY) -m pip install --quiet "playwright>=1.40"
 	$(PY) tools/check_html.py _book
+
+# The hand-in bundle: dist/trustml-<version>.pdf and dist/trustml-<version>-source.zip.
+zip: report
+	@$(PY) tools/make_zip.py --pdf _book/trustml.pdf --out dist
 
 clean-smoke:
 	rm -rf results/smoke _book-smoke

@@ -132,3 +132,20 @@ def test_unknown_experiment_lists_known_ones():
         get_experiment("no-such-thing")
     assert "data-overview" in str(info.value) and "python -m trustml list" in str(info.value)
     assert "data-overview" in REGISTRY
+
+
+def test_parallel_loader_says_truthfully_what_it_loaded_and_computed(cache_dir, monkeypatch):
+    from trustml.cache import run_or_load_parallel
+
+    exp, fn = toy()
+    other = Experiment("toy-other", 1, Counter(), {"full": ToyConfig(n=2), "smoke": ToyConfig(n=2)})
+    monkeypatch.setitem(REGISTRY, "toy", exp)
+    monkeypatch.setitem(REGISTRY, "toy-other", other)
+    run_or_load(exp, budget="smoke")
+    results = run_or_load_parallel(["toy", "toy-other"], budget="smoke")
+    assert results["toy"].meta["computed"] is False and results["toy"].meta["seconds"] >= 0
+    assert results["toy-other"].meta["computed"] is True
+    from trustml.cli import provenance
+
+    assert "loaded in" in provenance(results["toy"])
+    assert "computed in" in provenance(results["toy-other"])

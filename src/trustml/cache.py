@@ -230,16 +230,23 @@ def run_or_load_parallel(
     budget = budget if isinstance(budget, Budget) else get_budget(budget)
     loaded: dict[str, Result] = {}
     for name in names:
+        start = time.perf_counter()
         exp = get_experiment(name)
         config = exp.config_for(budget)
         result = _try_load(entry_dir(exp, config, budget), exp, config, warn=False)
         if result is not None:
+            result.meta.update(seconds=time.perf_counter() - start, computed=False)
             loaded[name] = result
     missing = [name for name in names if name not in loaded]
-    if len(missing) > 1 and n_jobs > 1:
+    in_workers = len(missing) > 1 and n_jobs > 1
+    if in_workers:
         from joblib import Parallel, delayed
 
         threads = max(1, (os.cpu_count() or 1) // n_jobs)
         Parallel(n_jobs=min(n_jobs, len(missing)))(
             delayed(_run_in_worker)(name, budget.name, threads) for name in missing)
-    return {name: loaded.get(name) or run_or_load(name, budget=budget) for name in names}
+    results = {name: loaded.get(name) or run_or_load(name, budget=budget) for name in names}
+    if in_workers:  # computed now by a worker, then loaded here: say so, with the time it took
+        for name in missing:
+            results[name].meta.update(computed=True, seconds=results[name].meta["elapsed_s"])
+    return results

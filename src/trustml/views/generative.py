@@ -160,4 +160,4 @@ def summary_gan(gan: Result) -> str:
 def summary(vae: Result, gan: Result, cnn: Result, compare: Result) -> str:
     results = {"vae": vae, "gan": gan, "cnn": cnn, "compare": compare}
     return "\n\n".join([summary_vae(vae), summary_gan(gan),
-                        comparison_table(results).data.to_string(index=False)])
+                        comparison_table(results).text()])

@@ -146,7 +146,7 @@ def pivotal_table(result: Result) -> Table:
 def summary(result: Result) -> str:
     """Plain-text tables for the command line."""
     return "\n\n".join([
-        instances_table(result).data.to_string(index=False),
-        differences_table(result).data.to_string(index=False),
-        pivotal_table(result).data.to_string(index=False),
+        instances_table(result).text(),
+        differences_table(result).text(),
+        pivotal_table(result).text(),
     ])

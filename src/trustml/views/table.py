@@ -63,8 +63,12 @@ class Table:
         lines = [header, align, *self.rows()]
         return "\n".join("| " + " | ".join(cells) + " |" for cells in lines) + "\n"
 
-    def __repr__(self) -> str:
+    def text(self) -> str:
+        """The table as plain text, for a terminal (the CLI prints views with this)."""
         return self.frame.to_string(index=False)
+
+    def __repr__(self) -> str:
+        return self.text()
 
 
 def as_table(frame: pd.DataFrame, digits: int | None = None) -> Table:
