@@ -132,3 +132,29 @@ def test_invalid_input_raises_clear_error(bad):
 
 def test_pivotal_lambda_grows_slowly_with_d():
     assert 2.5 < pivotal_lambda(10) < pivotal_lambda(1000) < 5
+
+
+def _pivotal_result(low_tp, high_tp, low_fp, high_fp):
+    from trustml.cache import Result
+
+    rows = [{"sigma": s, "k": 5, "lambda": 1.0, "sqrt_tp": tp, "sqrt_fp": fp, "lasso_tp": 4.8,
+             "lasso_fp": 11.8} for s, tp, fp in ((0.25, low_tp, low_fp), (4.0, high_tp, high_fp))]
+    return Result(metrics={"pivotal": rows})
+
+
+@pytest.mark.parametrize(("values", "expected", "absent"), [
+    ((5.0, 5.0, 0.0, 0.1), ["finds all 5 true variables at both noise levels",
+                            "no false variable at σ = 0.25 and 0.1 false variables on average"],
+     ["none", "5.0 and 5.0"]),
+    ((5.0, 5.0, 0.0, 0.0), ["selects no false variable at both"], ["none"]),
+    ((4.6, 3.2, 0.3, 0.3), ["on average 4.6 and 3.2 of the 5 true variables",
+                            "0.3 false variables on average at both"], ["all 5"]),
+])
+def test_support_recovery_sentence_reads_as_written_for_its_values(values, expected, absent):
+    from trustml.views.robust_regression import support_recovery_sentence
+
+    text = support_recovery_sentence(_pivotal_result(*values))
+    for phrase in expected:
+        assert phrase in text
+    for phrase in absent:
+        assert phrase not in text
