@@ -95,6 +95,8 @@ def test_smoke_book_has_every_chapter_and_no_unresolved_reference(smoke_book):
         page = out / chapter.relative_to(ROOT).with_suffix(".html")
         html = page.read_text(encoding="utf-8")
         assert "?@" not in html, f"unresolved cross-reference in {page.name}"
+        assert 'trustml.pdf"' in html, f"{page.name} does not link the PDF"
+        assert "cdn.jsdelivr" not in html and "googleapis" not in html, f"{page.name} loads from a CDN"
     log = (out / "render.log").read_text(encoding="utf-8")
     assert "Unable to resolve crossref" not in log
     assert "not found" not in log.lower().replace("typst-gather binary not found", "")
