@@ -341,8 +341,8 @@ def summary(gaussian: Result, logistic: Result) -> str:
                       "theory": a["theory"]})
     return "\n\n".join([
         g.iloc[:: max(1, len(g) // 10)].to_string(index=False, float_format="%.3f"),
-        convergence_table(logistic).data.to_string(index=False),
-        attacks_table(logistic).data.to_string(index=False),
-        dp_table(logistic).data.to_string(index=False),
-        dp_attack_table(logistic).data.to_string(index=False),
+        convergence_table(logistic).frame.to_string(index=False),
+        attacks_table(logistic).frame.to_string(index=False),
+        dp_table(logistic).frame.to_string(index=False),
+        dp_attack_table(logistic).frame.to_string(index=False),
     ])
