@@ -189,7 +189,8 @@ def roc_figure(result: Result) -> Figure:
                     label=ATTACK_LABEL[name])
         _roc_axes(ax, MODEL_LABEL[model])
     axes[0].set_ylabel("true-positive rate")
-    fig.supxlabel("false-positive rate", fontsize="medium")
+    for ax in axes:
+        ax.set_xlabel("false-positive rate")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3,
                frameon=False, fontsize="x-small")
     return fig
@@ -248,9 +249,10 @@ def dp_roc_figure(result: Result) -> Figure:
             ax.plot(fpr, np.maximum(a[f"roc_{kind}_{name}"], 1e-4), ls=style, label=ATTACK_LABEL[name])
         _roc_axes(ax, f"ε = {result.metrics['attacks'][kind]['epsilon']:.1f}")
         ax.tick_params(labelsize="x-small")
-    np.atleast_1d(axes)[0].set_ylabel("true-positive rate")
-    fig.supxlabel("false-positive rate", fontsize="medium")
-    fig.legend(*np.atleast_1d(axes)[0].get_legend_handles_labels(), loc="outside lower center",
+    axes = np.atleast_1d(axes)
+    axes[0].set_ylabel("true-positive rate")
+    axes[len(axes) // 2].set_xlabel("false-positive rate")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
                ncols=3, frameon=False, fontsize="x-small")
     return fig
 
