@@ -230,13 +230,10 @@ def run_or_load_parallel(
     budget = budget if isinstance(budget, Budget) else get_budget(budget)
     loaded: dict[str, Result] = {}
     for name in names:
-        start = time.perf_counter()
         exp = get_experiment(name)
         config = exp.config_for(budget)
         result = _try_load(entry_dir(exp, config, budget), exp, config, warn=False)
         if result is not None:
-            result.meta["seconds"] = time.perf_counter() - start  # as `run_or_load` records
-            result.meta.setdefault("computed", False)
             loaded[name] = result
     missing = [name for name in names if name not in loaded]
     if len(missing) > 1 and n_jobs > 1:
