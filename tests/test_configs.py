@@ -26,7 +26,8 @@ RESULTS = Path(__file__).resolve().parents[1] / "results" / "full"
 # The hashes of the committed full-budget entries; a change here means a full recompute.
 FULL_HASHES = {
     "data-overview": "7c92a8e37e084bdf",
-    "ex1-compare": "b16ccdfcecb2ad05",
+    "ex1-compare": "5423cde58dff102c",
+    "ex1-convgan": "f1c5c7b34e496c49",
     "ex1-gan": "6867cdd4e5b458b8",
     "ex1-vae": "a56bde3a0f0e8a30",
     "ex2-robust-regression": "41187bc031eac666",
@@ -38,7 +39,7 @@ FULL_HASHES = {
     "ex3d-attacks-pgd": "6efd8447745eaec7",
     "ex3e-strong-attacks": "e0a4b30a67c9e441",
     "ex4-gaussian-mean": "807b8af475470f73",
-    "ex4-logistic": "6d78729016524369",
+    "ex4-logistic": "20aa24e7ee0b5099",
     "ext-vae-beta": "84f33cb03c449091",
     "ext-vae-bound": "2e0163553988a793",
     "ext-vae-bpd": "290f9e44ff47a764",
@@ -97,8 +98,12 @@ def test_smoke_is_no_bigger_than_full(name):
     (lambda: ClassifierConfig(epochs=1, train_limit=None, lr=-1.0), "lr"),
     (lambda: ClassifierConfig(epochs=1, train_limit=None, seed=-1), "seed"),
     (lambda: RobustTrainingConfig("bogus", 0.1, 1, None), "method"),
-    (lambda: dataclasses.replace(REGISTRY["ex4-logistic"].config_for("smoke"), shadows=3),
-     "shadows"),
+    (lambda: dataclasses.replace(REGISTRY["ex4-logistic"].config_for("smoke"), population=7),
+     "population"),
+    (lambda: dataclasses.replace(REGISTRY["ex4-logistic"].config_for("smoke"), targets=99),
+     "targets"),
+    (lambda: dataclasses.replace(REGISTRY["ex1-compare"].config_for("smoke"), sizes=(10**6,)),
+     "sizes"),
     (lambda: dataclasses.replace(REGISTRY["ex4-logistic"].config_for("smoke"), dp_delta=1.0),
      "dp_delta"),
 ])
@@ -159,7 +164,7 @@ def test_logistic_smoke_config_is_valid_and_frozen():
     config = REGISTRY["ex4-logistic"].config_for("smoke")
     assert isinstance(config, LogisticConfig)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        config.shadows = 4  # type: ignore[misc]
+        config.population = 4  # type: ignore[misc]
 
 
 @pytest.mark.parametrize("name", sorted(FULL_HASHES))

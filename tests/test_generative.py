@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from trustml.conv_gan import ConvDiscriminator, ConvGenerator
 from trustml.gan import Discriminator, Generator, discriminator_loss, generator_loss
 from trustml.generative_metrics import frechet_distance
 from trustml.training import train_vae
@@ -93,3 +94,27 @@ def test_frechet_distance():
     assert frechet_distance(mu + shift, cov, mu, cov) == pytest.approx(9.0, rel=1e-6)
     # 1-D closed form: (m1-m2)^2 + (s1-s2)^2
     assert frechet_distance(np.zeros(1), np.eye(1) * 4, np.ones(1), np.eye(1)) == pytest.approx(2.0)
+
+
+def test_conv_gan_shapes_range_and_one_training_step():
+    torch.manual_seed(0)
+    G, D = ConvGenerator(noise_dim=8, channels=4), ConvDiscriminator(channels=4)
+    x = G(torch.randn(5, 8))
+    assert x.shape == (5, 1, 28, 28) and 0 <= float(x.min()) and float(x.max()) <= 1
+    assert D(x).shape == (5,)
+    opt = torch.optim.Adam(G.parameters(), 1e-2)
+    before = [p.detach().clone() for p in G.parameters()]
+    loss = generator_loss(D(G(torch.randn(5, 8))))
+    loss.backward()
+    opt.step()
+    assert all(not torch.equal(a, b) for a, b in zip(before, G.parameters(), strict=True))
+    assert float(discriminator_loss(D(x), D(x))) > 0
+
+
+def test_conv_gan_rejects_bad_sizes():
+    with pytest.raises(ValueError, match="channels"):
+        ConvGenerator(8, 0)
+    with pytest.raises(ValueError, match="noise_dim"):
+        ConvGenerator(0, 4)
+    with pytest.raises(ValueError, match="channels"):
+        ConvDiscriminator(-1)

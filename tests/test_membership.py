@@ -98,17 +98,6 @@ def test_score_moments_match_simulation():
     assert gm.simple_prediction(d, n) == pytest.approx(norm.cdf(0.5 * np.sqrt(d / n)))
 
 
-def test_lira_scores_rank_members_first():
-    rng = np.random.default_rng(0)
-    shadow_in = np.zeros((8, 6), bool)
-    for k in range(0, 8, 2):
-        shadow_in[k, rng.permutation(6)[:3]] = True
-        shadow_in[k + 1] = ~shadow_in[k]
-    shadow_phi = np.where(shadow_in, 3.0, 0.0) + 0.1 * rng.normal(size=(8, 6))
-    scores = lr.lira_scores(np.array([3.0, 0.0, 3.0, 0.0, 3.0, 0.0]), shadow_phi, shadow_in)
-    assert scores[[0, 2, 4]].min() > scores[[1, 3, 5]].max()
-
-
 def test_dp_epsilon_decreases_with_noise():
     eps = [lr.dp_gd_epsilon(50, s, 1e-5) for s in (1.0, 4.0, 16.0)]
     assert eps[0] > eps[1] > eps[2] > 0

@@ -1,6 +1,6 @@
 """Command-line interface: `python -m trustml <command>` (or the `trustml` script).
 
-  ex1 [--model vae|gan] [--budget B] [--force]  exercise 1 (VAE and GAN)
+  ex1 [--model vae|gan|convgan] [--budget B] [--force]  exercise 1 (VAE, GAN, conv GAN)
   ex2 [--budget B] [--force]  exercise 2 (robust regression): run it and print its tables
   ex3 [--part a|b|c|d|e] [--budget B] [--force]  exercise 3 (attacks, adversarial training)
   ex4 [--budget B] [--force]  exercise 4 (membership inference): run it and print its tables
@@ -57,7 +57,8 @@ def provenance(result) -> str:
 
 # exercise alias -> (its experiments, view module with `summary(*results) -> str`)
 EXERCISES: dict[str, tuple[tuple[str, ...], str]] = {
-    "ex1": (("ex1-vae", "ex1-gan", "mnist-standard-cnn", "ex1-compare"), "trustml.views.generative"),
+    "ex1": (("ex1-vae", "ex1-gan", "ex1-convgan", "mnist-standard-cnn", "ex1-compare"),
+            "trustml.views.generative"),
     "ex2": (("ex2-robust-regression",), "trustml.views.robust_regression"),
     "ex3": (("mnist-standard-cnn", "ex3-fgsm-model", "ex3-pgd-model", "ex3-strong-model",
              "ex3b-attacks-standard", "ex3c-attacks-fgsm", "ex3d-attacks-pgd",
@@ -150,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--budget", choices=["full", "smoke"], default=None)
         p.add_argument("--force", action="store_true", help="recompute even if cached")
         if alias == "ex1":
-            p.add_argument("--model", choices=["vae", "gan"], default=None,
+            p.add_argument("--model", choices=["vae", "gan", "convgan"], default=None,
                            help="train (or load) only this model")
         if alias == "ex3":
             p.add_argument("--part", choices=["a", "b", "c", "d", "e"], default=None,

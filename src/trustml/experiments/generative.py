@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch import nn
 
 from trustml.budget import Budget
 from trustml.cache import Result, experiment, run_or_load
+from trustml.conv_gan import ConvDiscriminator, ConvGenerator
 from trustml.data import load_mnist, to_float
 from trustml.experiments.classifier import load_standard_cnn
 from trustml.gan import Discriminator, Generator
-from trustml.generative_metrics import class_histogram, feature_statistics, frechet_distance
+from trustml.generative_metrics import (
+    class_histogram,
+    features,
+    frechet_bootstrap,
+    frechet_by_size,
+)
+from trustml.precision_recall import manifold, precision_recall_of
 from trustml.training import train_gan, train_vae
 from trustml.vae import MLPVAE
 from trustml.validate import POSITIVE, Interval, check_config
@@ -84,10 +93,10 @@ def vae_experiment(config: VAEConfig, budget: Budget) -> Result:
 
 
 @dataclass(frozen=True)
-class GANConfig(_TrainingSizes):
+class _GANTraining(_TrainingSizes):
+    """What both GANs share: noise, Adam, batch size, label smoothing, sample grid, seed."""
+
     noise_dim: int = 64
-    g_hidden: tuple[int, int] = (256, 512)
-    d_hidden: tuple[int, int] = (256, 128)
     lr: float = 2e-4
     beta1: float = 0.5
     batch_size: int = 256
@@ -100,15 +109,32 @@ class GANConfig(_TrainingSizes):
                      real_label=Interval(0.0, 1.0, lo_open=True))
 
 
+@dataclass(frozen=True)
+class GANConfig(_GANTraining):
+    g_hidden: tuple[int, int] = (256, 512)
+    d_hidden: tuple[int, int] = (256, 128)
+
+
 GAN_CONFIGS = {budget: GANConfig(**sizes) for budget, sizes in _TRAINING.items()}
+CONV_GAN_EPOCHS = 4  # sized so that exercise 1 fits its budget on two CPU cores
 
 
-@experiment("ex1-gan", version=1, configs=GAN_CONFIGS)
-def gan_experiment(config: GANConfig, budget: Budget) -> Result:
-    """MLP GAN (non-saturating loss, label smoothing, Adam beta1 = 0.5) on MNIST."""
+@dataclass(frozen=True)
+class ConvGANConfig(_GANTraining):
+    batch_size: int = 64
+    channels: int = 16
+
+
+CONV_GAN_CONFIGS = {"full": ConvGANConfig(epochs=CONV_GAN_EPOCHS, train_limit=None, snapshot_every=1),
+                    "smoke": ConvGANConfig(**_TRAINING["smoke"])}
+
+
+def _gan_result(config: _GANTraining,
+                build: Callable[[], tuple[nn.Module, nn.Module]]) -> Result:
+    """Train the GAN that `build()` makes (after seeding) on MNIST: curves, grids, weights."""
     x, x_test = _mnist(config.train_limit)
     torch.manual_seed(config.seed)
-    G, D = Generator(config.noise_dim, config.g_hidden), Discriminator(config.d_hidden)
+    G, D = build()
     fixed = torch.randn(config.samples, config.noise_dim, generator=torch.Generator().manual_seed(1))
     history, snaps = train_gan(G, D, x, x_test, epochs=config.epochs, lr=config.lr,
                                beta1=config.beta1, batch_size=config.batch_size, seed=config.seed,
@@ -118,16 +144,42 @@ def gan_experiment(config: GANConfig, budget: Budget) -> Result:
                             {"generator": G.state_dict(), "discriminator": D.state_dict()})
 
 
+@experiment("ex1-gan", version=1, configs=GAN_CONFIGS)
+def gan_experiment(config: GANConfig, budget: Budget) -> Result:
+    """MLP GAN (non-saturating loss, label smoothing, Adam beta1 = 0.5) on MNIST."""
+    return _gan_result(config, lambda: (Generator(config.noise_dim, config.g_hidden),
+                                        Discriminator(config.d_hidden)))
+
+
+@experiment("ex1-convgan", version=1, configs=CONV_GAN_CONFIGS)
+def conv_gan_experiment(config: ConvGANConfig, budget: Budget) -> Result:
+    """DCGAN-style convolutional GAN, same losses and training loop as the MLP GAN."""
+    return _gan_result(config, lambda: (ConvGenerator(config.noise_dim, config.channels),
+                                        ConvDiscriminator(config.channels)))
+
+
 @dataclass(frozen=True)
 class CompareConfig:
     samples: int
+    bootstrap: int  # resamples for the Fréchet distance's interval
+    sizes: tuple[int, ...]  # smaller sample sizes at which the Fréchet distance is re-estimated
+    size_repeats: int
+    pr_k: int = 3  # neighbours defining the manifolds of precision and recall
     seed: int = 0
 
     def __post_init__(self) -> None:
         check_config(self)
+        if max(self.sizes) >= self.samples:
+            raise ValueError(f"CompareConfig.sizes must be < samples ({self.samples}), "
+                             f"got {self.sizes}")
 
 
-COMPARE_CONFIGS = {"full": CompareConfig(samples=10_000), "smoke": CompareConfig(samples=500)}
+COMPARE_CONFIGS = {
+    "full": CompareConfig(samples=10_000, bootstrap=50, sizes=(500, 1000, 2000, 5000),
+                          size_repeats=4),
+    "smoke": CompareConfig(samples=500, bootstrap=10, sizes=(100, 250), size_repeats=2),
+}
+GENERATORS = {"VAE": "ex1-vae", "GAN": "ex1-gan", "conv GAN": "ex1-convgan"}
 
 
 def load_vae(result: Result) -> MLPVAE:
@@ -144,29 +196,50 @@ def load_generator(result: Result) -> Generator:
     return model.eval()
 
 
-@experiment("ex1-compare", version=2, configs=COMPARE_CONFIGS)
+def load_conv_generator(result: Result) -> ConvGenerator:
+    cfg = result.meta["config"]
+    model = ConvGenerator(cfg["noise_dim"], cfg["channels"])
+    model.load_state_dict(result.weights["generator"])
+    return model.eval()
+
+
+@torch.no_grad()
+def _samples(budget: Budget, n: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
+    """`n` samples of each generative model (the VAE's decoder means)."""
+    vae = load_vae(run_or_load("ex1-vae", budget=budget))
+    G = load_generator(run_or_load("ex1-gan", budget=budget))
+    C = load_conv_generator(run_or_load("ex1-convgan", budget=budget))
+    return {"VAE": vae.sample(torch.randn(n, vae.latent, generator=gen)),
+            "GAN": G(torch.randn(n, G.noise_dim, generator=gen)),
+            "conv GAN": C(torch.randn(n, C.noise_dim, generator=gen))}
+
+
+@experiment("ex1-compare", version=3, configs=COMPARE_CONFIGS)
 def compare_experiment(config: CompareConfig, budget: Budget) -> Result:
-    """Fréchet distance in the standard CNN's feature space and class coverage of samples."""
-    vae_res = run_or_load("ex1-vae", budget=budget)
-    gan_res = run_or_load("ex1-gan", budget=budget)
+    """Fréchet distance (bootstrap interval, several sample sizes), precision and recall in the
+    standard CNN's feature space, and class coverage of samples."""
     cnn, _ = load_standard_cnn(budget)
     x_train, _ = load_mnist("train")
     x_test, _ = load_mnist("test")
     n = min(config.samples, len(x_test))
     gen = torch.Generator().manual_seed(config.seed)
-    with torch.no_grad():
-        vae = load_vae(vae_res)
-        vae_samples = vae.sample(torch.randn(n, vae.latent, generator=gen))
-        G = load_generator(gan_res)
-        gan_samples = G(torch.randn(n, G.noise_dim, generator=gen))
+    rng = np.random.default_rng(config.seed)
+    samples = _samples(budget, n, gen)
     real_test = to_float(x_test[:n])
     real_train = to_float(x_train[torch.randperm(len(x_train), generator=gen)[:n]])
-    ref = feature_statistics(cnn, real_test)
-    sets = {"train images (floor)": real_train, "VAE": vae_samples, "GAN": gan_samples}
-    fid = {name: frechet_distance(*feature_statistics(cnn, xs), *ref) for name, xs in sets.items()}
+    ref = features(cnn, real_test)
+    ref_manifold = manifold(ref, config.pr_k, "test features")
+    sets = {"train images (floor)": real_train, **samples}
+    fid, fid_ci, pr, arrays = {}, {}, {}, {"sizes": np.array(config.sizes)}
+    for name, xs in sets.items():
+        f = features(cnn, xs)
+        est, lo, hi = frechet_bootstrap(f, ref, config.bootstrap, rng)
+        fid[name], fid_ci[name] = est, [lo, hi]
+        arrays[f"fid_size/{name}"] = frechet_by_size(f, ref, config.sizes, config.size_repeats, rng)
+        precision, recall = precision_recall_of(ref_manifold, manifold(f, config.pr_k, name))
+        pr[name] = {"precision": precision, "recall": recall}
     hist = {name: class_histogram(cnn, xs) for name, xs in
-            {"test images": real_test, "VAE": vae_samples, "GAN": gan_samples}.items()}
-    return Result(
-        metrics={"fid": fid, "n": n},
-        arrays={f"hist/{k}": v for k, v in hist.items()},
-    )
+            {"test images": real_test, **samples}.items()}
+    arrays.update({f"hist/{k}": v for k, v in hist.items()})
+    return Result(metrics={"fid": fid, "fid_ci": fid_ci, "pr": pr, "n": n, "pr_k": config.pr_k},
+                  arrays=arrays)

@@ -10,8 +10,18 @@ from joblib import Parallel, delayed
 from trustml.budget import Budget
 from trustml.cache import Result, experiment
 from trustml.privacy import gaussian_mean as gm
+from trustml.privacy import lira
 from trustml.privacy import logistic as lr
-from trustml.privacy.threshold import best_threshold, roc_curve, threshold_accuracy, tpr_at_fpr
+from trustml.privacy.dp_bound import dp_tpr_bound
+from trustml.privacy.threshold import (
+    auc,
+    best_threshold,
+    pooled_tpr_interval,
+    roc_curve,
+    threshold_accuracy,
+    tpr_at_fpr,
+    tpr_at_fprs,
+)
 from trustml.progress import progress
 from trustml.validate import NON_NEGATIVE, POSITIVE, PROBABILITY, Interval, check_config
 
@@ -34,6 +44,11 @@ class GaussianMeanConfig:
 def grid(hi: float, points: int) -> tuple[float, ...]:
     """`points` values from 0 to `hi`, rounded to 6 decimals (a noise-variance grid)."""
     return tuple(np.round(np.linspace(0.0, hi, points), 6))
+
+
+def log_grid(lo: float, hi: float, points: int) -> tuple[float, ...]:
+    """0, then `points` log-spaced values from `lo` to `hi` (4 significant digits)."""
+    return (0.0, *(float(f"{v:.4g}") for v in np.geomspace(lo, hi, points)))
 
 
 GAUSSIAN_CONFIGS = {
@@ -115,33 +130,43 @@ class LogisticConfig:
     dp_lr: float
     dp_clip: float
     dp_delta: float
-    shadows: int
+    population: int  # LiRA: models per kind, each on a random half of the pool
+    targets: int  # how many of them are attacked in turn (the others are its shadow models)
+    bootstrap: int  # resamples of the target models for the TPR intervals
     seed: int = 0
 
     def __post_init__(self) -> None:
         check_config(self, C_strong=POSITIVE, noise_C=POSITIVE, noise_sigma2=NON_NEGATIVE,
                      defence_Cs=POSITIVE, dp_noise=POSITIVE, dp_lr=POSITIVE, dp_clip=POSITIVE,
-                     dp_delta=PROBABILITY, shadows=Interval(2))
-        if self.shadows % 2:
-            raise ValueError(f"LogisticConfig.shadows must be even, got {self.shadows}")
+                     dp_delta=PROBABILITY, population=Interval(6))
+        if self.population % 2:
+            raise ValueError(f"LogisticConfig.population must be even, got {self.population}")
+        if self.targets > self.population:
+            raise ValueError(f"LogisticConfig.targets must be <= population ({self.population}),"
+                             f" got {self.targets}")
 
 
 def _logistic_config(ns: tuple[int, ...], max_iter: int, noise_n: int, sigma_points: int,
-                     noise_draws: int, shadows: int) -> LogisticConfig:
+                     noise_draws: int, population: int, targets: int,
+                     bootstrap: int) -> LogisticConfig:
     return LogisticConfig(
         ns=ns, C_strong=0.01, max_iter=max_iter, noise_n=noise_n, noise_C=0.1,
-        noise_sigma2=grid(5.0, sigma_points), noise_draws=noise_draws,
+        noise_sigma2=log_grid(1e-4, 5.0, sigma_points), noise_draws=noise_draws,
         defence_Cs=(1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0),
         early_stop_iters=(1, 2, 4, 8, 16, 32, 64), dp_noise=(2.0, 4.0, 8.0, 16.0, 32.0),
-        dp_steps=50, dp_lr=2.0, dp_clip=1.0, dp_delta=1e-5, shadows=shadows)
+        dp_steps=50, dp_lr=2.0, dp_clip=1.0, dp_delta=1e-5, population=population,
+        targets=targets, bootstrap=bootstrap)
 
 
 LOGISTIC_CONFIGS = {
     "full": _logistic_config(ns=(100, 200, 400, 800, 1600, 2500, 5000, 10000), max_iter=1000,
-                             noise_n=400, sigma_points=21, noise_draws=50, shadows=16),
+                             noise_n=400, sigma_points=24, noise_draws=50, population=66,
+                             targets=32, bootstrap=200),
     "smoke": _logistic_config(ns=(50, 100), max_iter=50, noise_n=60, sigma_points=3,
-                              noise_draws=3, shadows=2),
+                              noise_draws=3, population=6, targets=3, bootstrap=20),
 }
+FPRS = (1e-3, 1e-2)  # where the TPR is reported
+ROC_GRID = np.geomspace(1e-4, 1.0, 161)  # where the pooled ROC curves are stored
 
 
 def _fit(X, y, C, max_iter):
@@ -169,7 +194,62 @@ def _evaluate(model: lr.LinearModel, Xi, yi, Xo, yo) -> dict:
             "loss_attack": loss["accuracy"], "loss_tpr_1pct": loss["tpr_at_1pct_fpr"]}
 
 
-@experiment("ex4-logistic", version=1, configs=LOGISTIC_CONFIGS)
+def _population(config: LogisticConfig, kind: str, X: np.ndarray, y: np.ndarray,
+                masks: np.ndarray, rng: np.random.Generator, parallel: Parallel) -> list:
+    """One model of `kind` ("none", "l2" or "dp<noise multiplier>") per training mask."""
+    if kind.startswith("dp"):
+        return lr.dp_gd_population(X, y, masks, steps=config.dp_steps, clip=config.dp_clip,
+                                   noise_multiplier=float(kind[2:]), lr=config.dp_lr, rng=rng)
+    C = {"none": None, "l2": config.noise_C}[kind]
+    return parallel(delayed(_fit)(X[m], y[m], C, config.max_iter)
+                    for m in progress(masks, desc=f"ex4 LiRA population ({kind})"))
+
+
+def _population_attacks(config: LogisticConfig, Xi, yi, Xo, yo, held_out: tuple, rng: np.random.Generator,
+                        parallel: Parallel) -> tuple[dict, dict[str, np.ndarray]]:
+    """Every attack on `targets` models of each kind, each target attacked with the rest of its
+    population as shadow models; TPRs pooled over targets with bootstrap intervals. The pool is
+    the n members and n non-members; `held_out` (images, labels) measures test accuracy."""
+    pool_X, pool_y = np.concatenate([Xi, Xo]), np.concatenate([yi, yo])
+    masks = lira.complementary_splits(config.population, len(pool_X), rng)
+    kinds = ["none", "l2", *(f"dp{nm:g}" for nm in config.dp_noise)]
+    attacks, arrays = {}, {"roc_fpr": ROC_GRID}
+    for kind in kinds:
+        models = _population(config, kind, pool_X, pool_y, masks, rng, parallel)
+        phi = np.stack([lr.confidence_logit(m.W, m.b, pool_X, pool_y) for m in models])
+        targets = models[: config.targets]
+        member = masks[: config.targets]
+        scores = {
+            "correctness": np.stack([lr.correct(m.W, m.b, pool_X, pool_y) for m in targets]),
+            "loss": -np.stack([lr.log_loss_per_example(m.W, m.b, pool_X, pool_y)
+                               for m in targets]),
+            **{f"lira_{v}": lira.leave_one_out(phi, masks, config.targets, v)[0]
+               for v in lira.VARIANTS},
+        }
+        attacks[kind] = {}
+        for attack, s in scores.items():
+            s = s.astype(np.float64)
+            fit = best_threshold(s[member], s[~member])
+            arrays[f"roc_{kind}_{attack}"] = tpr_at_fprs(s[member], s[~member], ROC_GRID)
+            tpr = pooled_tpr_interval(s, member, FPRS, config.bootstrap, rng)
+            attacks[kind][attack] = {
+                "accuracy": float(fit.accuracy),
+                "auc": auc(s[member], s[~member]),
+                "tpr": {f"{f:g}": tpr[:, i].tolist() for i, f in enumerate(FPRS)},
+                "test_acc": float(np.mean([lr.accuracy(m.W, m.b, *held_out) for m in targets])),
+            }
+        if kind.startswith("dp"):
+            eps = lr.dp_gd_epsilon(config.dp_steps, float(kind[2:]), config.dp_delta)
+            attacks[kind]["epsilon"] = eps
+            arrays[f"bound_{kind}"] = dp_tpr_bound(ROC_GRID, eps, config.dp_delta)
+        else:  # what the statistic looks like to the attacker: target 0 and its shadow models
+            arrays[f"phi_{kind}"] = phi[0]
+            arrays[f"member_{kind}"] = masks[0]
+            arrays[f"separation_{kind}"] = lira.separation(phi[1:], masks[1:])
+    return attacks, arrays
+
+
+@experiment("ex4-logistic", version=2, configs=LOGISTIC_CONFIGS)
 def logistic_experiment(config: LogisticConfig, budget: Budget) -> Result:
     """Membership inference on Fashion-MNIST logistic regression: n sweep, noise, defences, LiRA."""
     rng = np.random.default_rng(config.seed)
@@ -207,35 +287,11 @@ def logistic_experiment(config: LogisticConfig, budget: Budget) -> Result:
         arrays[f"noise_{name}_test"] = te
         arrays[f"noise_{name}_attack"] = lr.correctness_attack_accuracy(tr, te)
 
-    # (c) stronger attacks on the two n = noise_n models: loss threshold and LiRA
-    pool_X = np.concatenate([Xi, Xo])
-    pool_y = np.concatenate([yi, yo])
-    is_member = np.concatenate([np.ones(n, bool), np.zeros(n, bool)])
-    # each shadow model trains on a random half of the pool, in complementary pairs, so every
-    # point is IN for exactly half of the shadow models
-    shadow_in = np.zeros((config.shadows, 2 * n), bool)
-    for k in range(0, config.shadows, 2):
-        shadow_in[k, rng.permutation(2 * n)[:n]] = True
-        shadow_in[k + 1] = ~shadow_in[k]
-    shadow_jobs = [(name, k) for name in noise_models for k in range(config.shadows)]
-    shadow_fits = parallel(
-        delayed(_fit)(pool_X[shadow_in[k]], pool_y[shadow_in[k]], noise_models[name], config.max_iter)
-        for name, k in progress(shadow_jobs, desc="ex4 LiRA shadow models"))
-    attacks = {}
-    for name, model in base.items():
-        shadows = [m for (nm, _), m in zip(shadow_jobs, shadow_fits, strict=True) if nm == name]
-        shadow_phi = np.stack([lr.confidence_logit(m.W, m.b, pool_X, pool_y) for m in shadows])
-        target_phi = lr.confidence_logit(model.W, model.b, pool_X, pool_y)
-        scores = {
-            "correctness": lr.correct(model.W, model.b, pool_X, pool_y).astype(float),
-            "loss": -lr.log_loss_per_example(model.W, model.b, pool_X, pool_y),
-            "lira": lr.lira_scores(target_phi, shadow_phi, shadow_in),
-        }
-        attacks[name] = {}
-        for attack, s in scores.items():
-            attacks[name][attack], fpr, tpr = _attack_summary(s[is_member], s[~is_member])
-            arrays[f"roc_{name}_{attack}_fpr"] = fpr
-            arrays[f"roc_{name}_{attack}_tpr"] = tpr
+    # (c) stronger attacks: populations of models on random halves of the pool, each attacked
+    held_out = (Xt_all[n:], yt_all[n:])  # test images outside the pool
+    attacks, population_arrays = _population_attacks(config, Xi, yi, Xo, yo, held_out, rng,
+                                                     parallel)
+    arrays.update(population_arrays)
 
     # (c) defences on the same axes: stronger L2, early stopping, DP-GD
     defence_jobs = ([("l2", C, C, config.max_iter) for C in config.defence_Cs]
@@ -258,6 +314,7 @@ def logistic_experiment(config: LogisticConfig, budget: Budget) -> Result:
                                     "weight_norm": float(np.linalg.norm(m.W))}
                                 for k, m in base.items()},
                  "noise_n": n, "C_strong": config.C_strong, "noise_C": config.noise_C,
-                 "shadows": config.shadows, "dp_delta": config.dp_delta, "dp_steps": config.dp_steps},
+                 "population": config.population, "targets": config.targets,
+                 "fprs": list(FPRS), "dp_delta": config.dp_delta, "dp_steps": config.dp_steps},
         arrays=arrays,
     )

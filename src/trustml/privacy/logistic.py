@@ -114,30 +114,6 @@ def confidence_logit(W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray)
     return zy - logsumexp(others, axis=-1)
 
 
-def lira_scores(target_phi: np.ndarray, shadow_phi: np.ndarray, shadow_in: np.ndarray) -> np.ndarray:
-    """Online LiRA (Carlini et al. 2022) with a global variance per side.
-
-    `shadow_phi (K, N)` are the statistics of N candidate points under K shadow models and
-    `shadow_in (K, N)` says which points each shadow model was trained on. The score is the
-    log-likelihood ratio of the target's statistic under per-point Gaussians fitted to the IN
-    and OUT shadow statistics; higher means more likely a member.
-    """
-    if shadow_phi.shape != shadow_in.shape:
-        raise ValueError("shadow_phi and shadow_in must have the same shape")
-    ins, outs = shadow_in, ~shadow_in
-    if (ins.sum(0) == 0).any() or (outs.sum(0) == 0).any():
-        raise ValueError("every point needs at least one IN and one OUT shadow model")
-    mu_in = (shadow_phi * ins).sum(0) / ins.sum(0)
-    mu_out = (shadow_phi * outs).sum(0) / outs.sum(0)
-    var_in = ((shadow_phi - mu_in) ** 2 * ins).sum() / ins.sum()
-    var_out = ((shadow_phi - mu_out) ** 2 * outs).sum() / outs.sum()
-    var_in, var_out = max(var_in, 1e-6), max(var_out, 1e-6)  # one shadow model per side: 0
-    def logpdf(x, mu, var):
-        return -0.5 * (x - mu) ** 2 / var - 0.5 * np.log(var)
-
-    return logpdf(target_phi, mu_in, var_in) - logpdf(target_phi, mu_out, var_out)
-
-
 def dp_gd(X: np.ndarray, y: np.ndarray, *, steps: int, clip: float, noise_multiplier: float,
           lr: float, rng: np.random.Generator, classes: int = 10) -> LinearModel:
     """Full-batch differentially private gradient descent for multinomial logistic regression.
@@ -147,21 +123,36 @@ def dp_gd(X: np.ndarray, y: np.ndarray, *, steps: int, clip: float, noise_multip
     $N(0,(\\sigma C)^2 I)$ noise. Each step is a Gaussian mechanism with sensitivity C; see
     `dp_gd_epsilon` for the accounting.
     """
-    n, d = X.shape
-    W, b = np.zeros((classes, d)), np.zeros(classes)
+    return dp_gd_population(X, y, np.ones((1, len(X)), bool), steps=steps, clip=clip,
+                            noise_multiplier=noise_multiplier, lr=lr, rng=rng, classes=classes)[0]
+
+
+def dp_gd_population(X: np.ndarray, y: np.ndarray, masks: np.ndarray, *, steps: int, clip: float,
+                     noise_multiplier: float, lr: float, rng: np.random.Generator,
+                     classes: int = 10) -> list[LinearModel]:
+    """`dp_gd` for many models at once: model k trains on the points where `masks[k]` is True.
+
+    The models are independent (their own noise); one batched product per step serves all.
+    """
+    masks = np.asarray(masks, bool)
+    if masks.ndim != 2 or masks.shape[1] != len(X) or (masks.sum(1) == 0).any():
+        raise ValueError(f"masks must be (models, {len(X)}) with a point in every row")
+    models, d = len(masks), X.shape[1]
+    n = masks.sum(1).astype(np.float64)
+    W, b = np.zeros((models, classes, d)), np.zeros((models, classes))
     onehot = np.eye(classes)[y]
     feature_norm = np.sqrt((X.astype(np.float64) ** 2).sum(1) + 1.0)
     for _ in range(steps):
-        z = X @ W.T + b
-        p = np.exp(z - logsumexp(z, axis=1, keepdims=True))
-        err = p - onehot  # (n, classes)
-        norms = np.linalg.norm(err, axis=1) * feature_norm
-        err = err * np.minimum(1.0, clip / np.maximum(norms, 1e-12))[:, None]
-        gW = err.T @ X + noise_multiplier * clip * rng.standard_normal((classes, d))
-        gb = err.sum(0) + noise_multiplier * clip * rng.standard_normal(classes)
-        W -= lr * gW / n
-        b -= lr * gb / n
-    return LinearModel(W, b, steps, True, ())
+        z = logits(W, b, X)  # (models, points, classes)
+        p = np.exp(z - logsumexp(z, axis=-1, keepdims=True))
+        err = p - onehot
+        norms = np.linalg.norm(err, axis=-1) * feature_norm
+        err = err * (np.minimum(1.0, clip / np.maximum(norms, 1e-12)) * masks)[..., None]
+        gW = np.swapaxes(err, -1, -2) @ X + noise_multiplier * clip * rng.standard_normal(W.shape)
+        gb = err.sum(1) + noise_multiplier * clip * rng.standard_normal(b.shape)
+        W -= lr * gW / n[:, None, None]
+        b -= lr * gb / n[:, None]
+    return [LinearModel(W[k], b[k], steps, True, ()) for k in range(models)]
 
 
 def dp_gd_epsilon(steps: int, noise_multiplier: float, delta: float) -> float:

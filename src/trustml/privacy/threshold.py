@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import rankdata
 
 
 @dataclass(frozen=True)
@@ -68,18 +69,56 @@ def threshold_accuracy(in_scores: np.ndarray, out_scores: np.ndarray, threshold)
     return correct / (ins.shape[-1] + outs.shape[-1])
 
 
-def tpr_at_fpr(in_scores: np.ndarray, out_scores: np.ndarray, fpr: float) -> float:
-    """Largest true-positive rate of a threshold whose false-positive rate is <= fpr."""
+def tpr_at_fprs(in_scores: np.ndarray, out_scores: np.ndarray, fprs) -> np.ndarray:
+    """Largest true-positive rate of a threshold whose false-positive rate is <= each of `fprs`."""
     ins = np.sort(_as_batch(in_scores, "in_scores").ravel())
     outs = np.sort(_as_batch(out_scores, "out_scores").ravel())
+    fprs = np.atleast_1d(np.asarray(fprs, dtype=np.float64))
+    if np.isnan(fprs).any() or (fprs < 0).any() or (fprs > 1).any():
+        raise ValueError(f"fpr must be in [0, 1], got {fprs}")
+    allowed = np.floor(fprs * len(outs)).astype(int)  # OUT scores allowed at or above T
+    # T just above the (allowed+1)-th largest OUT score: at most `allowed` OUT scores reach it
+    t = np.nextafter(outs[np.maximum(len(outs) - allowed - 1, 0)], np.inf)
+    tpr = (len(ins) - np.searchsorted(ins, t, side="left")) / len(ins)
+    return np.where(allowed >= len(outs), 1.0, tpr)
+
+
+def tpr_at_fpr(in_scores: np.ndarray, out_scores: np.ndarray, fpr: float) -> float:
+    """Largest true-positive rate of a threshold whose false-positive rate is <= fpr."""
     if not 0 <= fpr <= 1:
         raise ValueError(f"fpr must be in [0, 1], got {fpr}")
-    allowed = int(np.floor(fpr * len(outs)))  # OUT scores allowed at or above T
-    if allowed >= len(outs):
-        return 1.0
-    # T just above the (allowed+1)-th largest OUT score: at most `allowed` OUT scores reach it
-    t = np.nextafter(outs[len(outs) - allowed - 1], np.inf)
-    return float((ins >= t).mean())
+    return float(tpr_at_fprs(in_scores, out_scores, [fpr])[0])
+
+
+def pooled_tpr_interval(scores: np.ndarray, is_member: np.ndarray, fprs, reps: int,
+                        rng: np.random.Generator, level: float = 0.95) -> np.ndarray:
+    """TPR at each of `fprs` on the scores pooled over target models, with a bootstrap interval.
+
+    `scores` and `is_member` are `(targets, points)`; the bootstrap resamples target models
+    (the independent units) with replacement. Returns `(3, len(fprs))`: estimate, lower, upper.
+    """
+    scores, is_member = np.asarray(scores, dtype=np.float64), np.asarray(is_member, bool)
+    if scores.ndim != 2 or scores.shape != is_member.shape:
+        raise ValueError("scores and is_member must be (targets, points) arrays of one shape")
+    if reps < 1 or not 0 < level < 1:
+        raise ValueError(f"need reps >= 1 and level in (0, 1), got {reps} and {level}")
+
+    def pooled(rows):
+        s, m = scores[rows].ravel(), is_member[rows].ravel()
+        return tpr_at_fprs(s[m], s[~m], fprs)
+
+    estimate = pooled(np.arange(len(scores)))
+    boot = np.stack([pooled(rng.integers(0, len(scores), len(scores))) for _ in range(reps)])
+    lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2], axis=0)
+    return np.stack([estimate, lo, hi])
+
+
+def auc(in_scores: np.ndarray, out_scores: np.ndarray) -> float:
+    """Area under the ROC curve: P(IN score > OUT score) + P(tie) / 2 (Mann-Whitney, by ranks)."""
+    ins = _as_batch(in_scores, "in_scores").ravel()
+    outs = _as_batch(out_scores, "out_scores").ravel()
+    ranks = rankdata(np.concatenate([ins, outs]))  # average ranks: ties count one half
+    return float((ranks[: len(ins)].sum() - len(ins) * (len(ins) + 1) / 2) / (len(ins) * len(outs)))
 
 
 def roc_curve(in_scores: np.ndarray, out_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

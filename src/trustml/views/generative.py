@@ -15,23 +15,29 @@ from trustml.views.table import Table, as_table
 PYTORCH_EXAMPLES_TEST_LOSS_EPOCH_10 = 105.6  # pytorch/examples' VAE, summed BCE + KL, epoch 10
 
 
+MODELS = {"VAE": "vae", "GAN": "gan", "conv GAN": "convgan"}
+
+
 def compute() -> dict[str, Result]:
-    """The VAE and the GAN train side by side (one core each), then the CNN and the metrics."""
-    models = run_or_load_parallel(["ex1-vae", "ex1-gan"])
+    """The VAE on one core; the MLP GAN, then the conv GAN, on the other; then the CNN and the
+    metrics."""
+    models = run_or_load_parallel(["ex1-vae", "ex1-gan", "ex1-convgan"])
     return {
         "vae": models["ex1-vae"],
         "gan": models["ex1-gan"],
+        "convgan": models["ex1-convgan"],
         "cnn": run_or_load("mnist-standard-cnn"),
         "compare": run_or_load("ex1-compare"),
     }
 
 
 def wall_clock(results: dict[str, Result]) -> float:
-    """Wall-clock seconds from an empty cache, from the manifests' run times: the VAE and the
-    GAN side by side (the longer of the two), then the standard CNN, then the metrics. (The
-    entries may have been computed at different times, e.g. when the CNN is shared.)"""
+    """Wall-clock seconds from an empty cache, from the manifests' run times: the VAE beside the
+    MLP GAN followed by the conv GAN (the longer of the two lanes), then the standard CNN, then
+    the metrics. (The entries may have been computed at different times, e.g. when the CNN is
+    shared.)"""
     t = {k: r.meta["elapsed_s"] for k, r in results.items()}
-    return max(t["vae"], t["gan"]) + t["cnn"] + t["compare"]
+    return max(t["vae"], t["gan"] + t["convgan"]) + t["cnn"] + t["compare"]
 
 
 def _tidy(ax):
@@ -91,6 +97,12 @@ def snapshots_figure(r: Result) -> Figure:
     return fig
 
 
+def n_parameters(r: Result, network: str) -> int:
+    """Trainable parameters of one stored network (batch-norm running statistics excluded)."""
+    return int(sum(v.numel() for k, v in r.weights[network].items()
+                   if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))))
+
+
 def gan_history(r: Result) -> pd.DataFrame:
     return epoch_frame(r)
 
@@ -113,15 +125,16 @@ def coverage(results: dict[str, Result], name: str) -> dict:
 
 def comparison_table(results: dict[str, Result]) -> Table:
     cmp = results["compare"]
-    fid = cmp.metrics["fid"]
+    fid, ci, pr = cmp.metrics["fid"], cmp.metrics["fid_ci"], cmp.metrics["pr"]
     rows = []
-    for name, key in (("train images (floor)", None), ("VAE", "vae"), ("GAN", "gan")):
+    for name, key in (("train images (floor)", None), *MODELS.items()):
         cov = _coverage(cmp.arrays[f"hist/{'test images' if key is None else name}"])
         rows.append({
             "Images": name,
-            "Fréchet distance to test set": f"{fid[name]:.2f}",
+            "Fréchet distance [95 % interval]": f"{fid[name]:.1f} [{ci[name][0]:.1f}, {ci[name][1]:.1f}]",
+            "Precision": f"{pr[name]['precision']:.3f}",
+            "Recall": f"{pr[name]['recall']:.3f}",
             "Smallest class share": f"{100 * cov['min']:.1f} %",
-            "Largest class share": f"{100 * cov['max']:.1f} %",
             "KL(classes ‖ uniform)": f"{cov['kl_uniform']:.3f}",
             "Training time": fmt_seconds(results[key].meta["elapsed_s"]) if key else "–",
         })
@@ -132,16 +145,50 @@ def class_histogram_figure(results: dict[str, Result]) -> Figure:
     cmp = results["compare"]
     fig = Figure(figsize=(7, 2.6), layout="constrained")
     ax = fig.subplots()
-    names = ("test images", "VAE", "GAN")
-    width = 0.27
+    names = ("test images", *MODELS)
+    width = 0.8 / len(names)
     for i, name in enumerate(names):
-        ax.bar(np.arange(10) + (i - 1) * width, 100 * cmp.arrays[f"hist/{name}"], width, label=name)
+        ax.bar(np.arange(10) + (i - (len(names) - 1) / 2) * width, 100 * cmp.arrays[f"hist/{name}"],
+               width, label=name)
     ax.axhline(10, color="grey", lw=0.8, ls=":")
     ax.set_xticks(range(10))
     ax.set_xlabel("class predicted by the standard CNN")
     ax.set_ylabel("share of images (%)")
-    ax.legend(frameon=False, fontsize="small", ncols=3)
+    ax.legend(frameon=False, fontsize="small", ncols=len(names))
     _tidy(ax)
+    return fig
+
+
+def fid_by_size(results: dict[str, Result], name: str) -> pd.DataFrame:
+    """Fréchet distance against the number of samples: mean and range over random subsets,
+    then the estimate from all samples."""
+    cmp = results["compare"]
+    a = cmp.arrays
+    d = a[f"fid_size/{name}"]
+    full = cmp.metrics["fid"][name]  # all samples: one estimate
+    return pd.DataFrame({"n": [*a["sizes"], cmp.metrics["n"]], "mean": [*d.mean(1), full],
+                         "min": [*d.min(1), full], "max": [*d.max(1), full]})
+
+
+def metrics_figure(results: dict[str, Result]) -> Figure:
+    """Left: Fréchet distance against the sample size. Right: precision against recall."""
+    cmp = results["compare"]
+    fig = Figure(figsize=(7, 3), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    for colour, name in zip(("C7", "C0", "C1", "C2"), ("train images (floor)", *MODELS), strict=True):
+        df = fid_by_size(results, name)
+        left.errorbar(df.n, df["mean"], yerr=[df["mean"] - df["min"], df["max"] - df["mean"]],
+                      fmt="o-", ms=3, color=colour, label=name, capsize=2)
+        p = cmp.metrics["pr"][name]
+        right.plot(p["recall"], p["precision"], "o", color=colour, label=name)
+        right.annotate(name, (p["recall"], p["precision"]), fontsize="x-small",
+                       xytext=(4, 4), textcoords="offset points")
+    left.set(xscale="log", yscale="log", xlabel="samples per set", ylabel="Fréchet distance")
+    left.legend(frameon=False, fontsize="x-small")
+    right.set(xlim=(0, 1.05), ylim=(0, 1.05), xlabel="recall (coverage)",
+              ylabel="precision (quality)")
+    for ax in (left, right):
+        _tidy(ax)
     return fig
 
 
@@ -157,7 +204,11 @@ def summary_gan(gan: Result) -> str:
         .to_string(index=False, float_format="%.3f")
 
 
-def summary(vae: Result, gan: Result, cnn: Result, compare: Result) -> str:
-    results = {"vae": vae, "gan": gan, "cnn": cnn, "compare": compare}
-    return "\n\n".join([summary_vae(vae), summary_gan(gan),
+def summary_convgan(convgan: Result) -> str:
+    return "conv " + summary_gan(convgan)
+
+
+def summary(vae: Result, gan: Result, convgan: Result, cnn: Result, compare: Result) -> str:
+    results = {"vae": vae, "gan": gan, "convgan": convgan, "cnn": cnn, "compare": compare}
+    return "\n\n".join([summary_vae(vae), summary_gan(gan), summary_convgan(convgan),
                         comparison_table(results).text()])

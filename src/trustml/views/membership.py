@@ -7,10 +7,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from trustml.cache import Result, run_or_load
+from trustml.privacy.dp_bound import dp_tpr_bound
 from trustml.views.table import Table, as_table
 
 MODEL_LABEL = {"none": "no regularisation", "l2": "L2"}
-ATTACK_LABEL = {"correctness": "correctly classified", "loss": "loss threshold", "lira": "LiRA"}
+ATTACK_LABEL = {"correctness": "correctly classified", "loss": "loss threshold",
+                "lira_online": "LiRA online", "lira_online_fixed": "LiRA online, fixed variance",
+                "lira_offline_fixed": "LiRA offline, fixed variance"}
 
 
 def compute() -> tuple[Result, Result]:
@@ -120,12 +123,24 @@ def noise_figure(result: Result) -> Figure:
             ax.fill_between(x, lo, hi, color=colour, alpha=0.2, lw=0)
         title = MODEL_LABEL[name] + (f", C = {result.metrics['noise_C']:g}" if name == "l2" else "")
         ax.set_title(title, fontsize="medium")
-        ax.set_xlabel("noise variance σ² on every parameter")
+        ax.set_xscale("symlog", linthresh=float(x[x > 0].min()))  # 0, then a log axis
         ax.axhline(0.5, color="grey", lw=0.8, ls=":")
         _tidy(ax)
     axes[0].set_ylabel("accuracy")
     axes[0].legend(frameon=False, fontsize="small")
+    fig.supxlabel("noise variance σ² on every parameter (0, then a logarithmic scale)",
+                  fontsize="medium")
     return fig
+
+
+def noise_collapse(result: Result, model: str) -> float:
+    """Smallest σ² at which the mean test accuracy has lost half of its way down to 10 %
+    (chance for ten classes)."""
+    a = result.arrays
+    test = a[f"noise_{model}_test"].mean(1)
+    half = test[0] - (test[0] - 0.1) / 2
+    below = np.flatnonzero(test <= half)
+    return float(a["noise_sigma2"][below[0]]) if len(below) else float("nan")
 
 
 def noise_point(result: Result, model: str, sigma2: float) -> dict:
@@ -134,32 +149,118 @@ def noise_point(result: Result, model: str, sigma2: float) -> dict:
     return {k: float(a[f"noise_{model}_{k}"][i].mean()) for k in ("train", "test", "attack")}
 
 
+def _interval(values: list[float]) -> str:
+    est, lo, hi = values
+    return f"{100 * est:.1f} % [{100 * lo:.1f}, {100 * hi:.1f}]"
+
+
+def attack(result: Result, model: str, attack: str) -> dict:
+    """One attack on one kind of model: accuracy, AUC, TPR at each FPR as (estimate, lo, hi)."""
+    return result.metrics["attacks"][model][attack]
+
+
 def attacks_table(result: Result) -> Table:
     rows = []
-    for model, attacks in result.metrics["attacks"].items():
-        for attack, s in attacks.items():
-            rows.append({"Model": MODEL_LABEL[model], "Attack": ATTACK_LABEL[attack],
-                         "Accuracy": f"{s['accuracy']:.3f}",
-                         "TPR at 1 % FPR": f"{s['tpr_at_1pct_fpr']:.3f}",
-                         "AUC": f"{s['auc']:.3f}"})
+    for model in ("none", "l2"):
+        for name, s in result.metrics["attacks"][model].items():
+            rows.append({"Model": MODEL_LABEL[model], "Attack": ATTACK_LABEL[name],
+                         "AUC": f"{s['auc']:.3f}",
+                         **{f"TPR at {100 * float(f):g} % FPR": _interval(v)
+                            for f, v in s["tpr"].items()}})
     return as_table(pd.DataFrame(rows))
+
+
+def _roc_axes(ax, title: str) -> None:
+    ax.plot([1e-4, 1], [1e-4, 1], color="grey", lw=0.8)
+    ax.set(xscale="log", yscale="log", xlim=(1e-4, 1), ylim=(1e-4, 1.05))
+    ax.set_title(title, fontsize="medium")
+    _tidy(ax)
 
 
 def roc_figure(result: Result) -> Figure:
     a = result.arrays
-    fig = Figure(figsize=(7, 3), layout="constrained")
+    fig = Figure(figsize=(7, 3.2), layout="constrained")
     axes = fig.subplots(1, 2, sharey=True)
+    styles = {"correctness": ":", "loss": "--", "lira_online": "-", "lira_online_fixed": "-.",
+              "lira_offline_fixed": (0, (1, 1))}
     for ax, model in zip(axes, ("none", "l2"), strict=True):
-        for attack, style in (("correctness", ":"), ("loss", "--"), ("lira", "-")):
-            fpr, tpr = a[f"roc_{model}_{attack}_fpr"], a[f"roc_{model}_{attack}_tpr"]
-            ax.loglog(np.maximum(fpr, 1e-3), np.maximum(tpr, 1e-3), style, label=ATTACK_LABEL[attack])
-        ax.loglog([1e-3, 1], [1e-3, 1], color="grey", lw=0.8)
-        ax.set_title(MODEL_LABEL[model], fontsize="medium")
-        ax.set_xlabel("false-positive rate")
-        _tidy(ax)
+        for name, style in styles.items():
+            ax.plot(a["roc_fpr"], np.maximum(a[f"roc_{model}_{name}"], 1e-4), ls=style,
+                    label=ATTACK_LABEL[name])
+        _roc_axes(ax, MODEL_LABEL[model])
     axes[0].set_ylabel("true-positive rate")
-    axes[0].legend(frameon=False, fontsize="small")
+    for ax in axes:
+        ax.set_xlabel("false-positive rate")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3,
+               frameon=False, fontsize="x-small")
     return fig
+
+
+def confidence(result: Result, model: str) -> dict:
+    """The target model's statistic φ on members and non-members (medians) and the per-point
+    separation of the IN and OUT shadow distributions (median, in shadow standard deviations)."""
+    a = result.arrays
+    phi, member = a[f"phi_{model}"], a[f"member_{model}"].astype(bool)
+    return {"phi_in": float(np.median(phi[member])), "phi_out": float(np.median(phi[~member])),
+            "separation": float(np.median(a[f"separation_{model}"]))}
+
+
+def confidence_figure(result: Result) -> Figure:
+    a = result.arrays
+    fig = Figure(figsize=(7, 2.8), layout="constrained")
+    axes = fig.subplots(1, 3)
+    for ax, model in zip(axes[:2], ("none", "l2"), strict=True):
+        phi, member = a[f"phi_{model}"], a[f"member_{model}"].astype(bool)
+        bins = np.linspace(np.percentile(phi, 1), np.percentile(phi, 99), 40)
+        ax.hist(phi[member], bins, alpha=0.6, label="members")
+        ax.hist(phi[~member], bins, alpha=0.6, label="non-members")
+        ax.set_title(MODEL_LABEL[model], fontsize="medium")
+        ax.set_xlabel("φ = log(p_y / (1 − p_y))")
+        _tidy(ax)
+    axes[0].set_ylabel("points")
+    axes[0].legend(frameon=False, fontsize="x-small")
+    sep = np.concatenate([a["separation_none"], a["separation_l2"]])
+    bins = np.linspace(np.percentile(sep, 1), np.percentile(sep, 99), 40)
+    for model in ("none", "l2"):
+        axes[2].hist(a[f"separation_{model}"], bins, alpha=0.6, label=MODEL_LABEL[model])
+    axes[2].set_xlabel("(μ_in − μ_out) / σ per point")
+    axes[2].set_title("shadow models", fontsize="medium")
+    axes[2].legend(frameon=False, fontsize="x-small")
+    _tidy(axes[2])
+    return fig
+
+
+def dp_models(result: Result) -> list[str]:
+    return [k for k in result.metrics["attacks"] if k.startswith("dp")]
+
+
+def dp_roc_figure(result: Result) -> Figure:
+    """ROC curves of the attacks on each DP-GD model against the region its guarantee allows."""
+    a = result.arrays
+    kinds = dp_models(result)
+    fig = Figure(figsize=(7, 2.6), layout="constrained")
+    axes = fig.subplots(1, len(kinds), sharey=True)
+    fpr = a["roc_fpr"]
+    for ax, kind in zip(np.atleast_1d(axes), kinds, strict=True):
+        bound = a[f"bound_{kind}"]
+        ax.fill_between(fpr, bound, 1.05, color="0.85", lw=0, label="excluded by (ε, δ)-DP")
+        ax.plot(fpr, bound, color="k", lw=0.8)
+        for name, style in (("loss", "--"), ("lira_online", "-")):
+            ax.plot(fpr, np.maximum(a[f"roc_{kind}_{name}"], 1e-4), ls=style, label=ATTACK_LABEL[name])
+        _roc_axes(ax, f"ε = {result.metrics['attacks'][kind]['epsilon']:.1f}")
+        ax.tick_params(labelsize="x-small")
+    axes = np.atleast_1d(axes)
+    axes[0].set_ylabel("true-positive rate")
+    axes[len(axes) // 2].set_xlabel("false-positive rate")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
+               ncols=3, frameon=False, fontsize="x-small")
+    return fig
+
+
+def dp_bound_at(result: Result, kind: str, fpr: float) -> float:
+    """The largest TPR the DP guarantee of model `kind` allows at `fpr`."""
+    eps = result.metrics["attacks"][kind]["epsilon"]
+    return float(dp_tpr_bound(fpr, eps, result.metrics["dp_delta"]))
 
 
 def defences(result: Result) -> pd.DataFrame:
@@ -219,6 +320,22 @@ def dp_table(result: Result) -> Table:
     return as_table(out)
 
 
+def dp_attack_table(result: Result) -> Table:
+    """LiRA against each DP-GD population, with the most the guarantee allows."""
+    rows = []
+    for kind in dp_models(result):
+        s = attack(result, kind, "lira_online")
+        rows.append({
+            "ε": f"{result.metrics['attacks'][kind]['epsilon']:.2f}",
+            "Test acc.": f"{100 * s['test_acc']:.1f} %",
+            "LiRA AUC": f"{s['auc']:.3f}",
+            **{f"TPR at {100 * float(f):g} % FPR (bound)":
+               f"{_interval(v)} ({100 * dp_bound_at(result, kind, float(f)):.3g} %)"
+               for f, v in s["tpr"].items()},
+        })
+    return as_table(pd.DataFrame(rows))
+
+
 def summary(gaussian: Result, logistic: Result) -> str:
     """Plain-text tables for the command line."""
     a = gaussian.arrays
@@ -229,4 +346,5 @@ def summary(gaussian: Result, logistic: Result) -> str:
         convergence_table(logistic).text(),
         attacks_table(logistic).text(),
         dp_table(logistic).text(),
+        dp_attack_table(logistic).text(),
     ])
