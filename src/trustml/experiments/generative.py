@@ -214,7 +214,7 @@ def _samples(budget: Budget, n: int, gen: torch.Generator) -> dict[str, torch.Te
             "conv GAN": C(torch.randn(n, C.noise_dim, generator=gen))}
 
 
-@experiment("ex1-compare", version=3, configs=COMPARE_CONFIGS)
+@experiment("ex1-compare", version=4, configs=COMPARE_CONFIGS)
 def compare_experiment(config: CompareConfig, budget: Budget) -> Result:
     """Fréchet distance (bootstrap interval, several sample sizes), precision and recall in the
     standard CNN's feature space, and class coverage of samples."""
@@ -239,7 +239,7 @@ def compare_experiment(config: CompareConfig, budget: Budget) -> Result:
         precision, recall = precision_recall_of(ref_manifold, manifold(f, config.pr_k, name))
         pr[name] = {"precision": precision, "recall": recall}
     hist = {name: class_histogram(cnn, xs) for name, xs in
-            {"test images": real_test, **samples}.items()}
+            {"test images": real_test, "train images (floor)": real_train, **samples}.items()}
     arrays.update({f"hist/{k}": v for k, v in hist.items()})
     return Result(metrics={"fid": fid, "fid_ci": fid_ci, "pr": pr, "n": n, "pr_k": config.pr_k},
                   arrays=arrays)

@@ -128,7 +128,7 @@ def comparison_table(results: dict[str, Result]) -> Table:
     fid, ci, pr = cmp.metrics["fid"], cmp.metrics["fid_ci"], cmp.metrics["pr"]
     rows = []
     for name, key in (("train images (floor)", None), *MODELS.items()):
-        cov = _coverage(cmp.arrays[f"hist/{'test images' if key is None else name}"])
+        cov = _coverage(cmp.arrays[f"hist/{name}"])
         rows.append({
             "Images": name,
             "Fréchet distance [95 % interval]": f"{fid[name]:.1f} [{ci[name][0]:.1f}, {ci[name][1]:.1f}]",

@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 
 from trustml.cache import Result, run_or_load
 from trustml.privacy.dp_bound import dp_tpr_bound
+from trustml.views.format import fmt_pct
 from trustml.views.table import Table, as_table
 
 MODEL_LABEL = {"none": "no regularisation", "l2": "L2"}
@@ -297,6 +298,37 @@ def defences_figure(result: Result) -> Figure:
     for ax in (left, right):
         _tidy(ax)
     return fig
+
+
+def l2_cost_phrase(result: Result, scarce: float = 0.02) -> str:
+    """What the L2 penalty costs in test accuracy over the n sweep, in words that fit the values:
+    a real cost where data are scarce is named with its numbers."""
+    sw = sweep(result)
+    none, l2 = (sw[sw.model == m].set_index("n") for m in ("none", "l2"))
+    n_small = int(sw.n.min())
+    if none.loc[n_small, "test_acc"] - l2.loc[n_small, "test_acc"] > scarce:
+        return (f"it pays for its small gap in test accuracy where data are scarce "
+                f"({fmt_pct(l2.loc[n_small, 'test_acc'])} against "
+                f"{fmt_pct(none.loc[n_small, 'test_acc'])} without the penalty at n = {n_small})")
+    return "it gives up little test accuracy for its small gap"
+
+
+def dp_guarantee_sentence(result: Result, max_attack: float = 0.55, fpr: float = 0.01) -> str:
+    """What the DP guarantee of the most accurate DP-GD model within `max_attack` says about
+    attacks not measured here, in words chosen for how informative it is at that epsilon."""
+    df = defences(result)
+    ok = df[(df["defence"] == "dp") & (df["loss_attack"] <= max_attack)]
+    if not len(ok):
+        return "No DP-GD model keeps the loss attack that low."
+    row = ok.loc[ok["test_acc"].idxmax()]
+    bound = float(dp_tpr_bound(fpr, float(row["epsilon"]), result.metrics["dp_delta"]))
+    head = (f"Only DP-GD's model carries a guarantee against attacks not measured here, "
+            f"TPR ≤ exp(ε)·FPR + δ; at its ε = {row['epsilon']:.1f} ")
+    if bound >= 0.99:
+        return head + (f"that guarantee is vacuous: at {100 * fpr:g} % FPR it allows a TPR of "
+                       f"{100 * bound:.0f} %, so its measured privacy is an empirical result, "
+                       "like the others'.")
+    return head + f"it caps every attack's TPR at {100 * fpr:g} % FPR at {100 * bound:.3g} %."
 
 
 def best_under(result: Result, kind: str, max_attack: float) -> float:
