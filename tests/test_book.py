@@ -126,6 +126,27 @@ def test_freeze_matches_the_chapter(chapter, fmt):
         "run `make report` (full budget) and commit _freeze/")
 
 
+@pytest.mark.parametrize("chapter", EXECUTED, ids=[c.stem for c in EXECUTED])
+def test_freeze_was_rendered_from_the_current_full_budget_results(chapter):
+    """Freeze hashes only the text: a chapter must be re-rendered when an experiment it shows
+    gets a new version or config. Its frozen output names the cache entries it used."""
+    from trustml.budget import get_budget
+    from trustml.cache import entry_dir, get_experiment
+    from trustml.views.provenance import parse_stamps
+
+    markdown = json.loads(freeze_entry(chapter, "html").read_text())["result"]["markdown"]
+    used = parse_stamps(markdown)
+    assert used, f"{chapter.name} records no results (its last cell shows results_used())"
+    full = get_budget("full")
+    for (budget, name), digest in used.items():
+        assert budget == "full", f"{chapter.name} was frozen from the {budget} budget"
+        exp = get_experiment(name)
+        current = entry_dir(exp, exp.config_for(full), full).name
+        assert digest == current, (
+            f"{chapter.name} shows {name} {digest}, but the current result is {current}: delete "
+            f"_freeze/{chapter.relative_to(ROOT).with_suffix('').as_posix()} and run `make report`")
+
+
 def test_freeze_comes_from_the_full_budget():
     for fmt in ("html", "typ"):
         markdown = json.loads(freeze_entry(ROOT / "index.qmd", fmt).read_text())["result"]["markdown"]

@@ -191,7 +191,24 @@ def run_or_load(
                 result = _compute(exp, config, budget, folder)
     result.meta["seconds"] = time.perf_counter() - start
     result.meta.setdefault("computed", False)
+    _note_used(exp.name, budget.name, folder)
     return result
+
+
+# (budget, experiment) -> config hash of every result this process has used (see `used_results`)
+_USED: dict[tuple[str, str], str] = {}
+
+
+def _note_used(name: str, budget_name: str, folder: Path) -> None:
+    _USED[(budget_name, name)] = folder.name
+
+
+def used_results() -> dict[tuple[str, str], str]:
+    """`{(budget, experiment): config hash}` of the results this process has loaded or computed.
+
+    A chapter shows this at its end (`trustml.views.provenance`), so its frozen output records
+    which cache entries it was rendered from, and a test can tell a stale `_freeze` entry."""
+    return dict(_USED)
 
 
 def _compute(exp: Experiment, config: Any, budget: Budget, folder: Path) -> Result:
@@ -236,6 +253,7 @@ def run_or_load_parallel(
         result = _try_load(entry_dir(exp, config, budget), exp, config, warn=False)
         if result is not None:
             result.meta.update(seconds=time.perf_counter() - start, computed=False)
+            _note_used(name, budget.name, entry_dir(exp, config, budget))
             loaded[name] = result
     missing = [name for name in names if name not in loaded]
     in_workers = len(missing) > 1 and n_jobs > 1
