@@ -149,3 +149,34 @@ def test_linear_gaussian_rejects_bad_parameters():
         lg_log_evidence(0.0, 1.0, 0.0)
     with pytest.raises(ValueError, match="variances"):
         gaussian_kl(0.0, -1.0, 0.0, 1.0)
+
+
+def test_experiment_configs_name_the_offending_field():
+    import dataclasses
+
+    from trustml.experiments.vae_bpd import LATENTS_CONFIGS
+    from trustml.experiments.vae_theory import THEORY_CONFIGS
+
+    smoke = THEORY_CONFIGS["smoke"]
+    with pytest.raises(ValueError, match="ks must all divide"):
+        dataclasses.replace(smoke, ks=(3, 10))
+    with pytest.raises(ValueError, match="grad_samples"):
+        dataclasses.replace(smoke, grad_samples=1)
+    with pytest.raises(ValueError, match="lg_s"):
+        dataclasses.replace(smoke, lg_s=0.0)
+    with pytest.raises(ValueError, match="must hold 2"):
+        dataclasses.replace(LATENTS_CONFIGS["smoke"], latents=(5, 20))
+    with pytest.raises(ValueError, match="groups"):
+        dataclasses.replace(LATENTS_CONFIGS["smoke"], groups=10**6)
+
+
+def test_residual_decoder_keeps_the_output_shape_and_rejects_negative_depth():
+    from trustml.vae_categorical import LEVELS, ConvCategoricalVAE
+
+    model = ConvCategoricalVAE(latent=3, res_blocks=2)
+    assert model.decode_logits(torch.zeros(2, 3)).shape == (2, LEVELS, 28, 28)
+    # the residual blocks add parameters to the original architecture
+    assert sum(p.numel() for p in ConvCategoricalVAE(latent=3).parameters()) < sum(
+        p.numel() for p in model.parameters())
+    with pytest.raises(ValueError, match="res_blocks"):
+        ConvCategoricalVAE(res_blocks=-1)

@@ -80,7 +80,7 @@ _EPOCHS = {"full": 26, "smoke": 2}  # the main model
 _SMALL_DATA = {"full": {**_DATA["full"], "train_limit": 20000}, "smoke": _DATA["smoke"]}
 _SMALL_EPOCHS = {"full": 10, "smoke": 1}
 _BETA_EPOCHS = {"full": 4, "smoke": 1}
-_SMALL_LR = 2e-3
+_SMALL_LR = 1e-3
 
 
 def load_model(result: Result) -> ConvCategoricalVAE:
