@@ -169,14 +169,3 @@ def test_experiment_configs_name_the_offending_field():
     with pytest.raises(ValueError, match="groups"):
         dataclasses.replace(LATENTS_CONFIGS["smoke"], groups=10**6)
 
-
-def test_residual_decoder_keeps_the_output_shape_and_rejects_negative_depth():
-    from trustml.vae_categorical import LEVELS, ConvCategoricalVAE
-
-    model = ConvCategoricalVAE(latent=3, res_blocks=2)
-    assert model.decode_logits(torch.zeros(2, 3)).shape == (2, LEVELS, 28, 28)
-    # the residual blocks add parameters to the original architecture
-    assert sum(p.numel() for p in ConvCategoricalVAE(latent=3).parameters()) < sum(
-        p.numel() for p in model.parameters())
-    with pytest.raises(ValueError, match="res_blocks"):
-        ConvCategoricalVAE(res_blocks=-1)

@@ -54,32 +54,16 @@ def categorical_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits, x[:, 0], reduction="none").flatten(1).sum(1)
 
 
-class ResBlock(nn.Module):
-    """x + conv1x1(relu(conv3x3(relu(x)))), channels kept."""
-
-    def __init__(self, channels: int):
-        super().__init__()
-        self.body = nn.Sequential(nn.ReLU(), nn.Conv2d(channels, channels, 3, 1, 1), nn.ReLU(),
-                                  nn.Conv2d(channels, channels, 1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.body(x)
-
-
 class ConvCategoricalVAE(nn.Module):
     """Conv encoder (28→14→7, then fc) to a Gaussian posterior; deconv decoder to 16 logits/pixel.
 
     encoder: conv4x4(32, s2)-conv4x4(64, s2)-fc(3136→hidden)-fc(→2·latent), ReLU;
     decoder: fc(latent→hidden)-fc(→3136)-deconv4x4(32, s2)-deconv4x4(levels, s2), ReLU.
-    With `res_blocks` > 0 the last deconvolution keeps 32 channels and is followed by that many
-    `ResBlock`s at 28×28 and a 1×1 convolution to the logits.
     """
 
     def __init__(self, latent: int = 20, hidden: int = 256, channels: tuple[int, int] = (32, 64),
-                 levels: int = LEVELS, res_blocks: int = 0):
+                 levels: int = LEVELS):
         super().__init__()
-        if res_blocks < 0:
-            raise ValueError(f"res_blocks must be >= 0, got {res_blocks}")
         c1, c2 = channels
         self.latent, self.levels, self.c2 = latent, levels, c2
         self.encoder = nn.Sequential(
@@ -87,10 +71,8 @@ class ConvCategoricalVAE(nn.Module):
             nn.Flatten(), nn.Linear(c2 * 49, hidden), nn.ReLU(), nn.Linear(hidden, 2 * latent))
         self.decoder_fc = nn.Sequential(nn.Linear(latent, hidden), nn.ReLU(),
                                         nn.Linear(hidden, c2 * 49), nn.ReLU())
-        head = [nn.ConvTranspose2d(c1, levels, 4, 2, 1)] if not res_blocks else [
-            nn.ConvTranspose2d(c1, c1, 4, 2, 1), *(ResBlock(c1) for _ in range(res_blocks)),
-            nn.ReLU(), nn.Conv2d(c1, levels, 1)]
-        self.decoder_conv = nn.Sequential(nn.ConvTranspose2d(c2, c1, 4, 2, 1), nn.ReLU(), *head)
+        self.decoder_conv = nn.Sequential(
+            nn.ConvTranspose2d(c2, c1, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(c1, levels, 4, 2, 1))
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """`x`: integer levels (N, 1, 28, 28) -> posterior mean and log-variance."""

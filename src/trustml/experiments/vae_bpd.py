@@ -34,7 +34,7 @@ from trustml.vae_categorical import (
     nats_to_bpd,
     quantize,
 )
-from trustml.validate import COUNT_OR_ZERO, POSITIVE, Interval, check_config
+from trustml.validate import POSITIVE, Interval, check_config
 
 
 def quantized_mnist(val_size: int, train_limit: int | None, test_limit: int | None = None
@@ -57,7 +57,6 @@ class CategoricalVAEConfig:
     beta: float = 1.0
     hidden: int = 256
     channels: tuple[int, int] = (32, 64)
-    res_blocks: int = 0  # residual blocks at full resolution in the decoder
     lr: float = 1e-3
     cosine_lr: bool = True
     batch_size: int = 128
@@ -68,8 +67,7 @@ class CategoricalVAEConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        check_config(self, beta=POSITIVE, lr=POSITIVE, snapshot_epochs=Interval(0),
-                     res_blocks=COUNT_OR_ZERO)
+        check_config(self, beta=POSITIVE, lr=POSITIVE, snapshot_epochs=Interval(0))
 
 
 # the data every model of the extension trains and is tested on, by budget
@@ -78,16 +76,15 @@ _DATA = {"full": {"train_limit": None, "val_size": 5000, "test_limit": None},
 _EPOCHS = {"full": 26, "smoke": 2}  # the main model
 # the models of the latent-size and beta experiments: fewer images, fewer epochs
 _SMALL_DATA = {"full": {**_DATA["full"], "train_limit": 20000}, "smoke": _DATA["smoke"]}
-_SMALL_EPOCHS = {"full": 10, "smoke": 1}
-_BETA_EPOCHS = {"full": 4, "smoke": 1}
+_SMALL_EPOCHS = {"full": 15, "smoke": 1}
+_BETA_EPOCHS = {"full": 3, "smoke": 1}
 _SMALL_LR = 1e-3
 
 
 def load_model(result: Result) -> ConvCategoricalVAE:
     """The model of a cached result that kept its weights (the main model), in eval mode."""
     cfg = result.meta["config"]
-    model = ConvCategoricalVAE(cfg["latent"], cfg["hidden"], tuple(cfg["channels"]),
-                               res_blocks=cfg.get("res_blocks", 0))
+    model = ConvCategoricalVAE(cfg["latent"], cfg["hidden"], tuple(cfg["channels"]))
     model.load_state_dict(result.weights["vae"])
     return model.eval()
 
@@ -115,8 +112,7 @@ def train_categorical_vae(config: CategoricalVAEConfig, keep_weights: bool = Tru
     """Train one model; its curves, test bpd (per image), latent statistics and sample grids."""
     train, val, test = quantized_mnist(config.val_size, config.train_limit, config.test_limit)
     torch.manual_seed(config.seed)
-    model = ConvCategoricalVAE(config.latent, config.hidden, config.channels,
-                               res_blocks=config.res_blocks)
+    model = ConvCategoricalVAE(config.latent, config.hidden, config.channels)
     fixed_z = torch.randn(config.samples, config.latent, generator=torch.Generator().manual_seed(1))
     pixel_gen = torch.Generator().manual_seed(2)
 
@@ -232,9 +228,9 @@ class LatentsConfig:
 
 
 LATENTS_CONFIGS = {
-    "full": LatentsConfig(latents=(2, 5, 20), epochs=_SMALL_EPOCHS["full"], lr=_SMALL_LR,
+    "full": LatentsConfig(latents=(2, 20), epochs=_SMALL_EPOCHS["full"], lr=_SMALL_LR,
                           n_images=64, samples=1000, groups=10, **_SMALL_DATA["full"]),
-    "smoke": LatentsConfig(latents=(2, 5, 20), epochs=_SMALL_EPOCHS["smoke"], lr=_SMALL_LR,
+    "smoke": LatentsConfig(latents=(2, 20), epochs=_SMALL_EPOCHS["smoke"], lr=_SMALL_LR,
                            n_images=8, samples=20, groups=10, **_SMALL_DATA["smoke"]),
 }
 
