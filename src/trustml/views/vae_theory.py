@@ -17,6 +17,14 @@ def _spines(ax) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
+def _finish(ax, xlabel: str, ylabel: str, legend_size: int) -> None:
+    """Labels, a frameless legend, no top and right spines."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(frameon=False, fontsize=legend_size)
+    _spines(ax)
+
+
 def terms_figure(main: Result) -> Figure:
     """Reconstruction and KL (nats per image) per epoch, training and validation."""
     h = epoch_frame(main)
@@ -68,10 +76,7 @@ def gap_figure(theory: Result) -> Figure:
     right.set_title("linear-Gaussian model, exact posterior", fontsize=9)
     for ax in (left, right):
         ax.set_xscale("log")
-        ax.set_xlabel("importance samples K")
-        ax.set_ylabel("nats")
-        ax.legend(frameon=False, fontsize=7)
-        _spines(ax)
+        _finish(ax, "importance samples K", "nats", 7)
     return fig
 
 
@@ -99,10 +104,7 @@ def mc_kl_figure(theory: Result) -> Figure:
     ax.loglog(df.L, df["standard deviation (nats)"], marker="o", label="measured")
     ax.loglog(df.L, df["standard deviation (nats)"].iloc[0] / np.sqrt(df.L), ls="--",
               color="grey", label="$\\propto 1/\\sqrt{L}$")
-    ax.set_xlabel("samples L")
-    ax.set_ylabel("sd of the KL estimate (nats)")
-    ax.legend(frameon=False, fontsize=8)
-    _spines(ax)
+    _finish(ax, "samples L", "sd of the KL estimate (nats)", 8)
     return fig
 
 
