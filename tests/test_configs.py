@@ -40,10 +40,10 @@ FULL_HASHES = {
     "ex3e-strong-attacks": "e0a4b30a67c9e441",
     "ex4-gaussian-mean": "807b8af475470f73",
     "ex4-logistic": "20aa24e7ee0b5099",
-    "ext-vae-beta": "84f33cb03c449091",
-    "ext-vae-bound": "2e0163553988a793",
+    "ext-vae-beta": "866fe6164d22d423",
     "ext-vae-bpd": "290f9e44ff47a764",
-    "ext-vae-manifold": "7a8c2f020d4649b3",
+    "ext-vae-latents": "50282cc243247fa6",
+    "ext-vae-theory": "28dc36235209707a",
     "mnist-standard-cnn": "b7f00f76a96fc028",
 }
 

@@ -64,7 +64,7 @@ EXERCISES: dict[str, tuple[tuple[str, ...], str]] = {
              "ex3b-attacks-standard", "ex3c-attacks-fgsm", "ex3d-attacks-pgd",
              "ex3e-strong-attacks"), "trustml.views.adversarial"),
     "ex4": (("ex4-gaussian-mean", "ex4-logistic"), "trustml.views.membership"),
-    "ext-vae": (("ext-vae-bpd", "ext-vae-manifold", "ext-vae-beta", "ext-vae-bound"),
+    "ext-vae": (("ext-vae-bpd", "ext-vae-latents", "ext-vae-beta", "ext-vae-theory"),
                 "trustml.views.vae_bpd"),
 }
 

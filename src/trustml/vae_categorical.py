@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from trustml.vae import ElboTerms, kl_standard_normal, reparameterize
+from trustml.vae_theory import log_normal_diag
 
 LEVELS = 16
 PIXELS = 784
@@ -105,10 +106,6 @@ def categorical_elbo_terms(model: ConvCategoricalVAE, x: torch.Tensor,
     return ElboTerms(categorical_nll(model.decode_logits(z), x), kl_standard_normal(mu, logvar), beta)
 
 
-def _log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    return -0.5 * (((z - mu) ** 2) / logvar.exp() + logvar + math.log(2 * math.pi)).sum(-1)
-
-
 @torch.no_grad()
 def log_importance_weights(model: ConvCategoricalVAE, x: torch.Tensor, k: int, proposal: str,
                            generator: torch.Generator | None = None,
@@ -131,8 +128,8 @@ def log_importance_weights(model: ConvCategoricalVAE, x: torch.Tensor, k: int, p
         log_w = -categorical_nll(model.decode_logits(z.reshape(-1, model.latent)),
                                  x.repeat(kk, 1, 1, 1)).view(kk, -1)
         if proposal == "encoder":
-            log_w = log_w + _log_normal(z, torch.zeros_like(z), torch.zeros_like(z)) \
-                - _log_normal(z, mu, logvar)
+            log_w = log_w + log_normal_diag(z, torch.zeros_like(z), torch.zeros_like(z)) \
+                - log_normal_diag(z, mu, logvar)
         out.append(log_w)
     return torch.cat(out)
 

@@ -8,4 +8,5 @@ from trustml.experiments import (
     membership,  # noqa: F401
     robust_regression,  # noqa: F401
     vae_bpd,  # noqa: F401
+    vae_theory,  # noqa: F401
 )
