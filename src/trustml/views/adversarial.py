@@ -158,7 +158,8 @@ def samples_figure(result: Result, attack: str = "fgsm") -> Figure:
     a = result.arrays
     n = len(a["samples/label"])
     eps_values = [e for e in EVAL_EPS if f"samples/{attack}/{e}" in a]
-    fig = Figure(figsize=(1.25 * n, 1.35 * 3 * len(eps_values)), layout="constrained")
+    # at most ~9 in tall for 3 eps values, so figure and caption fit an A4 page
+    fig = Figure(figsize=(1.25 * n, 1.0 * 3 * len(eps_values)), layout="constrained")
     axes = fig.subplots(3 * len(eps_values), n, squeeze=False)
     for r, eps in enumerate(eps_values):
         adv = a[f"samples/{attack}/{eps}"]
