@@ -30,3 +30,13 @@ def test_exercise_summary_prints_from_the_committed_results(exercise, monkeypatc
     view = importlib.import_module(view_module)
     text = view.summary(*[committed(name) for name in names])
     assert isinstance(text, str) and len(text.splitlines()) >= 3
+
+
+def test_exercise_2_tolerance_sentences_read_as_prose():
+    from trustml.views.robust_regression import bundle_sentence, tolerance_sentence
+
+    result = committed("ex2-robust-regression")
+    status, bundle = tolerance_sentence(result), bundle_sentence(result)
+    assert "; " not in bundle and "vs Clarabel: w" not in status  # no pasted row labels
+    assert status.endswith(".") and bundle.endswith(".")
+    assert status.startswith(("Every check", "The identity")) or "miss it" in status

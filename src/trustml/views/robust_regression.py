@@ -74,11 +74,39 @@ def pivotal_row(result: Result, sigma: float) -> dict:
     return next(r for r in result.metrics["pivotal"] if r["sigma"] == sigma)
 
 
-def bundle_misses(result: Result) -> list[str]:
-    """Instances (name, lambda fraction) where the min-max solver's certified gap exceeds 1e-6."""
+def bundle_sentence(result: Result) -> str:
+    """Where the level bundle method's certified gap stays open, grouped by instance."""
     df = rows(result)
     bad = df[df["minmax_certified_gap_rel"] > TOLERANCE]
-    return sorted({f"{r.instance} (λ/λmax = {r.lambda_fraction:g})" for r in bad.itertuples()})
+    if not len(bad):
+        return "The bundle method closed its certified gap below 1e-6 on every problem."
+    groups = [f"{name} (λ/λmax = {', '.join(f'{f:g}' for f in sorted(g['lambda_fraction']))})"
+              for name, g in bad.groupby("instance", sort=False)]
+    where = groups[0] if len(groups) == 1 else ", ".join(groups[:-1]) + " and " + groups[-1]
+    return (f"Its certified gap stays above 1e-6 on {len(bad)} of the {len(df)} problems: "
+            f"the {where} instances.")
+
+
+def tolerance_sentence(result: Result) -> str:
+    """Which kinds of checks meet the tolerance and which miss it, in words."""
+    failing = set(failing_checks(result))
+    if not failing:
+        return "Every check meets the tolerance."
+    labels = [label for label, _, _ in CHECKS]
+    identity = [x for x in labels if x.startswith(("Worst case", "Gradient ascent"))]
+    values = [x for x in labels if x.endswith(": value") and not x.startswith("Min–max")]
+    weights = [x for x in labels if x.endswith(": w") and not x.startswith("Min–max")]
+    minmax = [x for x in labels if x.startswith("Min–max")]
+    good, bad = [], []
+    for group, name in ((identity, "the identity's own checks (worst case and gradient ascent)"),
+                        (values, "the optimal values of the independent solvers"),
+                        (weights, "the weights of the independent solvers"),
+                        (minmax, "the identity-free min–max solvers")):
+        (bad if failing & set(group) else good).append(name)
+    good_text = " and ".join(good) if good else "no group of checks"
+    verb = "meets" if len(good) == 1 else "meet"
+    return (f"{good_text[0].upper() + good_text[1:]} {verb} the tolerance; {len(failing)} of "
+            f"the {len(labels)} checks miss it, all of them on {' and on '.join(bad)}.")
 
 
 def failing_checks(result: Result) -> list[str]:
