@@ -280,9 +280,9 @@ def defences_figure(result: Result) -> Figure:
         left.plot(g["test_acc"], g["loss_attack"], marker, color=colour, label=label, ms=4)
         right.plot(g["test_acc"], g["loss_tpr_1pct"], marker, color=colour, ms=4)
         if kind == "dp":
-            for r in g.itertuples():
+            for i, r in enumerate(g.itertuples()):  # alternate above/below: neighbours do not collide
                 left.annotate(f"ε={r.epsilon:.1f}", (r.test_acc, r.loss_attack), fontsize=6,
-                              xytext=(2, 3), textcoords="offset points")
+                              xytext=(2, 4 if i % 2 == 0 else -9), textcoords="offset points")
     for name, colour in (("none", "C4"), ("l2", "C5")):
         test = a[f"noise_{name}_test"].mean(1)
         att = a[f"noise_{name}_attack"].mean(1)

@@ -52,8 +52,8 @@ def instances_table(result: Result) -> Table:
         "λ": df["lambda"].map("{:.3f}".format),
         "Optimal value": df["value"].map("{:.6f}".format),
         "Non-zeros": df["nonzeros"],
-        "robust vs √Lasso value": df["minmax_value_rel"].map("{:.1e}".format),
-        "Certified gap": df["minmax_certified_gap_rel"].map("{:.1e}".format),
+        "Robust vs √Lasso": df["minmax_value_rel"].map("{:.1e}".format),
+        "Gap": df["minmax_certified_gap_rel"].map("{:.1e}".format),
         "Iterations": df["minmax_iterations"],
     })
     return as_table(table)
@@ -119,14 +119,14 @@ def objective_grid_figure(result: Result) -> Figure:
     fig = Figure(figsize=(7, 2.8), layout="constrained")
     left, right = fig.subplots(1, 2)
     left.plot(a["grid_lambda"], a["grid_sqrt_lasso"], "o-", label="square-root Lasso, cvxpy")
-    left.plot(a["grid_lambda"], a["grid_robust"], "x--", label="robust min–max (2), no identity")
+    left.plot(a["grid_lambda"], a["grid_robust"], "x--", label="robust min–max, no identity")
     left.set_xlabel("λ")
     left.set_ylabel("optimal value")
     left.legend(frameon=False, fontsize="small")
     diff = np.abs(a["grid_robust"] - a["grid_sqrt_lasso"]) / a["grid_sqrt_lasso"]
     right.semilogy(a["grid_lambda"], np.maximum(diff, 1e-17), "o-", label="|robust − √Lasso| / √Lasso")
     right.semilogy(a["grid_lambda"], np.maximum(a["grid_robust_gap"] / a["grid_robust"], 1e-17),
-                   "s:", label="certified gap of (2)")
+                   "s:", label="certified gap (robust)")
     right.axhline(TOLERANCE, color="grey", lw=0.8, ls=":")
     right.set_xlabel("λ")
     right.legend(frameon=False, fontsize="small")
