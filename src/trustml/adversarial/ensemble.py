@@ -22,10 +22,9 @@ from scipy.stats import binomtest
 from torch import nn
 
 from trustml.adversarial.attacks import check_eps, check_inputs, pgd
+from trustml.adversarial.evaluation import Attack, survivors
 from trustml.training import predict
 from trustml.validate import integer
-
-Attack = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def project(x: torch.Tensor, x_adv: torch.Tensor, eps: float) -> torch.Tensor:
@@ -71,14 +70,9 @@ def worst_case(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     robust = clean.clone()
     broken_by: dict[str, torch.Tensor] = {}
     for name, attack in attacks:
-        broken = torch.zeros_like(robust)
-        idx = robust.nonzero()[:, 0]
-        for start in range(0, len(idx), batch_size):
-            b = idx[start:start + batch_size]
-            x_adv = attack(model, x[b], y[b])
-            broken[b] = predict(model, x_adv).argmax(1) != y[b]
-        broken_by[name] = broken
-        robust &= ~broken
+        still = survivors(model, x, y, attack, robust, batch_size)
+        broken_by[name] = robust & ~still
+        robust = still
     return EnsembleReport(names, clean, broken_by, robust)
 
 

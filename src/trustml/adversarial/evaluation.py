@@ -14,6 +14,21 @@ from trustml.training import predict
 Attack = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
+def survivors(model: nn.Module, x: torch.Tensor, y: torch.Tensor, attack: Attack,
+              candidates: torch.Tensor, batch_size: int = 1000,
+              desc: str | None = None) -> torch.Tensor:
+    """Boolean per example: among `candidates`, those the model still classifies correctly
+    after `attack` (the others are False). Only candidates are attacked, batch by batch."""
+    robust = candidates.clone()
+    idx = candidates.nonzero()[:, 0]
+    bar_options = {"desc": desc} if desc else {"disable": True}
+    for start in progress(range(0, len(idx), batch_size), **bar_options):
+        b = idx[start: start + batch_size]
+        x_adv = attack(model, x[b], y[b])
+        robust[b] = predict(model, x_adv).argmax(1) == y[b]
+    return robust
+
+
 def robust_correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor, attack: Attack,
                    batch_size: int = 1000, desc: str | None = None) -> torch.Tensor:
     """Boolean per example: clean prediction correct and adversarial prediction correct.
@@ -21,14 +36,7 @@ def robust_correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor, attack: A
     Only clean-correct examples are attacked (the others are already errors), batch by batch.
     """
     clean = predict(model, x).argmax(1) == y
-    robust = clean.clone()
-    idx = clean.nonzero()[:, 0]
-    bar_options = {"desc": desc} if desc else {"disable": True}
-    for start in progress(range(0, len(idx), batch_size), **bar_options):
-        b = idx[start: start + batch_size]
-        x_adv = attack(model, x[b], y[b])
-        robust[b] = predict(model, x_adv).argmax(1) == y[b]
-    return robust
+    return survivors(model, x, y, attack, clean, batch_size, desc)
 
 
 def accuracy_table(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
