@@ -13,7 +13,7 @@ def data(n=128, seed=0):
     return x, y
 
 
-@pytest.mark.parametrize("method", ["fgsm_rs", "pgd"])
+@pytest.mark.parametrize("method", ["fgsm", "fgsm_rs", "pgd"])
 def test_adversarial_training_runs_and_tracks_pgd(method):
     torch.manual_seed(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 2))
@@ -24,6 +24,34 @@ def test_adversarial_training_runs_and_tracks_pgd(method):
     assert len(history["check_pgd"]) == 3 and not model.training
     assert all(0 <= a <= 1 for a in history["check_pgd"] + history["check_clean"])
     assert len(history["train_loss"]) == 3 and history["train_loss"][-1] < history["train_loss"][0]
+
+
+def test_keep_best_restores_the_best_epoch_and_keep_last_does_not(monkeypatch):
+    import trustml.adversarial.training as training
+
+    x, y = data()
+    check_x = x[:16]
+    states = {}
+    for keep_best in (True, False):
+        robust = iter([0.5, 0.9, 0.1])  # held-out PGD accuracy per epoch: a collapse in epoch 3
+        monkeypatch.setattr(training, "accuracy",
+                            lambda model, a, b, r=robust: 1.0 if a is check_x else next(r))
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
+        history = adversarial_train(model, x, y, method="fgsm", eps=0.1, epochs=3, lr=1e-2,
+                                    batch_size=32, seed=0, check_x=check_x, check_y=y[:16],
+                                    check_steps=2, keep_best=keep_best)
+        assert history["collapsed"] == [0.0, 0.0, 1.0]
+        states[keep_best] = model[1].weight.detach().clone()
+    assert not torch.equal(states[True], states[False])
+
+
+def test_unknown_training_method_is_refused():
+    x, y = data()
+    with pytest.raises(ValueError, match="method must be one of"):
+        adversarial_train(nn.Sequential(nn.Flatten(), nn.Linear(16, 2)), x, y, method="trades",
+                          eps=0.1, epochs=1, lr=1e-2, batch_size=32, seed=0, check_x=x,
+                          check_y=y)
 
 
 def test_fgsm_rs_examples_stay_in_the_ball():
@@ -45,9 +73,9 @@ def test_eps_warmup_ramps_the_training_radius(monkeypatch):
     seen = []
     real = training.fgsm_rs_examples
 
-    def spy(model, x, y, eps, alpha, generator=None):
+    def spy(model, x, y, eps, alpha, generator=None, random_start=True):
         seen.append(eps)
-        return real(model, x, y, eps, alpha, generator)
+        return real(model, x, y, eps, alpha, generator, random_start)
 
     monkeypatch.setattr(training, "fgsm_rs_examples", spy)
     torch.manual_seed(0)

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 import torchattacks
@@ -158,22 +160,74 @@ def test_early_stop_is_never_weaker_than_the_last_iterate():
     assert float((early - x).abs().max()) <= 0.15 + 1e-6
 
 
-def test_targeted_union_is_at_least_as_strong_as_each_target():
-    from trustml.adversarial.attacks import pgd_targeted_all
+def test_top_targets_stay_in_ball_and_box_and_beat_each_of_their_runs():
+    from trustml.adversarial.attacks import pgd_top_targets
 
     model = tiny_model(2)
     x, y = batch(7, n=64)
-    union = pgd_targeted_all(model, x, y, 0.2, steps=10, n_classes=3)
+    union = pgd_top_targets(model, x, y, 0.2, targets=2, steps=10,
+                            generator=torch.Generator().manual_seed(0))
     assert float((union - x).abs().max()) <= 0.2 + 1e-6
+    assert float(union.min()) >= 0 and float(union.max()) <= 1
     with torch.no_grad():
+        logits = model(x)
         fooled_union = model(union).argmax(1) != y
-        for t in range(3):
-            mask = y != t
-            adv = pgd(model, x[mask], y[mask], 0.2, steps=10, loss="margin",
-                      target=torch.full_like(y[mask], t), early_stop=True)
-            fooled_t = model(adv).argmax(1) != y[mask]
-            # deterministic up to the random start: compare rates, not images
-            assert float(fooled_union[mask].float().mean()) >= float(fooled_t.float().mean()) - 0.1
+    order = logits.masked_fill(torch.nn.functional.one_hot(y, 3).bool(), -1e9).argsort(
+        1, descending=True)
+    for rank in range(2):  # the union breaks every image its first run breaks, and as many overall
+        adv = pgd(model, x, y, 0.2, steps=10, step_size=0.4, loss="margin", target=order[:, rank],
+                  early_stop=True, schedule="cosine",
+                  generator=torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            fooled = model(adv).argmax(1) != y
+        if rank == 0:
+            assert not (fooled & ~fooled_union & (logits.argmax(1) == y)).any()
+        assert int(fooled_union.sum()) >= int((fooled & (logits.argmax(1) == y)).sum())
+
+
+@pytest.mark.parametrize("targets", [0, 3, -1])
+def test_top_targets_rejects_impossible_target_counts(targets):
+    from trustml.adversarial.attacks import pgd_top_targets
+
+    x, y = batch(0)
+    with pytest.raises(ValueError, match="targets"):
+        pgd_top_targets(tiny_model(), x, y, 0.1, targets=targets)
+
+
+@given(alpha=st.floats(1e-4, 1), steps=st.integers(1, 200))
+def test_step_sizes_constant_and_cosine(alpha, steps):
+    from trustml.adversarial.attacks import step_sizes
+
+    assert step_sizes(alpha, steps) == [alpha] * steps
+    cosine = step_sizes(alpha, steps, "cosine")
+    assert len(cosine) == steps and cosine[0] == pytest.approx(alpha)
+    assert all(a >= b >= 0 for a, b in zip(cosine, cosine[1:]))
+    assert cosine[-1] <= alpha * (1 + math.cos(math.pi * (steps - 1) / steps)) / 2 + 1e-12
+
+
+def test_unknown_schedule_is_refused_in_one_line():
+    x, y = batch(0)
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        pgd(tiny_model(), x, y, 0.1, schedule="linear")
+
+
+def test_margin_targets_move_a_saturated_model_where_cross_entropy_cannot():
+    """Logits so far apart that softmax(z)_y == 1 in float32: the cross-entropy's gradient
+    loses its true-class term; the margin loss still has a gradient of norm > 0."""
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 3))
+    with torch.no_grad():
+        model[1].weight.zero_()
+        model[1].bias.copy_(torch.tensor([200.0, 0.0, 0.0]))
+        model[1].weight[0].fill_(1.0)
+    x = torch.full((4, 1, 4, 4), 0.5)
+    y = torch.zeros(4, dtype=torch.long)
+    xr = x.clone().requires_grad_(True)
+    logits = model(xr)
+    assert bool((logits.softmax(1)[:, 0] == 1.0).all())
+    (ce_grad,) = torch.autograd.grad(attack_loss(logits, y, "ce").sum(), xr)
+    xr = x.clone().requires_grad_(True)
+    (margin_grad,) = torch.autograd.grad(attack_loss(model(xr), y, "margin").sum(), xr)
+    assert float(ce_grad.abs().max()) == 0.0 and float(margin_grad.abs().min()) > 0.0
 
 
 def test_layer_table_adds_up_and_restores_the_mode():
@@ -201,3 +255,27 @@ def test_grey_image_bound_holds_for_any_model(real_data_root):
     grey = robust_correct(model, x, y, lambda m, xb, yb: torch.full_like(xb, 0.5))
     assert float((torch.full_like(x, 0.5) - x).abs().max()) <= 0.5
     assert float(grey.float().mean()) <= grey_bound()
+
+
+def test_shards_give_the_same_images_without_a_random_start_and_restore_the_model():
+    model = tiny_model(3).train()
+    flags = [p.requires_grad for p in model.parameters()]
+    x, y = batch(5, n=37)
+    threads = torch.get_num_threads()
+    whole = pgd(model, x, y, 0.2, steps=6, random_start=False, early_stop=True)
+    parts = pgd(model, x, y, 0.2, steps=6, random_start=False, early_stop=True, shards=3)
+    assert torch.allclose(whole, parts, atol=1e-6)
+    assert model.training and [p.requires_grad for p in model.parameters()] == flags
+    assert torch.get_num_threads() == threads
+
+
+def test_shards_are_deterministic_for_a_seed():
+    model = tiny_model(4)
+    x, y = batch(6, n=40)
+
+    def run(seed):
+        return pgd(model, x, y, 0.2, steps=4, restarts=2, shards=2,
+                   generator=torch.Generator().manual_seed(seed))
+
+    assert torch.equal(run(1), run(1))
+    assert float((run(1) - x).abs().max()) <= 0.2 + 1e-6

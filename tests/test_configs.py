@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 import trustml.experiments  # noqa: F401  (registers every experiment)
 from trustml.budget import BUDGET_NAMES
 from trustml.cache import REGISTRY, _jsonable, config_hash, run_or_load
-from trustml.experiments.adversarial import AttackEvalConfig, RobustTrainingConfig
+from trustml.experiments.adversarial import (AttackEvalConfig, AutoAttackConfig,
+                                             RobustTrainingConfig)
 from trustml.experiments.classifier import ClassifierConfig
 from trustml.experiments.membership import LogisticConfig
 from trustml.validate import UNIT, Interval, check_config, integer, real
@@ -31,13 +32,20 @@ FULL_HASHES = {
     "ex1-gan": "6867cdd4e5b458b8",
     "ex1-vae": "a56bde3a0f0e8a30",
     "ex2-robust-regression": "41187bc031eac666",
+    "ex3-autoattack-fgsm": "5305ea947523d252",
+    "ex3-autoattack-fgsm-rs": "aa1ff818b3cb09eb",
+    "ex3-autoattack-pgd": "80870d7d1e117783",
+    "ex3-autoattack-pgd-0.3": "7681d0025a92ad6c",
+    "ex3-autoattack-standard": "40c161bd09d9a798",
+    "ex3-eval-fgsm": "876878e31f804603",
+    "ex3-eval-fgsm-rs": "35b0a3b3f3f925cf",
+    "ex3-eval-pgd": "cc6885c50b8d14c6",
+    "ex3-eval-pgd-0.3": "2e27c170d389a0e6",
+    "ex3-eval-standard": "e1ef61c2de4ff9ee",
     "ex3-fgsm-model": "dbecfc7065581634",
+    "ex3-fgsm-plain-model": "4dc0b2330e65db82",
     "ex3-pgd-model": "401737d666312c22",
     "ex3-strong-model": "1dd5254251fc0bce",
-    "ex3b-attacks-standard": "752a478b6db330fc",
-    "ex3c-attacks-fgsm": "466e8b29e9f3e67b",
-    "ex3d-attacks-pgd": "6efd8447745eaec7",
-    "ex3e-strong-attacks": "e0a4b30a67c9e441",
     "ex4-gaussian-mean": "807b8af475470f73",
     "ex4-logistic": "20aa24e7ee0b5099",
     "ext-vae-beta": "866fe6164d22d423",
@@ -86,11 +94,13 @@ def test_smoke_is_no_bigger_than_full(name):
 
 
 @pytest.mark.parametrize(("make", "field"), [
-    (lambda: AttackEvalConfig("mnist-standard-cnn", (0.1,), -5, 5, 1), "test_limit"),
-    (lambda: AttackEvalConfig("mnist-standard-cnn", (0.1,), 0, 5, 1), "test_limit"),
-    (lambda: AttackEvalConfig("mnist-standard-cnn", (1.5,), None, 5, 1), r"eps\[0\]"),
-    (lambda: AttackEvalConfig("nope", (0.1,), None, 5, 1), "unknown models"),
-    (lambda: AttackEvalConfig("mnist-standard-cnn", (), None, 5, 1), "eps"),
+    (lambda: AttackEvalConfig("mnist-standard-cnn", (0.1,), -5, 5, 1, 3, 5), "test_limit"),
+    (lambda: AttackEvalConfig("mnist-standard-cnn", (0.1,), 0, 5, 1, 3, 5), "test_limit"),
+    (lambda: AttackEvalConfig("mnist-standard-cnn", (1.5,), None, 5, 1, 3, 5), r"eps\[0\]"),
+    (lambda: AttackEvalConfig("nope", (0.1,), None, 5, 1, 3, 5), "unknown models"),
+    (lambda: AttackEvalConfig("mnist-standard-cnn", (), None, 5, 1, 3, 5), "eps"),
+    (lambda: AutoAttackConfig("mnist-standard-cnn", (0.1,), (0.3,), 100, 5, 5, 10), "full_eps"),
+    (lambda: AutoAttackConfig("mnist-standard-cnn", (0.1,), (0.1,), 0, 5, 5, 10), r"\bn\b"),
     (lambda: ClassifierConfig(epochs=1, train_limit=-10), "train_limit"),
     (lambda: ClassifierConfig(epochs=0, train_limit=None), "epochs"),
     (lambda: ClassifierConfig(epochs=True, train_limit=None), "epochs"),

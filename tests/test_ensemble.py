@@ -37,6 +37,20 @@ def test_report_accounts_for_every_image():
     assert acc["clean"] >= acc["none"] >= acc["pgd"] >= acc["grey"]
 
 
+def test_candidates_restrict_the_ensemble_to_images_left_robust():
+    model = tiny_model(1)
+    x, y = batch(1, 64)
+    candidates = torch.arange(64) % 2 == 0
+    report = worst_case(model, x, y, [("none", no_attack), ("grey", grey_attack)],
+                        candidates=candidates)
+    assert not (report.attacked & ~candidates).any()
+    assert (report.attacked == (report.clean & candidates)).all()
+    assert not (report.robust & ~candidates).any()
+    assert report.accuracy()["none"] == float((report.clean & candidates).float().mean())
+    with pytest.raises(ValueError, match="candidates must be a boolean tensor"):
+        worst_case(model, x, y, [("none", no_attack)], candidates=candidates[:10])
+
+
 def test_a_stronger_member_only_adds_what_the_weaker_missed():
     model = tiny_model(2)
     x, y = batch(2, 64)

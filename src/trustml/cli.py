@@ -60,9 +60,10 @@ EXERCISES: dict[str, tuple[tuple[str, ...], str]] = {
     "ex1": (("ex1-vae", "ex1-gan", "ex1-convgan", "mnist-standard-cnn", "ex1-compare"),
             "trustml.views.generative"),
     "ex2": (("ex2-robust-regression",), "trustml.views.robust_regression"),
-    "ex3": (("mnist-standard-cnn", "ex3-fgsm-model", "ex3-pgd-model", "ex3-strong-model",
-             "ex3b-attacks-standard", "ex3c-attacks-fgsm", "ex3d-attacks-pgd",
-             "ex3e-strong-attacks"), "trustml.views.adversarial"),
+    "ex3": (("mnist-standard-cnn", "ex3-fgsm-plain-model", "ex3-fgsm-model", "ex3-pgd-model",
+             "ex3-strong-model", *(f"ex3-{kind}-{model}" for kind in ("eval", "autoattack")
+                                   for model in ("standard", "fgsm", "fgsm-rs", "pgd",
+                                                 "pgd-0.3"))), "trustml.views.adversarial"),
     "ex4": (("ex4-gaussian-mean", "ex4-logistic"), "trustml.views.membership"),
     "ext-vae": (("ext-vae-bpd", "ext-vae-latents", "ext-vae-beta", "ext-vae-theory"),
                 "trustml.views.vae_bpd"),

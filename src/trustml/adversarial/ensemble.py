@@ -35,11 +35,13 @@ def project(x: torch.Tensor, x_adv: torch.Tensor, eps: float) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class EnsembleReport:
-    """Per image: `clean` (correct without attack), `broken_by[name]` (first broken by that
-    attack, having survived all attacks before it) and `robust` (survived every attack)."""
+    """Per image: `clean` (correct without attack), `attacked` (clean and among the candidates:
+    the images the ensemble attacked), `broken_by[name]` (first broken by that attack, having
+    survived all attacks before it) and `robust` (survived every attack)."""
 
     names: tuple[str, ...]
     clean: torch.Tensor
+    attacked: torch.Tensor
     broken_by: dict[str, torch.Tensor]
     robust: torch.Tensor
 
@@ -51,7 +53,7 @@ class EnsembleReport:
         """Clean accuracy, then robust accuracy after each prefix of the ensemble."""
         n = len(self.clean)
         out = {"clean": float(self.clean.sum()) / n}
-        survivors = self.clean.clone()
+        survivors = self.attacked.clone()
         for name in self.names:
             survivors &= ~self.broken_by[name]
             out[name] = float(survivors.sum()) / n
@@ -59,21 +61,30 @@ class EnsembleReport:
 
 
 def worst_case(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-               attacks: Sequence[tuple[str, Attack]], batch_size: int = 500) -> EnsembleReport:
-    """Run `attacks` (name, attack) in order, each on the images still robust; see the module."""
+               attacks: Sequence[tuple[str, Attack]], batch_size: int = 500,
+               candidates: torch.Tensor | None = None) -> EnsembleReport:
+    """Run `attacks` (name, attack) in order, each on the images still robust; see the module.
+    `candidates` (boolean per image) restricts the ensemble to images an earlier evaluation
+    left robust: the others count as broken before it."""
     batch_size = integer(batch_size, "batch_size")
     names = tuple(name for name, _ in attacks)
     if not names or len(set(names)) != len(names):
         raise ValueError(f"attacks must be a non-empty sequence with distinct names, got {list(names)}")
     check_inputs(model, x, y)
+    if candidates is not None and (not isinstance(candidates, torch.Tensor)
+                                   or candidates.dtype != torch.bool
+                                   or candidates.shape != (len(x),)):
+        raise ValueError(f"candidates must be a boolean tensor with one entry per image "
+                         f"({len(x)}), got {getattr(candidates, 'dtype', type(candidates).__name__)}")
     clean = predict(model, x).argmax(1) == y
-    robust = clean.clone()
+    robust = clean.clone() if candidates is None else clean & candidates
+    attacked = robust.clone()
     broken_by: dict[str, torch.Tensor] = {}
     for name, attack in attacks:
         still = survivors(model, x, y, attack, robust, batch_size)
         broken_by[name] = robust & ~still
         robust = still
-    return EnsembleReport(names, clean, broken_by, robust)
+    return EnsembleReport(names, clean, attacked, broken_by, robust)
 
 
 def pgd_attack(eps: float, steps: int = 100, restarts: int = 1, loss: str = "margin",

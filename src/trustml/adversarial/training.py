@@ -1,9 +1,11 @@
-"""Adversarial training: FGSM with a random start (Wong, Rice & Kolter 2020) and PGD (Madry et al.).
+"""Adversarial training: plain FGSM (Goodfellow et al. 2015), FGSM with a random start (Wong,
+Rice & Kolter 2020) and PGD (Madry et al. 2018).
 
-Both loops track PGD accuracy on a held-out batch after every epoch. FGSM training can suffer
+The loop tracks PGD accuracy on a held-out batch after every epoch. FGSM training can suffer
 *catastrophic overfitting*: robustness to FGSM stays high while PGD accuracy collapses within an
-epoch. The loop detects a collapse (PGD accuracy falling by more than `collapse_drop` from its
-best) and prevents it from ending up in the model by restoring the best epoch's weights.
+epoch. The loop flags a collapse (PGD accuracy falling by more than `collapse_drop` from its
+best) and, with `keep_best=True`, prevents it from ending up in the model by restoring the best
+epoch's weights; `keep_best=False` keeps the last epoch (to show the failure).
 """
 
 from __future__ import annotations
@@ -20,13 +22,17 @@ from trustml.adversarial.attacks import check_eps, pgd
 from trustml.progress import progress
 from trustml.training import accuracy, minibatches
 
-Method = Literal["fgsm_rs", "pgd"]
+Method = Literal["fgsm", "fgsm_rs", "pgd"]
+METHODS = ("fgsm", "fgsm_rs", "pgd")
 
 
 def fgsm_rs_examples(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float,
-                     alpha: float, generator: torch.Generator | None = None) -> torch.Tensor:
-    r"""One FGSM step of size $\alpha$ from a uniform random start in the $\varepsilon$-ball."""
-    delta = (torch.rand(x.shape, generator=generator) * 2 - 1) * eps
+                     alpha: float, generator: torch.Generator | None = None,
+                     random_start: bool = True) -> torch.Tensor:
+    r"""One FGSM step of size $\alpha$ from a uniform random start in the $\varepsilon$-ball
+    (from $x$ itself with `random_start=False`: plain FGSM when $\alpha=\varepsilon$)."""
+    delta = (torch.rand(x.shape, generator=generator) * 2 - 1) * eps if random_start else \
+        torch.zeros_like(x)
     delta = ((x + delta).clamp(0, 1) - x).requires_grad_(True)
     loss = F.cross_entropy(model(x + delta), y)
     (grad,) = torch.autograd.grad(loss, delta)
@@ -39,6 +45,7 @@ def adversarial_train(
     epochs: int, lr: float, batch_size: int, seed: int, check_x: torch.Tensor,
     check_y: torch.Tensor, pgd_steps: int = 7, fgsm_alpha: float | None = None,
     check_steps: int = 10, collapse_drop: float = 0.2, eps_warmup_epochs: float = 0.0,
+    keep_best: bool = True,
 ) -> dict[str, list[float]]:
     """Train on adversarial examples only (the standard recipe for both methods).
 
@@ -47,13 +54,16 @@ def adversarial_train(
     at chance level (measured: loss 2.30 after 6 epochs).
     """
     eps = check_eps(eps)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     batches_per_epoch = -(-len(x) // batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr,
                                                 total_steps=epochs * batches_per_epoch)
-    alpha_ratio = 1.25 if fgsm_alpha is None else fgsm_alpha / eps
+    default_ratio = 1.0 if method == "fgsm" else 1.25  # plain FGSM: one step of size eps
+    alpha_ratio = default_ratio if fgsm_alpha is None else fgsm_alpha / eps
     warmup_steps = eps_warmup_epochs * batches_per_epoch
     step = 0
     history: dict[str, list[float]] = {"train_loss": [], "check_clean": [], "check_pgd": [],
@@ -66,8 +76,9 @@ def adversarial_train(
             xb, yb = x[idx], y[idx]
             eps_now = eps * min(1.0, (step + 1) / warmup_steps) if warmup_steps > 0 else eps
             step += 1
-            if method == "fgsm_rs":
-                x_adv = fgsm_rs_examples(model, xb, yb, eps_now, alpha_ratio * eps_now, gen)
+            if method in ("fgsm", "fgsm_rs"):
+                x_adv = fgsm_rs_examples(model, xb, yb, eps_now, alpha_ratio * eps_now, gen,
+                                         random_start=method == "fgsm_rs")
             else:
                 x_adv = pgd(model, xb, yb, eps_now, steps=pgd_steps,
                             step_size=2.5 * eps_now / pgd_steps, random_start=True, generator=gen)
@@ -88,6 +99,7 @@ def adversarial_train(
         history["collapsed"].append(float(collapsed))
         if robust > best_pgd:
             best_pgd, best_state = robust, copy.deepcopy(model.state_dict())
-    model.load_state_dict(best_state)  # never keep a collapsed (catastrophically overfit) model
+    if keep_best:  # never keep a collapsed (catastrophically overfit) model
+        model.load_state_dict(best_state)
     model.eval()
     return history

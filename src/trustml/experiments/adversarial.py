@@ -1,10 +1,12 @@
 """Exercise 3: FGSM and PGD attacks, FGSM and PGD adversarial training on MNIST.
 
-Models (weights cached): the standard model (`mnist-standard-cnn`, part a), an FGSM-RS-trained
-model (part c), a PGD-trained model (part d) and a stronger defence (part e), all the same
-`FastCNN` family. Evaluations (cached apart from the models, so a new attack never retrains a
-model): clean, FGSM and PGD accuracy on the test set (parts b-d), and a battery of harder
-attacks against the two PGD-trained models (part e).
+Models (weights cached): the standard model (`mnist-standard-cnn`, part a), a plain-FGSM-trained
+model and an FGSM-RS-trained model (part c), a PGD-trained model (part d) and PGD training at
+the standard radius 0.3 (part e), all the same `FastCNN` family. Evaluations, cached apart from
+the models so that a new attack never retrains a model, one pair per model:
+`ex3-eval-<model>` (clean, FGSM and our PGD ensemble on the whole test set, every eps) and
+`ex3-autoattack-<model>` (AutoAttack on a fixed subset, run on the images our PGD left robust:
+the per-image worst case of the field's standard evaluation).
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from trustml.adversarial.attacks import fgsm, pgd, pgd_targeted_all
+from trustml.adversarial.attacks import fgsm, pgd, pgd_top_targets
+from trustml.adversarial.ensemble import autoattack, worst_case
 from trustml.adversarial.evaluation import robust_correct
 from trustml.adversarial.models import FastCNN, count_parameters
-from trustml.adversarial.square import square_attack
-from trustml.adversarial.training import adversarial_train
+from trustml.adversarial.training import METHODS, adversarial_train
 from trustml.budget import Budget
 from trustml.cache import Result, experiment, run_or_load
 from trustml.data import load_mnist, to_float
@@ -29,8 +31,7 @@ from trustml.experiments.classifier import fast_cnn_from
 from trustml.training import predict
 from trustml.validate import NON_NEGATIVE, POSITIVE, UNIT, check_config
 
-EVAL_EPS = (0.1, 0.2, 0.5)
-STRONG_EPS = (0.1, 0.2)
+EVAL_EPS = (0.1, 0.2, 0.3, 0.5)
 CHECK_SIZE = 1000  # training images held out for the per-epoch PGD check
 
 
@@ -38,7 +39,7 @@ CHECK_SIZE = 1000  # training images held out for the per-epoch PGD check
 
 @dataclass(frozen=True)
 class RobustTrainingConfig:
-    method: str  # "fgsm_rs" (Wong et al. 2020) or "pgd" (Madry et al. 2018)
+    method: str  # "fgsm" (plain), "fgsm_rs" (Wong et al. 2020) or "pgd" (Madry et al. 2018)
     eps: float
     epochs: int
     train_limit: int | None
@@ -51,8 +52,8 @@ class RobustTrainingConfig:
 
     def __post_init__(self) -> None:
         check_config(self, eps=UNIT, eps_warmup_epochs=NON_NEGATIVE, lr=POSITIVE)
-        if self.method not in ("fgsm_rs", "pgd"):
-            raise ValueError(f"RobustTrainingConfig.method must be 'fgsm_rs' or 'pgd', "
+        if self.method not in METHODS:
+            raise ValueError(f"RobustTrainingConfig.method must be one of {list(METHODS)}, "
                              f"got {self.method!r}")
 
 
@@ -71,13 +72,18 @@ def _train_robust(config: RobustTrainingConfig) -> Result:
         model, x.to(device), y.to(device), method=config.method, eps=config.eps,
         epochs=config.epochs, lr=config.lr, batch_size=config.batch_size, seed=config.seed,
         check_x=check_x.to(device), check_y=check_y.to(device), pgd_steps=config.pgd_steps,
-        eps_warmup_epochs=config.eps_warmup_epochs)
+        eps_warmup_epochs=config.eps_warmup_epochs,
+        keep_best=config.method != "fgsm")  # plain FGSM shows the failure: keep its last epoch
     model.cpu()
     return Result(metrics={"history": history, "parameters": count_parameters(model),
                            "n_train": len(x), "device": str(device)},
                   weights={"model": model.state_dict()})
 
 
+FGSM_PLAIN_MODEL_CONFIGS = {
+    "full": RobustTrainingConfig(method="fgsm", eps=0.25, epochs=10, train_limit=None),
+    "smoke": RobustTrainingConfig(method="fgsm", eps=0.2, epochs=1, train_limit=1_000),
+}
 FGSM_MODEL_CONFIGS = {
     "full": RobustTrainingConfig(method="fgsm_rs", eps=0.25, epochs=10, train_limit=None),
     "smoke": RobustTrainingConfig(method="fgsm_rs", eps=0.2, epochs=1, train_limit=1_000),
@@ -91,6 +97,12 @@ STRONG_MODEL_CONFIGS = {
                                 eps_warmup_epochs=3.0)
     for budget, config in PGD_MODEL_CONFIGS.items()
 }
+
+
+@experiment("ex3-fgsm-plain-model", version=1, configs=FGSM_PLAIN_MODEL_CONFIGS)
+def fgsm_plain_model(config: RobustTrainingConfig, budget: Budget) -> Result:
+    """(c) Plain FGSM adversarial training (no random start, step eps), last epoch kept."""
+    return _train_robust(config)
 
 
 @experiment("ex3-fgsm-model", version=1, configs=FGSM_MODEL_CONFIGS)
@@ -107,15 +119,20 @@ def pgd_model(config: RobustTrainingConfig, budget: Budget) -> Result:
 
 @experiment("ex3-strong-model", version=1, configs=STRONG_MODEL_CONFIGS)
 def strong_model(config: RobustTrainingConfig, budget: Budget) -> Result:
-    """(e) A stronger defence: PGD training at a larger eps with a longer schedule."""
+    """(e) A stronger defence: PGD training at the standard MNIST radius 0.3."""
     return _train_robust(config)
 
 
 MODELS = {  # model experiment -> label in tables
     "mnist-standard-cnn": "standard",
-    "ex3-fgsm-model": "FGSM-trained",
-    "ex3-pgd-model": "PGD-trained",
-    "ex3-strong-model": "stronger (e)",
+    "ex3-fgsm-plain-model": "FGSM",
+    "ex3-fgsm-model": "FGSM-RS",
+    "ex3-pgd-model": "PGD",
+    "ex3-strong-model": "PGD at 0.3",
+}
+SHORT = {  # model experiment -> the suffix of its evaluations' names
+    "mnist-standard-cnn": "standard", "ex3-fgsm-plain-model": "fgsm",
+    "ex3-fgsm-model": "fgsm-rs", "ex3-pgd-model": "pgd", "ex3-strong-model": "pgd-0.3",
 }
 
 
@@ -127,31 +144,31 @@ def load_model(name: str, budget: Budget | str | None = None) -> tuple[FastCNN, 
     return fast_cnn_from(result), result
 
 
-def _timed_robust(model: FastCNN, x: torch.Tensor, y: torch.Tensor, attack, batch_size: int,
-                  desc: str) -> tuple[torch.Tensor, float]:
-    """`robust_correct` and the seconds it took."""
-    start = time.perf_counter()
-    robust = robust_correct(model, x, y, attack, batch_size=batch_size, desc=desc)
-    return robust, time.perf_counter() - start
-
-
 def _test_set(limit: int | None) -> tuple[torch.Tensor, torch.Tensor]:
     x, y = load_mnist("test")
     x = to_float(x)
     return (x, y) if limit is None else (x[:limit], y[:limit])
 
 
-# ------------------------------------------------------- clean / FGSM / PGD tables (parts b-d)
+# ------------------------------------------------------- clean / FGSM / PGD on the test set
 
 @dataclass(frozen=True)
 class AttackEvalConfig:
+    """FGSM and our PGD ensemble on the test set. Our PGD is the per-image worst case of the
+    textbook attack (cross-entropy, constant step 2.5 eps / steps, `ce_restarts` random starts)
+    and the fixed one (margin loss, targeted at each of the `targets` likeliest wrong classes,
+    `targeted_steps` steps of size 2 eps decaying on a cosine)."""
+
     model: str
     eps: tuple[float, ...]
     test_limit: int | None
-    pgd_steps: int
-    pgd_restarts: int
+    ce_steps: int
+    ce_restarts: int
+    targets: int
+    targeted_steps: int
     samples: int = 5
-    batch_size: int = 500
+    batch_size: int = 1000
+    shards: int = 2  # each batch attacked in this many parts side by side (see attacks.pgd)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -166,41 +183,69 @@ def _check_models(config, names: tuple[str, ...]) -> None:
                          f"choose from {sorted(MODELS)}")
 
 
-# the evaluation of the tables (b-d), by budget; part (e) runs it on its subset too
-_EVAL = {"full": {"test_limit": None, "pgd_steps": 40, "pgd_restarts": 5},
-         "smoke": {"test_limit": 300, "pgd_steps": 5, "pgd_restarts": 2}}
+_EVAL = {"full": {"test_limit": None, "ce_steps": 40, "ce_restarts": 1, "targets": 3,
+                  "targeted_steps": 50},
+         "smoke": {"test_limit": 300, "ce_steps": 5, "ce_restarts": 1, "targets": 2,
+                   "targeted_steps": 5}}
 
+def our_pgd(config: AttackEvalConfig, eps: float) -> list[tuple[str, object]]:
+    """The two members of our PGD ensemble at `eps`, as (name, attack), in the order run."""
+    def gen() -> torch.Generator:
+        return torch.Generator().manual_seed(config.seed)
 
-def _eval_configs(model: str) -> dict[str, AttackEvalConfig]:
-    return {budget: AttackEvalConfig(model=model, eps=EVAL_EPS, **sizes)
-            for budget, sizes in _EVAL.items()}
+    return [
+        ("pgd_ce", lambda m, a, b: pgd(m, a, b, eps, steps=config.ce_steps,
+                                       restarts=config.ce_restarts, early_stop=True,
+                                       generator=gen(), shards=config.shards)),
+        ("pgd_margin", lambda m, a, b: pgd_top_targets(m, a, b, eps, targets=config.targets,
+                                                       steps=config.targeted_steps,
+                                                       generator=gen(), shards=config.shards)),
+    ]
 
 
 def evaluate_attacks(config: AttackEvalConfig, budget: Budget) -> Result:
-    """Clean, FGSM and PGD (restarts, early stop) accuracy on the test set, per eps, plus
-    `samples` random adversarial examples per eps (the same images for FGSM and PGD)."""
+    """Clean, FGSM and our PGD ensemble per eps on the test set (per image, which attack broke
+    it), plus `samples` random test images and their FGSM and PGD versions at every eps."""
     model, _ = load_model(config.model, budget)
     x, y = _test_set(config.test_limit)
     gen = torch.Generator().manual_seed(config.seed)
-    clean_pred = predict(model, x).argmax(1)
+    logits = predict(model, x)
+    clean_pred = logits.argmax(1)
+    # softmax probability of the true class exactly 1 in float32: the cross-entropy's gradient
+    # then loses its true-class term (why the textbook attack stalls on a confident model)
+    saturated = logits.softmax(1).gather(1, y[:, None])[:, 0] == 1.0
     metrics: dict = {"model": config.model, "n": len(y),
                      "clean": float((clean_pred == y).float().mean()),
-                     "fgsm": {}, "pgd": {}, "seconds": {}}
-    arrays: dict[str, np.ndarray] = {}
+                     "saturated": float(saturated.float().mean()),
+                     "fgsm": {}, "pgd": {}, "pgd_ce": {}, "seconds": {}}
+    arrays: dict[str, np.ndarray] = {"clean": (clean_pred == y).numpy().astype(np.uint8)}
     pick = torch.randperm(len(y), generator=gen)[: config.samples]
     for eps in config.eps:
-        attacks = {
-            "fgsm": lambda m, a, b, eps=eps: fgsm(m, a, b, eps),
-            "pgd": lambda m, a, b, eps=eps: pgd(m, a, b, eps, steps=config.pgd_steps,
-                                                restarts=config.pgd_restarts, early_stop=True,
-                                                generator=gen),
-        }
-        for name, attack in attacks.items():
-            robust, metrics["seconds"][f"{name}@{eps}"] = _timed_robust(
-                model, x, y, attack, config.batch_size, f"{MODELS[config.model]}: {name} eps={eps}")
-            metrics[name][str(eps)] = float(robust.float().mean())
-            arrays[f"robust/{name}/{eps}"] = robust.numpy().astype(np.uint8)
-            x_adv = attack(model, x[pick], y[pick])
+        label = MODELS[config.model]
+        start = time.perf_counter()
+        def attack_fgsm(m, a, b, eps=eps):
+            return fgsm(m, a, b, eps)
+        robust = robust_correct(model, x, y, attack_fgsm, config.batch_size,
+                                desc=f"{label}: FGSM eps={eps}")
+        metrics["seconds"][f"fgsm@{eps}"] = time.perf_counter() - start
+        metrics["fgsm"][str(eps)] = float(robust.float().mean())
+        arrays[f"robust/fgsm/{eps}"] = robust.numpy().astype(np.uint8)
+        start = time.perf_counter()
+        attacks = our_pgd(config, eps)
+        report = worst_case(model, x, y, attacks, config.batch_size)
+        metrics["seconds"][f"pgd@{eps}"] = time.perf_counter() - start
+        metrics["pgd"][str(eps)] = float(report.robust.float().mean())
+        metrics["pgd_ce"][str(eps)] = report.accuracy()["pgd_ce"]
+        for name in report.names:
+            arrays[f"broken/{name}/{eps}"] = report.broken_by[name].numpy().astype(np.uint8)
+        arrays[f"robust/pgd/{eps}"] = report.robust.numpy().astype(np.uint8)
+        samples = {"fgsm": fgsm(model, x[pick], y[pick], eps)}
+        ce, margin = (attack for _, attack in attacks)
+        x_ce = ce(model, x[pick], y[pick])
+        broken = predict(model, x_ce).argmax(1) != y[pick]
+        x_margin = margin(model, x[pick], y[pick])  # the fixed attack where the textbook one fails
+        samples["pgd"] = torch.where(broken[:, None, None, None], x_ce, x_margin)
+        for name, x_adv in samples.items():
             arrays[f"samples/{name}/{eps}"] = x_adv.numpy()
             arrays[f"samples/{name}/{eps}/pred"] = predict(model, x_adv).argmax(1).numpy()
     arrays["samples/index"] = pick.numpy()
@@ -210,99 +255,85 @@ def evaluate_attacks(config: AttackEvalConfig, budget: Budget) -> Result:
     return Result(metrics=metrics, arrays=arrays)
 
 
-EVALUATIONS = {  # evaluation experiment -> model experiment (the stronger model of part (e)
-    # is evaluated by `ex3e-strong-attacks`, with the same PGD on a subset, to fit the budget)
-    "ex3b-attacks-standard": "mnist-standard-cnn",
-    "ex3c-attacks-fgsm": "ex3-fgsm-model",
-    "ex3d-attacks-pgd": "ex3-pgd-model",
-}
-
-for _name, _model in EVALUATIONS.items():
-    experiment(_name, version=1, configs=_eval_configs(_model))(evaluate_attacks)
+def eval_name(model: str) -> str:
+    return f"ex3-eval-{SHORT[model]}"
 
 
-# ------------------------------------------------------------------- harder attacks (part e)
+def autoattack_name(model: str) -> str:
+    return f"ex3-autoattack-{SHORT[model]}"
+
+
+for _model in MODELS:
+    experiment(eval_name(_model), version=1, configs={
+        budget: AttackEvalConfig(model=_model, eps=EVAL_EPS, **sizes)
+        for budget, sizes in _EVAL.items()})(evaluate_attacks)
+
+
+# ------------------------------------------------------------------------ AutoAttack (all parts)
 
 @dataclass(frozen=True)
-class StrongAttackConfig:
-    models: tuple[str, ...]
+class AutoAttackConfig:
+    """AutoAttack (torchattacks' APGD-CE, APGD-T, FAB-T, Square; the paper's iteration counts at
+    the full budget) on the first `n` test images, on the images our PGD left robust. All four
+    attacks run at the radii `full_eps`; at the others, the two APGD attacks (FAB-T and Square,
+    the two costliest on a CPU, run where the comparison of part (e) is decided)."""
+
+    model: str
     eps: tuple[float, ...]
+    full_eps: tuple[float, ...]
     n: int
-    steps: int
-    restarts: int
-    targeted_steps: int
+    apgd_steps: int
+    fab_steps: int
     square_queries: int
-    eval_steps: int  # the chapter's own PGD evaluation, run on the subset too
-    eval_restarts: int
-    test_limit: int | None = None  # the subset is drawn from the evaluations' test set
     batch_size: int = 500
     seed: int = 0
 
     def __post_init__(self) -> None:
         check_config(self, eps=UNIT)
-        _check_models(self, self.models)
+        _check_models(self, (self.model,))
+        if not set(self.full_eps) <= set(self.eps):
+            raise ValueError(f"AutoAttackConfig.full_eps must be among eps {self.eps}, "
+                             f"got {self.full_eps}")
 
 
-def _strong_attack_config(budget: str, n: int, steps: int, restarts: int,
-                          square_queries: int) -> StrongAttackConfig:
-    sizes = _EVAL[budget]
-    return StrongAttackConfig(models=("ex3-pgd-model", "ex3-strong-model"), eps=STRONG_EPS,
-                              n=n, steps=steps, restarts=restarts, targeted_steps=steps,
-                              square_queries=square_queries, eval_steps=sizes["pgd_steps"],
-                              eval_restarts=sizes["pgd_restarts"], test_limit=sizes["test_limit"])
+AUTOATTACK_NAMES = ("APGD-CE", "APGD-T", "FAB-T", "Square")
+_AUTOATTACK = {"full": {"full_eps": (0.3,), "n": 1000, "apgd_steps": 100, "fab_steps": 100,
+                        "square_queries": 5000},
+               "smoke": {"full_eps": (0.3,), "n": 100, "apgd_steps": 5, "fab_steps": 5,
+                         "square_queries": 20}}
 
 
-STRONG_ATTACK_CONFIGS = {
-    "full": _strong_attack_config("full", n=500, steps=50, restarts=10, square_queries=1000),
-    "smoke": _strong_attack_config("smoke", n=100, steps=10, restarts=2, square_queries=50),
-}
-
-
-STRONG_ATTACKS = {  # key -> label; "pgd_eval" is the chapter's evaluation attack
-    "pgd_eval": "PGD as in the tables",
-    "pgd_ce": "PGD, cross-entropy, many restarts",
-    "pgd_margin": "PGD, CW margin loss, many restarts",
-    "targeted": "targeted PGD (margin) on every class",
-    "square": "Square attack (gradient-free)",
-}
-
-
-@experiment("ex3e-strong-attacks", version=2, configs=STRONG_ATTACK_CONFIGS)
-def strong_attacks(config: StrongAttackConfig, budget: Budget) -> Result:
-    """(e) Harder attacks on the PGD-trained models: restarts, margin loss, targeted, gradient-free."""
-    x, y = _test_set(config.test_limit)
-    gen = torch.Generator().manual_seed(config.seed)
-    subset = torch.randperm(len(y), generator=gen)[: config.n]
-    x, y = x[subset], y[subset]
-    metrics: dict = {"n": len(y), "accuracy": {}, "seconds": {}}
-    arrays: dict[str, np.ndarray] = {"subset": subset.numpy()}
-    for model_name in config.models:
-        model, _ = load_model(model_name, budget)
-        for eps in config.eps:
-            attacks = {
-                "pgd_eval": lambda m, a, b, eps=eps: pgd(m, a, b, eps, steps=config.eval_steps,
-                                                         restarts=config.eval_restarts,
-                                                         early_stop=True, generator=gen),
-                "pgd_ce": lambda m, a, b, eps=eps: pgd(m, a, b, eps, steps=config.steps,
-                                                       restarts=config.restarts, early_stop=True,
-                                                       generator=gen),
-                "pgd_margin": lambda m, a, b, eps=eps: pgd(m, a, b, eps, steps=config.steps,
-                                                           restarts=config.restarts, loss="margin",
-                                                           early_stop=True, generator=gen),
-                "targeted": lambda m, a, b, eps=eps: pgd_targeted_all(
-                    m, a, b, eps, steps=config.targeted_steps, generator=gen),
-                "square": lambda m, a, b, eps=eps: square_attack(
-                    m, a, b, eps, queries=config.square_queries, generator=gen),
-            }
-            union = None
-            for attack_name, attack in attacks.items():
-                key = f"{model_name}/{eps}/{attack_name}"
-                robust, metrics["seconds"][key] = _timed_robust(
-                    model, x, y, attack, config.batch_size,
-                    f"{MODELS[model_name]}: {attack_name} eps={eps}")
-                metrics["accuracy"][key] = float(robust.float().mean())
-                arrays[key] = robust.numpy().astype(np.uint8)
-                union = robust if union is None else union & robust
-            metrics["accuracy"][f"{model_name}/{eps}/all"] = float(union.float().mean())
-            arrays[f"{model_name}/{eps}/all"] = union.numpy().astype(np.uint8)
+def evaluate_autoattack(config: AutoAttackConfig, budget: Budget) -> Result:
+    """Per eps, which attack of AutoAttack first breaks each image that our PGD left robust."""
+    model, _ = load_model(config.model, budget)
+    ours = run_or_load(eval_name(config.model), budget=budget)
+    if ours.metrics["n"] < config.n:
+        raise ValueError(f"{type(config).__name__}.n = {config.n} exceeds the "
+                         f"{ours.metrics['n']} images of {eval_name(config.model)}")
+    x, y = _test_set(config.n)
+    metrics: dict = {"model": config.model, "n": config.n, "accuracy": {}, "added": {},
+                     "seconds": {}}
+    arrays: dict[str, np.ndarray] = {}
+    for eps in config.eps:
+        robust = torch.from_numpy(ours.arrays[f"robust/pgd/{eps}"][: config.n].astype(bool))
+        start = time.perf_counter()
+        attacks = autoattack(eps, apgd_steps=config.apgd_steps, fab_steps=config.fab_steps,
+                             square_queries=config.square_queries, seed=config.seed)
+        if eps not in config.full_eps:
+            attacks = attacks[:2]  # APGD-CE and APGD-T
+        report = worst_case(model, x, y, attacks, config.batch_size, candidates=robust)
+        metrics["seconds"][str(eps)] = time.perf_counter() - start
+        metrics["accuracy"][str(eps)] = {"pgd": float(robust.float().mean()),
+                                         **{k: v for k, v in report.accuracy().items()
+                                            if k != "clean"}}
+        metrics["added"][str(eps)] = report.added()
+        for name in report.names:
+            arrays[f"broken/{name}/{eps}"] = report.broken_by[name].numpy().astype(np.uint8)
+        arrays[f"robust/{eps}"] = report.robust.numpy().astype(np.uint8)
     return Result(metrics=metrics, arrays=arrays)
+
+
+for _model in MODELS:
+    experiment(autoattack_name(_model), version=1, configs={
+        budget: AutoAttackConfig(model=_model, eps=EVAL_EPS, **sizes)
+        for budget, sizes in _AUTOATTACK.items()})(evaluate_autoattack)
