@@ -13,6 +13,11 @@ def fmt_pct(p: float, digits: int = 1) -> str:
     return f"{100 * p:.{digits}f} %"
 
 
+def fmt_pp(diff: float, digits: int = 1) -> str:
+    """A difference of two fractions in percentage points: 0.122 -> '12.2 percentage points'."""
+    return f"{100 * diff:.{digits}f} percentage points"
+
+
 def fmt_float(x: float, digits: int = 3) -> str:
     return f"{x:.{digits}f}"
 
