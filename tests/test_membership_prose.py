@@ -74,3 +74,11 @@ def test_percentage_points_for_differences():
 
     assert fmt_pp(0.6 - 0.478) == "12.2 percentage points"
     assert fmt_pct(0.122) == "12.2 %"
+
+
+def test_scientific_notation_for_prose():
+    from trustml.views.format import fmt_sci
+
+    assert fmt_sci(2.3e-07) == "2.3 × 10⁻⁷"
+    assert fmt_sci(4.9e-16, 0) == "5 × 10⁻¹⁶"
+    assert fmt_sci(0.0) == "0" and fmt_sci(1e-5, 0) == "10⁻⁵"

@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 
 from trustml.cache import Result, run_or_load
 from trustml.privacy.dp_bound import dp_tpr_bound
-from trustml.views.format import fmt_pct
+from trustml.views.format import fmt_pct, fmt_sci
 from trustml.views.table import Table, as_table
 
 MODEL_LABEL = {"none": "no regularisation", "l2": "L2"}
@@ -88,8 +88,9 @@ def sweep_figure(result: Result) -> Figure:
     right.set_xlabel("n (members = non-members)")
     right.set_ylabel("membership attack accuracy")
     right.axhline(0.5, color="grey", lw=0.8, ls=":")
+    left.legend(frameon=False, fontsize="small", ncols=2, loc="lower right")
+    right.legend(frameon=False, fontsize="small", loc="upper right")
     for ax in (left, right):
-        ax.legend(frameon=False, fontsize="small", ncols=2, loc="best")
         _tidy(ax)
     return fig
 
@@ -369,7 +370,7 @@ def dp_table(result: Result) -> Table:
     g = g[g["defence"] == "dp"]
     out = pd.DataFrame({
         "Noise multiplier": g["knob"].map("{:g}".format),
-        "ε (δ = " + f"{result.metrics['dp_delta']:g})": g["epsilon"].map("{:.2f}".format),
+        f"ε (δ = {fmt_sci(result.metrics['dp_delta'], 0)})": g["epsilon"].map("{:.2f}".format),
         "Train acc.": g["train_acc"].map("{:.3f}".format),
         "Test acc.": g["test_acc"].map("{:.3f}".format),
         "Loss-attack acc.": g["loss_attack"].map("{:.3f}".format),

@@ -8,8 +8,6 @@ registered experiment, without loading its arrays or weights.
 
 from __future__ import annotations
 
-import platform
-import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -29,38 +27,9 @@ PARTS = (
     ("ex2", "Exercise 2"),
     ("ex3", "Exercise 3"),
     ("ex4", "Exercise 4"),
-    ("ext-vae", "HW3 1 (VAE in bits/dim)"),
-    ("cifar", "HW3 2 (CIFAR-10)"),
+    ("ext-vae", "HW3 question 1"),
+    ("cifar", "HW3 question 2"),
 )
-
-
-# What each experiment computes, in a few words (others: the first clause of its docstring).
-WHAT = {
-    "data-overview": "dataset sizes, class counts, pixel statistics, sample images",
-    "mnist-standard-cnn": "the standard MNIST CNN (feature space of 1, target of 3)",
-    "ex1-vae": "the MLP VAE: training, loss curves, sample grids",
-    "ex1-gan": "the MLP GAN: training, loss curves, sample grids",
-    "ex1-convgan": "the convolutional GAN",
-    "ex1-compare": "Fréchet distances, precision and recall, class shares",
-    "ex3b-attacks-standard": "FGSM and PGD against the standard CNN",
-    "ex3c-attacks-fgsm": "FGSM and PGD against the FGSM-trained CNN",
-    "ex3d-attacks-pgd": "FGSM and PGD against the PGD-trained CNN",
-    "ex2-robust-regression": "solvers, worst cases, gradient ascent, min–max solvers, paths",
-    "ex4-gaussian-mean": "threshold attack on a Gaussian mean, noise defence",
-    "ex4-logistic": "logistic regression: n sweep, weight noise, LiRA, defences, DP-GD",
-}
-
-
-def what(name: str, doc: str | None) -> str:
-    """A few words on what an experiment computes."""
-    if name in WHAT:
-        return WHAT[name]
-    text = " ".join((doc or "").split())
-    text = re.sub(r"^\([a-z]\)\s*", "", text)  # a leading "(c) "
-    clause = re.split(r"[.:;(]", text, maxsplit=1)[0].strip(" ,")
-    if len(clause) > 1 and not clause[1].isupper():  # keep acronyms: "FGSM ..."
-        clause = clause[0].lower() + clause[1:]
-    return clause
 
 
 def part_of(name: str) -> str:
@@ -72,7 +41,6 @@ def part_of(name: str) -> str:
 class Timing:
     experiment: str
     part: str
-    description: str
     elapsed_s: float | None  # None: the entry is not in the cache
     created: str | None
     torch: str | None
@@ -100,7 +68,7 @@ def compute_times(budget: Budget | str | None = None) -> list[Timing]:
         if manifest is not None:
             _note_used(name, budget.name, folder)
         out.append(Timing(
-            experiment=name, part=part_of(name), description=what(name, exp.run.__doc__),
+            experiment=name, part=part_of(name),
             elapsed_s=float(manifest["elapsed_s"]) if manifest else None,
             created=manifest.get("created") if manifest else None,
             torch=manifest.get("torch") if manifest else None))
@@ -144,23 +112,18 @@ def _date(created: str | None) -> str:
 
 
 def times_table(timings: list[Timing]) -> Table:
-    """Experiment, part, what it computes, its run time and the day it was computed."""
+    """Experiment, part, its run time and the day it was computed (one line per experiment: the
+    table must fit on one page of the PDF)."""
     rows = [{
         "Experiment": t.experiment,
         "Part": t.part,
-        "What it computes": t.description,
         "Run time": fmt_seconds(t.elapsed_s) if t.elapsed_s is not None else "not computed",
         "Computed": _date(t.created),
     } for t in timings]
-    rows.append({"Experiment": "all", "Part": "", "What it computes": "",
+    rows.append({"Experiment": "all", "Part": "",
                  "Run time": fmt_seconds(total_seconds(timings)), "Computed": ""})
     return as_table(pd.DataFrame(rows))
 
 
 def torch_versions(timings: list[Timing]) -> list[str]:
     return sorted({t.torch for t in timings if t.torch})
-
-
-def this_machine() -> str:
-    """The machine rendering the book, in words (Python, platform)."""
-    return f"Python {platform.python_version()} on {platform.system()} {platform.machine()}"

@@ -7,6 +7,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from trustml.cache import Result, run_or_load
+from trustml.views.format import fmt_sci
 from trustml.views.table import Table, as_table
 
 TOLERANCE = 1e-6
@@ -50,7 +51,7 @@ def worst(result: Result, key: str) -> float:
 def instances_table(result: Result) -> Table:
     df = rows(result)
     table = pd.DataFrame({
-        "Instance": df["instance"].str.replace("correlated, rho = ", "corr. ρ = "),
+        "Instance": df["instance"].str.replace(r"correlated, rho = .*", "correlated", regex=True),
         "n": df["n"], "d": df["d"],
         "λ / λmax": df["lambda_fraction"].map("{:.2f}".format),
         "λ": df["lambda"].map("{:.3f}".format),
@@ -67,7 +68,7 @@ def differences_table(result: Result, checks: list[tuple[str, str, str]] = IDENT
     """The largest discrepancy of each check over all instances (no pass/fail column: the prose
     says which miss the tolerance and why)."""
     df = rows(result)
-    out = [{"Check": label, "Largest over instances": f"{float(df[key].max()):.1e}",
+    out = [{"Check": label, "Largest over instances": fmt_sci(float(df[key].max())),
             "Measured as": what} for label, key, what in checks]
     return as_table(pd.DataFrame(out))
 
@@ -82,11 +83,12 @@ def bundle_sentence(result: Result) -> str:
     bad = df[df["minmax_certified_gap_rel"] > TOLERANCE]
     if not len(bad):
         return f"The bundle method closed its certified gap below {_tol()} on every problem."
-    groups = [f"{name} (λ/λmax = {', '.join(f'{f:g}' for f in sorted(g['lambda_fraction']))})"
+    groups = [f"{name.replace('rho', 'ρ')} (λ/λmax = "
+              f"{', '.join(f'{f:g}' for f in sorted(g['lambda_fraction']))})"
               for name, g in bad.groupby("instance", sort=False)]
     where = groups[0] if len(groups) == 1 else ", ".join(groups[:-1]) + " and " + groups[-1]
-    return (f"Its certified gap stays above {_tol()} on {len(bad)} of the {len(df)} problems: "
-            f"the {where} instances.")
+    return (f"Its certified gap itself stays above {_tol()} on {len(bad)} of the {len(df)} "
+            f"problems: the {where} instances.")
 
 
 def _tol() -> str:
@@ -121,8 +123,9 @@ def weights_sentence(result: Result) -> str:
     """How well the solvers' weights agree, and why they may agree less well than the values."""
     scs, sm = worst(result, "scs_w_rel"), worst(result, "statsmodels_w_rel")
     if max(scs, sm) <= TOLERANCE:
-        return f"The weights agree too, to {scs:.1e} (SCS) and {sm:.1e} (statsmodels)."
-    return (f"The weights agree less well, to {scs:.1e} (SCS) and {sm:.1e} (statsmodels), which is "
+        return f"The weights agree too, to {fmt_sci(scs)} (SCS) and {fmt_sci(sm)} (statsmodels)."
+    return (f"The weights agree less well, to {fmt_sci(scs)} (SCS) and {fmt_sci(sm)} (statsmodels), "
+            "which is "
             "a matter of the solvers' accuracy and not of the identity: near the optimum the objective "
             "is flat along some directions, so a difference in value at the solvers' tolerance "
             "(statsmodels' interior-point solver, for one, stops at a duality gap near 10⁻⁷) allows "
@@ -136,18 +139,19 @@ def minmax_sentence(result: Result) -> str:
     value, gap = df["minmax_value_rel"], df["minmax_certified_gap_rel"]
     if value.max() <= TOLERANCE:
         return (f"a level bundle method, whose certified lower bound owes nothing to the theorem, "
-                f"agrees with the square-root Lasso value to {value.max():.1e} on every instance.")
+                f"agrees with the square-root Lasso value to {fmt_sci(value.max())} on every instance.")
     miss = value > TOLERANCE
     covered = bool((value[miss] <= gap[miss]).all())
     head = (f"a level bundle method, whose certified lower bound owes nothing to the theorem, "
             f"agrees with the square-root Lasso value to {_tol()} on {int((~miss).sum())} of the "
             f"{len(df)} instances. On the other {int(miss.sum())} its iteration cap stops it early")
     if covered:
-        return head + (f", and on each of them its own certified gap (up to {gap[miss].max():.1e}) "
+        return head + (f", and on each of them its own certified gap (up to {fmt_sci(gap[miss].max())}) "
                        f"is wider than its distance from the square-root Lasso value (up to "
-                       f"{value[miss].max():.1e}): the method has not converged, and what it has "
+                       f"{fmt_sci(value[miss].max())}): the method has not converged, and what it has "
                        "certified agrees with the identity.")
-    return head + (f", and its distance from the square-root Lasso value (up to {value[miss].max():.1e}) "
+    return head + (f", and its distance from the square-root Lasso value (up to "
+                   f"{fmt_sci(value[miss].max())}) "
                    "exceeds its certified gap on some of them, which the identity does not allow: "
                    "a bug to look for.")
 
