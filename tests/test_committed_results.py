@@ -55,3 +55,14 @@ def test_exercise_2_tolerance_sentences_read_as_prose():
     assert ("less well" in weights) == (max(worst(result, "scs_w_rel"),
                                             worst(result, "statsmodels_w_rel")) > TOLERANCE)
     assert "a bug" not in minmax, "the bundle method's certified gap must cover its distance"
+
+
+def test_preface_lira_number_is_the_one_in_the_attacks_table():
+    """The preface quotes LiRA's TPR at 1 % FPR; the table must show the same rounded number."""
+    from trustml.views.format import fmt_pct
+    from trustml.views.membership import attack, attacks_table
+
+    logistic = committed("ex4-logistic")
+    quoted = fmt_pct(attack(logistic, "l2", "lira_online")["tpr"]["0.01"][0])
+    row = next(r for r in attacks_table(logistic).rows() if r[:2] == ["L2", "LiRA online"])
+    assert row[-1].startswith(quoted), (quoted, row)

@@ -71,7 +71,7 @@ def vae_curves_figure(r: Result, skip: int = 2) -> Figure:
         ax.set_ylabel("nats per image")
         ax.legend(frameon=False, fontsize="small", ncols=2 if ax is top else 1)
         _tidy(ax)
-    late = h[h.epoch > skip]
+    late = h[h.epoch > skip] if (h.epoch > skip).any() else h  # a short (smoke) run: all of it
     cols = ["train_loss", "test_loss", "train_rec", "test_rec"]
     lo, hi = float(h[cols].min().min()), float(late[cols].max().max())
     top.set_ylim(lo - 0.05 * (hi - lo), hi + 0.35 * (hi - lo))  # room for the legend
