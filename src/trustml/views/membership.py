@@ -290,7 +290,8 @@ def defences_figure(result: Result) -> Figure:
         if kind == "dp":
             for i, r in enumerate(g.itertuples()):  # alternate above/below: neighbours do not collide
                 left.annotate(f"ε = {r.epsilon:.1f}", (r.test_acc, r.loss_attack), fontsize="x-small",
-                              xytext=(2, 4 if i % 2 == 0 else -9), textcoords="offset points")
+                              xytext=(2, 4 if i % 2 == 0 else -9), textcoords="offset points",
+                              zorder=5, bbox={"fc": "white", "ec": "none", "pad": 0.5, "alpha": 0.85})
     for name, colour in (("none", "C4"), ("l2", "C5")):
         test = a[f"noise_{name}_test"].mean(1)
         att = a[f"noise_{name}_attack"].mean(1)
