@@ -31,7 +31,8 @@ import make_zip  # noqa: E402
 
 pytestmark = pytest.mark.book
 
-CHAPTERS = [ROOT / c for c in yaml.safe_load((ROOT / "_quarto.yml").read_text())["book"]["chapters"]]
+BOOK = yaml.safe_load((ROOT / "_quarto.yml").read_text())["book"]
+CHAPTERS = [ROOT / c for c in BOOK["chapters"] + BOOK.get("appendices", [])]
 EXECUTED = [c for c in CHAPTERS if "```{python}" in c.read_text(encoding="utf-8")]
 
 

@@ -33,10 +33,36 @@ def test_exercise_summary_prints_from_the_committed_results(exercise, monkeypatc
 
 
 def test_exercise_2_tolerance_sentences_read_as_prose():
-    from trustml.views.robust_regression import bundle_sentence, tolerance_sentence
+    from trustml.views.robust_regression import (
+        TOLERANCE,
+        bundle_sentence,
+        minmax_sentence,
+        tolerance_sentence,
+        weights_sentence,
+        worst,
+    )
 
     result = committed("ex2-robust-regression")
     status, bundle = tolerance_sentence(result), bundle_sentence(result)
-    assert "; " not in bundle and "vs Clarabel: w" not in status  # no pasted row labels
-    assert status.endswith(".") and bundle.endswith(".")
-    assert status.startswith(("Every check", "The identity")) or "miss it" in status
+    weights, minmax = weights_sentence(result), minmax_sentence(result)
+    for text in (status, bundle, weights, minmax):
+        assert text.endswith(".") and "Clarabel: w" not in text and "_rel" not in text
+    assert "; " not in bundle  # no pasted row labels
+    # the sentences say what the numbers say
+    assert ("do not" in status) == (max(worst(result, k) for k in (
+        "worst_case_rel", "ball_excess", "pga_excess_rel", "pga_gap_rel", "scs_value_rel",
+        "statsmodels_value_rel", "scs_w_rel", "statsmodels_w_rel")) > TOLERANCE)
+    assert ("less well" in weights) == (max(worst(result, "scs_w_rel"),
+                                            worst(result, "statsmodels_w_rel")) > TOLERANCE)
+    assert "a bug" not in minmax, "the bundle method's certified gap must cover its distance"
+
+
+def test_preface_lira_number_is_the_one_in_the_attacks_table():
+    """The preface quotes LiRA's TPR at 1 % FPR; the table must show the same rounded number."""
+    from trustml.views.format import fmt_pct
+    from trustml.views.membership import attack, attacks_table
+
+    logistic = committed("ex4-logistic")
+    quoted = fmt_pct(attack(logistic, "l2", "lira_online")["tpr"]["0.01"][0])
+    row = next(r for r in attacks_table(logistic).rows() if r[:2] == ["L2", "LiRA online"])
+    assert row[-1].startswith(quoted), (quoted, row)

@@ -42,3 +42,43 @@ def _sweep_result(l2_small: float) -> Result:
 ])
 def test_l2_cost_is_named_only_when_real(l2_small, phrase):
     assert phrase in l2_cost_phrase(_sweep_result(l2_small))
+
+
+def _lira_result(none: list[float], l2: list[float]) -> Result:
+    def attacks(tpr):
+        return {a: {"tpr": {"0.001": tpr}} for a in ("lira_online", "lira_online_fixed")}
+    return Result(metrics={"attacks": {"none": attacks(none), "l2": attacks(l2)}})
+
+
+@pytest.mark.parametrize(("none", "l2", "phrase"), [
+    ([0.03, 0.02, 0.05], [0.11, 0.08, 0.13], "leaks more"),
+    ([0.11, 0.08, 0.13], [0.03, 0.02, 0.05], "leaks less"),
+    ([0.05, 0.02, 0.09], [0.07, 0.04, 0.10], "cannot be told apart"),
+])
+def test_leak_comparison_is_only_as_strong_as_the_intervals(none, l2, phrase):
+    from trustml.views.membership import leak_phrase
+
+    assert phrase in leak_phrase(_lira_result(none, l2), 0.001)
+
+
+def test_exact_gaussian_prediction_is_below_the_equal_variance_formula():
+    """The chapter says so: the members' larger score variance widens the overlap."""
+    from trustml.privacy.gaussian_mean import predicted_accuracy, simple_prediction
+
+    for d in (10, 100, 500):
+        assert predicted_accuracy(d, 50) <= simple_prediction(d, 50) + 1e-4
+
+
+def test_percentage_points_for_differences():
+    from trustml.views.format import fmt_pct, fmt_pp
+
+    assert fmt_pp(0.6 - 0.478) == "12.2 percentage points"
+    assert fmt_pct(0.122) == "12.2 %"
+
+
+def test_scientific_notation_for_prose():
+    from trustml.views.format import fmt_sci
+
+    assert fmt_sci(2.3e-07) == "2.3 × 10⁻⁷"
+    assert fmt_sci(4.9e-16, 0) == "5 × 10⁻¹⁶"
+    assert fmt_sci(0.0) == "0" and fmt_sci(1e-5, 0) == "10⁻⁵"

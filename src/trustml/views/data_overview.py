@@ -45,7 +45,7 @@ def class_balance_figure(result: Result) -> Figure:
     ax.axhline(10, color="grey", lw=0.8, ls=":")
     ax.set_xlabel("class index")
     ax.tick_params(axis="x", rotation=0)
-    ax.legend(ncols=3, frameon=False, fontsize="x-small", loc="lower center",
+    ax.legend(ncols=3, frameon=False, fontsize="small", loc="lower center",
               bbox_to_anchor=(0.5, 1.0))
     return fig
 

@@ -13,6 +13,23 @@ def fmt_pct(p: float, digits: int = 1) -> str:
     return f"{100 * p:.{digits}f} %"
 
 
+def fmt_pp(diff: float, digits: int = 1) -> str:
+    """A difference of two fractions in percentage points: 0.122 -> '12.2 percentage points'."""
+    return f"{100 * diff:.{digits}f} percentage points"
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def fmt_sci(x: float, digits: int = 1) -> str:
+    """Scientific notation for prose: 2.3e-07 -> '2.3 × 10⁻⁷' (0 -> '0')."""
+    if x == 0:
+        return "0"
+    mantissa, exponent = f"{x:.{digits}e}".split("e")
+    power = f"10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+    return power if mantissa == "1" else f"{mantissa} × {power}"
+
+
 def fmt_float(x: float, digits: int = 3) -> str:
     return f"{x:.{digits}f}"
 

@@ -57,28 +57,26 @@ def vae_test_loss_at(r: Result, epoch: int) -> float:
     return float(row.test_loss.iloc[0]) if len(row) else float("nan")
 
 
-def _train_test_figure(h: pd.DataFrame, series: list[tuple[str, str, str]], titles: tuple[str, str],
-                       ylabel: str) -> Figure:
-    """Two panels (training set, test set) of per-epoch curves; `series` holds
-    (column suffix, line style, label), read as `{split}_{suffix}`."""
-    fig = Figure(figsize=(7, 3), layout="constrained")
-    axes = fig.subplots(1, 2, sharey=True)
-    for ax, split, title in zip(axes, ("train", "test"), titles, strict=True):
-        for suffix, style, label in series:
-            ax.plot(h.epoch, h[f"{split}_{suffix}"], style, label=label)
-        ax.set_title(title, fontsize="medium")
-        ax.set_xlabel("epoch")
+def vae_curves_figure(r: Result, skip: int = 2) -> Figure:
+    """Training and test set on one axis. Top: the negative ELBO and its reconstruction term,
+    zoomed to the epochs after the first `skip` (which lie far above). Bottom: the KL term."""
+    h = vae_history(r)
+    fig = Figure(figsize=(5.5, 4.6), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    for ax, parts in ((top, (("loss", "C0", "negative ELBO"), ("rec", "C1", "reconstruction"))),
+                      (bottom, (("kl", "C2", "KL"),))):
+        for key, colour, label in parts:
+            ax.plot(h.epoch, h[f"train_{key}"], "-", color=colour, label=f"{label}, training set")
+            ax.plot(h.epoch, h[f"test_{key}"], "--", color=colour, label=f"{label}, test set")
+        ax.set_ylabel("nats per image")
+        ax.legend(frameon=False, fontsize="small", ncols=2 if ax is top else 1)
         _tidy(ax)
-    axes[0].set_ylabel(ylabel)
-    axes[0].legend(frameon=False, fontsize="small")
+    late = h[h.epoch > skip] if (h.epoch > skip).any() else h  # a short (smoke) run: all of it
+    cols = ["train_loss", "test_loss", "train_rec", "test_rec"]
+    lo, hi = float(h[cols].min().min()), float(late[cols].max().max())
+    top.set_ylim(lo - 0.05 * (hi - lo), hi + 0.35 * (hi - lo))  # room for the legend
+    bottom.set_xlabel("epoch")
     return fig
-
-
-def vae_curves_figure(r: Result) -> Figure:
-    return _train_test_figure(
-        vae_history(r),
-        [("loss", "-", "negative ELBO"), ("rec", "--", "reconstruction (BCE)"), ("kl", ":", "KL")],
-        ("training set", "test set"), "nats per image")
 
 
 def snapshots_figure(r: Result) -> Figure:
@@ -108,9 +106,20 @@ def gan_history(r: Result) -> pd.DataFrame:
 
 
 def gan_curves_figure(r: Result) -> Figure:
-    return _train_test_figure(
-        gan_history(r), [("d", "-", "discriminator"), ("g", "--", "generator")],
-        ("training set", "test set (held-out reals, fresh fakes)"), "binary cross-entropy")
+    """Discriminator and generator losses per epoch, training set (solid) and test set (dashed)
+    on one axis."""
+    h = gan_history(r)
+    fig = Figure(figsize=(6, 3), layout="constrained")
+    ax = fig.subplots()
+    for key, colour, label in (("d", "C0", "discriminator"), ("g", "C1", "generator")):
+        ax.plot(h.epoch, h[f"train_{key}"], "-", color=colour, label=f"{label}, training set")
+        ax.plot(h.epoch, h[f"test_{key}"], "--", color=colour, label=f"{label}, test set")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("binary cross-entropy")
+    ax.legend(frameon=False, fontsize="small", ncols=2, loc="upper center",
+              bbox_to_anchor=(0.5, 1.2))
+    _tidy(ax)
+    return fig
 
 
 def _coverage(hist: np.ndarray) -> dict:
@@ -173,18 +182,18 @@ def fid_by_size(results: dict[str, Result], name: str) -> pd.DataFrame:
 def metrics_figure(results: dict[str, Result]) -> Figure:
     """Left: Fréchet distance against the sample size. Right: precision against recall."""
     cmp = results["compare"]
-    fig = Figure(figsize=(7, 3), layout="constrained")
-    left, right = fig.subplots(1, 2)
+    fig = Figure(figsize=(5.5, 5.2), layout="constrained")
+    left, right = fig.subplots(2, 1)
     for colour, name in zip(("C7", "C0", "C1", "C2"), ("train images (floor)", *MODELS), strict=True):
         df = fid_by_size(results, name)
         left.errorbar(df.n, df["mean"], yerr=[df["mean"] - df["min"], df["max"] - df["mean"]],
                       fmt="o-", ms=3, color=colour, label=name, capsize=2)
         p = cmp.metrics["pr"][name]
         right.plot(p["recall"], p["precision"], "o", color=colour, label=name)
-        right.annotate(name, (p["recall"], p["precision"]), fontsize="x-small",
+        right.annotate(name, (p["recall"], p["precision"]), fontsize="small",
                        xytext=(4, 4), textcoords="offset points")
     left.set(xscale="log", yscale="log", xlabel="samples per set", ylabel="Fréchet distance")
-    left.legend(frameon=False, fontsize="x-small")
+    left.legend(frameon=False, fontsize="small", ncols=2)
     right.set(xlim=(0, 1.05), ylim=(0, 1.05), xlabel="recall (coverage)",
               ylabel="precision (quality)")
     for ax in (left, right):

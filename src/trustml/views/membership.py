@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 
 from trustml.cache import Result, run_or_load
 from trustml.privacy.dp_bound import dp_tpr_bound
-from trustml.views.format import fmt_pct
+from trustml.views.format import fmt_pct, fmt_sci
 from trustml.views.table import Table, as_table
 
 MODEL_LABEL = {"none": "no regularisation", "l2": "L2"}
@@ -50,11 +50,10 @@ def gaussian_figure(result: Result) -> Figure:
 
 def gaussian_defence_figure(result: Result) -> Figure:
     a = result.arrays
-    fig = Figure(figsize=(7, 3), layout="constrained")
-    left, right = fig.subplots(1, 2)
+    fig = Figure(figsize=(5.5, 4.4), layout="constrained")
+    left, right = fig.subplots(2, 1, sharex=True)
     _band(left, a["sigma2"], a["norm"], "‖μ̃‖₂ (mean, 95 % CI, 10–90 %)", "C2")
     left.plot(a["sigma2"], a["norm_theory"], "k--", lw=1, label="√(d(1/n + σ²))")
-    left.set_xlabel("noise variance σ²")
     left.set_ylabel("error ‖μ̃ − μ‖₂ = ‖μ̃‖₂")
     left.legend(frameon=False, fontsize="small")
     _band(right, a["sigma2"], a["defence_in_sample"], "fitted per release (in-sample)", "C0")
@@ -75,8 +74,8 @@ def sweep(result: Result) -> pd.DataFrame:
 
 def sweep_figure(result: Result) -> Figure:
     df = sweep(result)
-    fig = Figure(figsize=(7, 3), layout="constrained")
-    left, right = fig.subplots(1, 2)
+    fig = Figure(figsize=(5.5, 5.0), layout="constrained")
+    left, right = fig.subplots(2, 1, sharex=True)
     for colour, (name, group) in zip(("C0", "C3"), df.groupby("model", sort=False), strict=False):
         label = MODEL_LABEL[name] + (f" (C = {result.metrics['C_strong']:g})" if name == "l2" else "")
         left.semilogx(group["n"], group["train_acc"], "o-", color=colour, label=f"{label}: train")
@@ -85,13 +84,13 @@ def sweep_figure(result: Result) -> Figure:
                        label=f"{label}: attack accuracy")
         right.semilogx(group["n"], 0.5 + (group["train_acc"] - group["test_acc"]) / 2, "x:",
                        color="k", ms=6, label="½ + gap / 2" if name == "none" else None)
-    left.set_xlabel("n (members = non-members)")
     left.set_ylabel("accuracy")
     right.set_xlabel("n (members = non-members)")
     right.set_ylabel("membership attack accuracy")
     right.axhline(0.5, color="grey", lw=0.8, ls=":")
+    left.legend(frameon=False, fontsize="small", ncols=2, loc="lower right")
+    right.legend(frameon=False, fontsize="small", loc="upper right")
     for ax in (left, right):
-        ax.legend(frameon=False, fontsize="x-small")
         _tidy(ax)
     return fig
 
@@ -111,8 +110,8 @@ def convergence_table(result: Result) -> Table:
 
 def noise_figure(result: Result) -> Figure:
     a = result.arrays
-    fig = Figure(figsize=(7, 3), layout="constrained")
-    axes = fig.subplots(1, 2, sharey=True)
+    fig = Figure(figsize=(5.5, 4.6), layout="constrained")
+    axes = fig.subplots(2, 1, sharex=True, sharey=True)
     x = a["noise_sigma2"]
     for ax, name in zip(axes, ("none", "l2"), strict=True):
         for key, colour, label in (("train", "C0", "train accuracy"), ("test", "C1", "test accuracy"),
@@ -127,10 +126,11 @@ def noise_figure(result: Result) -> Figure:
         ax.set_xscale("symlog", linthresh=float(x[x > 0].min()))  # 0, then a log axis
         ax.axhline(0.5, color="grey", lw=0.8, ls=":")
         _tidy(ax)
-    axes[0].set_ylabel("accuracy")
-    axes[0].legend(frameon=False, fontsize="small")
-    fig.supxlabel("noise variance σ² on every parameter (0, then a logarithmic scale)",
-                  fontsize="medium")
+    for ax in axes:
+        ax.set_ylabel("accuracy")
+    axes[0].legend(frameon=False, fontsize="small", ncols=3, loc="upper center",
+                   bbox_to_anchor=(0.5, 1.35))
+    axes[1].set_xlabel("noise variance σ² on every parameter (0, then a logarithmic scale)")
     return fig
 
 
@@ -180,8 +180,8 @@ def _roc_axes(ax, title: str) -> None:
 
 def roc_figure(result: Result) -> Figure:
     a = result.arrays
-    fig = Figure(figsize=(7, 3.2), layout="constrained")
-    axes = fig.subplots(1, 2, sharey=True)
+    fig = Figure(figsize=(5.5, 5.6), layout="constrained")
+    axes = fig.subplots(2, 1, sharex=True)
     styles = {"correctness": ":", "loss": "--", "lira_online": "-", "lira_online_fixed": "-.",
               "lira_offline_fixed": (0, (1, 1))}
     for ax, model in zip(axes, ("none", "l2"), strict=True):
@@ -189,11 +189,11 @@ def roc_figure(result: Result) -> Figure:
             ax.plot(a["roc_fpr"], np.maximum(a[f"roc_{model}_{name}"], 1e-4), ls=style,
                     label=ATTACK_LABEL[name])
         _roc_axes(ax, MODEL_LABEL[model])
-    axes[0].set_ylabel("true-positive rate")
     for ax in axes:
-        ax.set_xlabel("false-positive rate")
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3,
-               frameon=False, fontsize="x-small")
+        ax.set_ylabel("true-positive rate")
+    axes[1].set_xlabel("false-positive rate")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2,
+               frameon=False, fontsize="small")
     return fig
 
 
@@ -208,8 +208,9 @@ def confidence(result: Result, model: str) -> dict:
 
 def confidence_figure(result: Result) -> Figure:
     a = result.arrays
-    fig = Figure(figsize=(7, 2.8), layout="constrained")
-    axes = fig.subplots(1, 3)
+    fig = Figure(figsize=(5.5, 4.4), layout="constrained")
+    grid = fig.add_gridspec(2, 2)
+    axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :])]
     for ax, model in zip(axes[:2], ("none", "l2"), strict=True):
         phi, member = a[f"phi_{model}"], a[f"member_{model}"].astype(bool)
         bins = np.linspace(np.percentile(phi, 1), np.percentile(phi, 99), 40)
@@ -219,14 +220,14 @@ def confidence_figure(result: Result) -> Figure:
         ax.set_xlabel("φ = log(p_y / (1 − p_y))")
         _tidy(ax)
     axes[0].set_ylabel("points")
-    axes[0].legend(frameon=False, fontsize="x-small")
+    axes[0].legend(frameon=False, fontsize="small")
     sep = np.concatenate([a["separation_none"], a["separation_l2"]])
     bins = np.linspace(np.percentile(sep, 1), np.percentile(sep, 99), 40)
     for model in ("none", "l2"):
         axes[2].hist(a[f"separation_{model}"], bins, alpha=0.6, label=MODEL_LABEL[model])
     axes[2].set_xlabel("(μ_in − μ_out) / σ per point")
     axes[2].set_title("shadow models", fontsize="medium")
-    axes[2].legend(frameon=False, fontsize="x-small")
+    axes[2].legend(frameon=False, fontsize="small")
     _tidy(axes[2])
     return fig
 
@@ -239,8 +240,13 @@ def dp_roc_figure(result: Result) -> Figure:
     """ROC curves of the attacks on each DP-GD model against the region its guarantee allows."""
     a = result.arrays
     kinds = dp_models(result)
-    fig = Figure(figsize=(7, 2.6), layout="constrained")
-    axes = fig.subplots(1, len(kinds), sharey=True)
+    cols = 2 if len(kinds) > 1 else 1
+    rows = -(-len(kinds) // cols)
+    fig = Figure(figsize=(5.5, 2.1 * rows + 0.5), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True)).ravel()
+    for ax in axes[len(kinds):]:
+        ax.set_axis_off()
+    axes = axes[: len(kinds)]
     fpr = a["roc_fpr"]
     for ax, kind in zip(np.atleast_1d(axes), kinds, strict=True):
         bound = a[f"bound_{kind}"]
@@ -249,12 +255,14 @@ def dp_roc_figure(result: Result) -> Figure:
         for name, style in (("loss", "--"), ("lira_online", "-")):
             ax.plot(fpr, np.maximum(a[f"roc_{kind}_{name}"], 1e-4), ls=style, label=ATTACK_LABEL[name])
         _roc_axes(ax, f"ε = {result.metrics['attacks'][kind]['epsilon']:.1f}")
-        ax.tick_params(labelsize="x-small")
-    axes = np.atleast_1d(axes)
-    axes[0].set_ylabel("true-positive rate")
-    axes[len(axes) // 2].set_xlabel("false-positive rate")
+        ax.tick_params(labelsize="small")
+    for i, ax in enumerate(axes):
+        if i % cols == 0:
+            ax.set_ylabel("true-positive rate")
+        if i >= len(axes) - cols:
+            ax.set_xlabel("false-positive rate")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
-               ncols=3, frameon=False, fontsize="x-small")
+               ncols=3, frameon=False, fontsize="small")
     return fig
 
 
@@ -271,8 +279,8 @@ def defences(result: Result) -> pd.DataFrame:
 def defences_figure(result: Result) -> Figure:
     df = defences(result)
     a = result.arrays
-    fig = Figure(figsize=(7, 3.8), layout="constrained")
-    left, right = fig.subplots(1, 2, sharex=True)
+    fig = Figure(figsize=(5.5, 5.4), layout="constrained")
+    left, right = fig.subplots(2, 1, sharex=True)
     styles = {"l2": ("C0", "o-", "L2 penalty (C sweep)"), "early": ("C2", "s-", "early stopping"),
               "dp": ("C3", "^-", "DP-GD")}
     for kind, (colour, marker, label) in styles.items():
@@ -281,20 +289,20 @@ def defences_figure(result: Result) -> Figure:
         right.plot(g["test_acc"], g["loss_tpr_1pct"], marker, color=colour, ms=4)
         if kind == "dp":
             for i, r in enumerate(g.itertuples()):  # alternate above/below: neighbours do not collide
-                left.annotate(f"ε={r.epsilon:.1f}", (r.test_acc, r.loss_attack), fontsize=6,
-                              xytext=(2, 4 if i % 2 == 0 else -9), textcoords="offset points")
+                left.annotate(f"ε = {r.epsilon:.1f}", (r.test_acc, r.loss_attack), fontsize="x-small",
+                              xytext=(2, 4 if i % 2 == 0 else -9), textcoords="offset points",
+                              zorder=5, bbox={"fc": "white", "ec": "none", "pad": 0.5, "alpha": 0.85})
     for name, colour in (("none", "C4"), ("l2", "C5")):
         test = a[f"noise_{name}_test"].mean(1)
         att = a[f"noise_{name}_attack"].mean(1)
         left.plot(test, att, "x:", color=colour, ms=4,
                   label=f"weight noise ({MODEL_LABEL[name]}; correctness attack)")
     left.axhline(0.5, color="grey", lw=0.8, ls=":")
-    left.set_xlabel("test accuracy (utility)")
     right.set_xlabel("test accuracy (utility)")
     left.set_ylabel("loss-attack accuracy")
     right.set_ylabel("loss-attack TPR at 1 % FPR")
-    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncols=3,
-               frameon=False, fontsize="x-small")
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncols=2,
+               frameon=False, fontsize="small")
     for ax in (left, right):
         _tidy(ax)
     return fig
@@ -331,6 +339,26 @@ def dp_guarantee_sentence(result: Result, max_attack: float = 0.55, fpr: float =
     return head + f"it caps every attack's TPR at {100 * fpr:g} % FPR at {100 * bound:.3g} %."
 
 
+def leak_phrase(result: Result, fpr: float) -> str:
+    """Whether, to LiRA (its better variant per model), the L2 model leaks more or less than the
+    unregularised one at `fpr`, said only as strongly as the bootstrap intervals allow."""
+    variants = ("lira_online", "lira_online_fixed")
+
+    def best(model: str) -> list[float]:
+        return max((attack(result, model, a)["tpr"][f"{fpr:g}"] for a in variants),
+                   key=lambda v: v[0])
+
+    l2, none = best("l2"), best("none")
+    if l2[1] > none[2]:
+        return ("the L2 model leaks more than the unregularised one, and the intervals do not "
+                "overlap")
+    if l2[2] < none[1]:
+        return ("the L2 model leaks less than the unregularised one, and the intervals do not "
+                "overlap")
+    return ("the two models cannot be told apart at this number of target models (the intervals "
+            "overlap)")
+
+
 def best_under(result: Result, kind: str, max_attack: float) -> float:
     """Best test accuracy of a defence among its settings whose loss attack is <= max_attack."""
     df = defences(result)
@@ -343,7 +371,7 @@ def dp_table(result: Result) -> Table:
     g = g[g["defence"] == "dp"]
     out = pd.DataFrame({
         "Noise multiplier": g["knob"].map("{:g}".format),
-        "ε (δ = " + f"{result.metrics['dp_delta']:g})": g["epsilon"].map("{:.2f}".format),
+        f"ε (δ = {fmt_sci(result.metrics['dp_delta'], 0)})": g["epsilon"].map("{:.2f}".format),
         "Train acc.": g["train_acc"].map("{:.3f}".format),
         "Test acc.": g["test_acc"].map("{:.3f}".format),
         "Loss-attack acc.": g["loss_attack"].map("{:.3f}".format),
