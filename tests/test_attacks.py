@@ -201,7 +201,7 @@ def test_step_sizes_constant_and_cosine(alpha, steps):
     assert step_sizes(alpha, steps) == [alpha] * steps
     cosine = step_sizes(alpha, steps, "cosine")
     assert len(cosine) == steps and cosine[0] == pytest.approx(alpha)
-    assert all(a >= b >= 0 for a, b in zip(cosine, cosine[1:]))
+    assert all(a >= b >= 0 for a, b in zip(cosine[:-1], cosine[1:], strict=True))
     assert cosine[-1] <= alpha * (1 + math.cos(math.pi * (steps - 1) / steps)) / 2 + 1e-12
 
 

@@ -97,7 +97,7 @@ def test_bench_honours_the_budget(monkeypatch, capsys):
         seen.append(kwargs)
         return {"batch": kwargs["batch"], "steps": kwargs["steps"], "eps": 0.1, "threads": 1,
                 "ours_img_per_s": 1.0, "torchattacks_img_per_s": 1.0, "ratio": 1.0,
-                "identical": 1.0}
+                "identical": 1.0, "shards": 2}
 
     monkeypatch.setattr(bench, "bench_attacks", fake)
     assert cli.main(["bench", "attacks", "--budget", "smoke"]) == 0

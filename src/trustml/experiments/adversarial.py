@@ -128,7 +128,7 @@ MODELS = {  # model experiment -> label in tables
     "ex3-fgsm-plain-model": "FGSM",
     "ex3-fgsm-model": "FGSM-RS",
     "ex3-pgd-model": "PGD",
-    "ex3-strong-model": "PGD at 0.3",
+    "ex3-strong-model": "PGD (ε 0.3)",
 }
 SHORT = {  # model experiment -> the suffix of its evaluations' names
     "mnist-standard-cnn": "standard", "ex3-fgsm-plain-model": "fgsm",
