@@ -57,14 +57,15 @@ def curves_figure(result: Result) -> Figure:
     ax.axhline(test, color="grey", ls=":", label="test set, final")
     off = h[(h.train_bpd > top + pad) | (h.val_bpd > top + pad)]
     if len(off):
-        note = "; ".join(f"epoch {int(r.epoch)}: {r.train_bpd:.2f} / {r.val_bpd:.2f}"
-                         for r in off.itertuples())
-        ax.text(0.99, 0.97, f"off the scale (training / validation) — {note}",
-                transform=ax.transAxes, ha="right", va="top", fontsize=8)
+        note = "\n".join(f"epoch {int(r.epoch)}: {r.train_bpd:.2f} / {r.val_bpd:.2f}"
+                          for r in off.itertuples())
+        # bottom left: the early epochs' curves are above the axis there
+        ax.text(0.02, 0.2, f"above the axis (training / validation):\n{note}",
+                transform=ax.transAxes, ha="left", va="bottom", fontsize=8)
     ax.set_xlabel("epoch")
     ax.set_ylabel("negative ELBO (bits per dimension)")
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, fontsize=8, loc="best")
+    ax.legend(frameon=False, fontsize=8, loc="upper right")
     return fig
 
 
