@@ -47,10 +47,10 @@ FULL_HASHES = {
     "ex3-strong-model": "1dd5254251fc0bce",
     "ex4-gaussian-mean": "807b8af475470f73",
     "ex4-logistic": "20aa24e7ee0b5099",
-    "ext-vae-beta": "866fe6164d22d423",
-    "ext-vae-bpd": "290f9e44ff47a764",
-    "ext-vae-latents": "50282cc243247fa6",
-    "ext-vae-theory": "28dc36235209707a",
+    "ext-vae-beta": "1a29320583e82024",
+    "ext-vae-bpd": "1485d150c2da5b41",
+    "ext-vae-latents": "a3b886fe4bb8addc",
+    "ext-vae-theory": "d645788ec99879cb",
     "mnist-standard-cnn": "b7f00f76a96fc028",
 }
 

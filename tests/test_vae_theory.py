@@ -164,8 +164,12 @@ def test_experiment_configs_name_the_offending_field():
         dataclasses.replace(smoke, grad_samples=1)
     with pytest.raises(ValueError, match="lg_s"):
         dataclasses.replace(smoke, lg_s=0.0)
-    with pytest.raises(ValueError, match="must hold 2"):
-        dataclasses.replace(LATENTS_CONFIGS["smoke"], latents=(5, 20))
+    smoke_latents = LATENTS_CONFIGS["smoke"]
+    with pytest.raises(ValueError, match="main model"):
+        dataclasses.replace(smoke_latents, model=dataclasses.replace(smoke_latents.model, latent=2))
+    assert smoke_latents.small_model().latent == 2
+    assert dataclasses.replace(smoke_latents.small_model(), latent=smoke_latents.model.latent) \
+        == smoke_latents.model  # trained exactly like the main model
     with pytest.raises(ValueError, match="groups"):
         dataclasses.replace(LATENTS_CONFIGS["smoke"], groups=10**6)
 

@@ -93,16 +93,21 @@ def train_vae(
     batch_size: int, seed: int, snapshot_epochs: Sequence[int], fixed_z: torch.Tensor,
     terms_fn: TermsFn = elbo_terms, eval_name: str = "test",
     snapshot_fn: Callable[[torch.Tensor], torch.Tensor] | None = None, cosine_lr: bool = False,
+    kl_warmup_epochs: float = 0.0,
 ) -> tuple[dict[str, list[float]], dict[int, np.ndarray]]:
     """Adam on the (beta-weighted) negative ELBO given by `terms_fn`. The train curve is the
     average over each epoch's batches (as pytorch/examples reports it); the `eval_name` curve is
     a full pass over `x_test` after each epoch. Snapshots: `snapshot_fn(fixed_z)` (default: the
-    decoder means, `model.sample`). `cosine_lr` decays the learning rate to 0 over training."""
+    decoder means, `model.sample`). `cosine_lr` decays the learning rate to 0 over training.
+    `kl_warmup_epochs` > 0 scales the KL term of the training loss by a weight rising linearly
+    from 0 to 1 over that many epochs (the logged terms are always unweighted)."""
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs * -(-len(x) // batch_size))
+    steps_per_epoch = -(-len(x) // batch_size)
+    sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs * steps_per_epoch)
              if cosine_lr else None)
+    warmup_steps, step = kl_warmup_epochs * steps_per_epoch, 0
     history: dict[str, list[float]] = {
         k: [] for k in ("train_rec", "train_kl", f"{eval_name}_rec", f"{eval_name}_kl", "seconds")}
     snap = snapshot_fn or model.sample
@@ -112,7 +117,11 @@ def train_vae(
         model.train()
         for idx in minibatches(len(x), batch_size, gen):
             terms = terms_fn(model, x[idx], gen)
-            loss = terms.loss.mean()
+            step += 1
+            if step < warmup_steps:
+                loss = (terms.reconstruction + step / warmup_steps * terms.beta * terms.kl).mean()
+            else:
+                loss = terms.loss.mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -20,6 +20,10 @@ NAMES = ("ext-vae-bpd", "ext-vae-latents", "ext-vae-beta", "ext-vae-theory")
 REFERENCE_BPD = 0.56
 REFERENCE_EPOCHS = 80
 
+# the PDF's text width in inches (A4 less Typst's 1.25 in margins): figures this wide are
+# printed at their own size, so their font sizes are the printed ones
+PRINT_WIDTH = 5.75
+
 
 def compute() -> dict[str, Result]:
     return {name: run_or_load(name) for name in NAMES}
@@ -37,16 +41,31 @@ def history(result: Result) -> pd.DataFrame:
 
 
 def curves_figure(result: Result) -> Figure:
+    """Training and validation bpd per epoch on one axis, the y range zoomed to where the curves
+    differ; epochs above the top of the axis are written out at the top instead of plotted."""
     h = history(result)
+    test = result.metrics["test_bpd"]
     fig = Figure(figsize=(6, 3), layout="constrained")
     ax = fig.subplots()
-    ax.plot(h.epoch, h.train_bpd, label="training set (average over the epoch's batches)")
-    ax.plot(h.epoch, h.val_bpd, label="validation set (after each epoch)")
-    ax.axhline(result.metrics["test_bpd"], color="grey", ls=":", label="test set, final")
+    tail = np.concatenate([h.train_bpd.iloc[2:], h.val_bpd.iloc[2:], [test]])
+    top = float(tail.max()) if len(h) > 3 else float(max(h.train_bpd.max(), h.val_bpd.max()))
+    low = float(min(tail.min(), h.train_bpd.min(), h.val_bpd.min()))
+    pad = 0.06 * (top - low)
+    ax.set_ylim(low - pad, top + pad)
+    ax.plot(h.epoch, h.train_bpd, marker=".", label="training set (average over the epoch's batches)")
+    ax.plot(h.epoch, h.val_bpd, marker=".", label="validation set (after each epoch)")
+    ax.axhline(test, color="grey", ls=":", label="test set, final")
+    off = h[(h.train_bpd > top + pad) | (h.val_bpd > top + pad)]
+    if len(off):
+        note = "\n".join(f"epoch {int(r.epoch)}: {r.train_bpd:.2f} / {r.val_bpd:.2f}"
+                          for r in off.itertuples())
+        # bottom left: the early epochs' curves are above the axis there
+        ax.text(0.02, 0.2, f"above the axis (training / validation):\n{note}",
+                transform=ax.transAxes, ha="left", va="bottom", fontsize=8)
     ax.set_xlabel("epoch")
     ax.set_ylabel("negative ELBO (bits per dimension)")
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=8, loc="upper right")
     return fig
 
 
@@ -56,7 +75,8 @@ def samples_figure(result: Result) -> Figure:
     snaps = result.arrays["snapshots"].astype(np.float32)  # (epochs, 2, 64, 1, 28, 28)
     panels = [(snaps[i, 0], f"epoch {e}: sampled pixels") for i, e in enumerate(epochs)]
     panels.append((snaps[-1, 1], f"epoch {epochs[-1]}: decoder means"))
-    fig = Figure(figsize=(2.2 * len(panels), 2.5), layout="constrained")
+    # PRINT_WIDTH wide, so printed at its own size: 7 pt text stays 7 pt
+    fig = Figure(figsize=(PRINT_WIDTH, PRINT_WIDTH / len(panels) + 0.3), layout="constrained")
     for ax, (grid, title) in zip(fig.subplots(1, len(panels)), panels, strict=True):
         show_grid(grid, nrow=8, ax=ax, title=title)
         ax.title.set_fontsize(7)
@@ -65,19 +85,23 @@ def samples_figure(result: Result) -> Figure:
 
 def manifold_figure(result: Result) -> Figure:
     a = result.arrays
-    fig = Figure(figsize=(7.5, 3.9), layout="constrained")
-    left, right = fig.subplots(1, 2, width_ratios=[1, 1.05])
+    fig = Figure(figsize=(PRINT_WIDTH, 2.9), layout="constrained")
+    left, right = fig.subplots(1, 2, width_ratios=[1, 1.15])
     grid = a["manifold"].astype(np.float32)
     show_grid(grid, nrow=int(np.sqrt(len(grid))), ax=left, title="decoder means on the grid")
+    left.title.set_fontsize(8)
     mu, labels = a["test_mu"], a["test_labels"]
     sc = right.scatter(mu[:, 0], mu[:, 1], c=labels, cmap="tab10", s=1, alpha=0.5, rasterized=True)
     q = a["grid"]
     right.add_patch(Rectangle((q[0], q[0]), q[-1] - q[0], q[-1] - q[0], fill=False, ls="--",
                               color="black", lw=0.8))
-    right.set_xlabel("$z_1$ (posterior mean)")
-    right.set_ylabel("$z_2$")
-    right.set_title("test images in latent space")
-    fig.colorbar(sc, ax=right, ticks=range(10), label="digit")
+    right.set_xlabel("$z_1$ (posterior mean)", fontsize=8)
+    right.set_ylabel("$z_2$", fontsize=8)
+    right.set_title("test images in latent space", fontsize=8)
+    right.tick_params(labelsize=7)
+    cb = fig.colorbar(sc, ax=right, ticks=range(10))
+    cb.set_label("digit", fontsize=8)
+    cb.ax.tick_params(labelsize=7)
     return fig
 
 
@@ -112,11 +136,12 @@ def beta_table(result: Result):
 
 def beta_figure(result: Result) -> Figure:
     betas = result.metrics["betas"]
-    fig = Figure(figsize=(2.0 * len(betas), 3.6), layout="constrained")
+    fig = Figure(figsize=(PRINT_WIDTH, 3.3), layout="constrained")
     axes = fig.subplots(2, len(betas), height_ratios=[2.2, 1])
     for i, beta in enumerate(betas):
         grid = result.arrays[f"samples/{beta}"].astype(np.float32)[1]  # decoder means
         show_grid(grid[:36], nrow=6, ax=axes[0, i], title=f"beta = {beta:g}")
+        axes[0, i].title.set_fontsize(8)
         kl = np.sort(result.metrics["runs"][str(beta)]["kl_per_dim"])[::-1]
         axes[1, i].bar(np.arange(len(kl)), kl, color="C0")
         axes[1, i].set_xlabel("latent unit (sorted)", fontsize=7)
@@ -165,7 +190,9 @@ def summary(*results: Result) -> str:
         lines += ["\nbeta sweep", beta_frame(by["ext-vae-beta"]).round(3).to_string(index=False)]
     if "ext-vae-latents" in by:
         r = by["ext-vae-latents"]
-        lines += ["\nlatent sizes: test bpd and -log p(x) estimates in bpd (lower is tighter)",
+        epochs = {k: v["epochs"] for k, v in r.metrics["runs"].items()}
+        lines += ["\nlatent sizes: test bpd and -log p(x) estimates in bpd (lower is tighter); "
+                  "epochs " + ", ".join(f"latent {k}: {e}" for k, e in epochs.items()),
                   bound_frame(r).round(3).to_string(index=False),
                   "latent-2 manifold, cells per digit (standard CNN): "
                   + " ".join(f"{d}:{n}" for d, n in manifold_digits(r).items())]

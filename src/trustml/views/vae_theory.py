@@ -28,7 +28,7 @@ def _finish(ax, xlabel: str, ylabel: str, legend_size: int) -> None:
 def terms_figure(main: Result) -> Figure:
     """Reconstruction and KL (nats per image) per epoch, training and validation."""
     h = epoch_frame(main)
-    fig = Figure(figsize=(7, 2.6), layout="constrained")
+    fig = Figure(figsize=(5.75, 2.4), layout="constrained")
     left, right = fig.subplots(1, 2)
     for ax, term, title in ((left, "rec", "reconstruction $-\\mathbb{E}_q\\log p(x\\mid z)$"),
                             (right, "kl", "regularisation KL$(q\\,\\|\\,p(z))$")):
@@ -63,7 +63,7 @@ def gap_table(theory: Result) -> Table:
 
 def gap_figure(theory: Result) -> Figure:
     a, ks = theory.arrays, np.asarray(theory.metrics["ks"])
-    fig = Figure(figsize=(7, 2.8), layout="constrained")
+    fig = Figure(figsize=(5.75, 2.6), layout="constrained")
     left, right = fig.subplots(1, 2)
     gap = a["iwae"] - a["elbo"]
     left.plot(ks, gap, color="grey", lw=0.5, alpha=0.5)
