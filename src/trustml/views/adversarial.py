@@ -461,6 +461,19 @@ def verdict(results: dict[str, Result], alpha: float = 0.05) -> str:
         parts.append(f"At {radii_of(tied)} the two cannot be told apart on "
                      f"{fmt_int(len(torch_bool(aa_result(results, d_model).arrays['robust/0.1'])))} "
                      "images.")
+        for eps, *_ in tied:  # the whole test set, our PGD only: more images, weaker attack
+            a = torch_bool(eval_result(results, d_model).arrays[f"robust/pgd/{eps}"])
+            b = torch_bool(eval_result(results, e_model).arrays[f"robust/pgd/{eps}"])
+            test = mcnemar(a, b)
+            if test["p_value"] < alpha:
+                winner = e_model if test["b_only"] > test["a_only"] else d_model
+                parts.append(
+                    f"On the whole test set under our PGD alone, {MODELS[winner]} keeps more at "
+                    f"{eps:g} ({fmt_pct(float(a.float().mean()))} for {MODELS[d_model]}, "
+                    f"{fmt_pct(float(b.float().mean()))} for {MODELS[e_model]}, "
+                    f"{pvalue(test['p_value'])}), a difference of "
+                    f"{100 * abs(float(a.float().mean() - b.float().mean())):.1f} percentage "
+                    "points.")
     if not better:
         parts.append("It is not the stronger defence at any radius we test.")
     a = aa_result(results, e_model)
