@@ -36,3 +36,10 @@ def test_a_run_that_stays_robust_is_not_called_a_failure():
     ((0.3,), "0.3"), ((0.1, 0.2), "0.1 and 0.2"), ((0.1, 0.2, 0.5), "0.1, 0.2 and 0.5")])
 def test_radii_read_as_a_list(values, words):
     assert radii(values) == words
+
+
+def test_the_command_line_lists_exactly_the_chapters_experiments():
+    from trustml.cli import EXERCISES
+    from trustml.views.adversarial import EXPERIMENTS
+
+    assert sorted(EXERCISES["ex3"][0]) == sorted(EXPERIMENTS)
