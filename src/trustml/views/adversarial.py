@@ -177,8 +177,11 @@ def added_sentence(results: dict[str, Result]) -> str:
 def largest_pgd_gap(results: dict[str, Result]) -> tuple[float, str, float]:
     """The largest difference (on the subset) between our PGD and the worst case over every
     attack: (gap, model label, eps)."""
-    gaps = [(accuracies(results, m, e)["subset_pgd"] - accuracies(results, m, e)["worst"],
-             MODELS[m], e) for m in MODEL_NAMES for e in EVAL_EPS]
+    gaps = []
+    for m in MODEL_NAMES:
+        for e in EVAL_EPS:
+            a = accuracies(results, m, e)
+            gaps.append((a["subset_pgd"] - a["worst"], MODELS[m], e))
     return max(gaps)
 
 
@@ -374,8 +377,7 @@ def collapse_summary(result: Result) -> dict[str, float]:
             "last_clean": float(h.check_clean.iloc[-1]),
             "collapsed_epochs": int(h.collapsed.sum()),
             "first_collapse": int(h.epoch[h.collapsed.astype(bool)].min())
-            if h.collapsed.any() else 0,
-            "min_after_best": float(h.check_pgd[h.check_pgd.idxmax():].min())}
+            if h.collapsed.any() else 0}
 
 
 def fgsm_failure_sentence(result: Result, floor: float = 0.05) -> tuple[str, bool]:
@@ -400,21 +402,29 @@ def fgsm_failure_sentence(result: Result, floor: float = 0.05) -> tuple[str, boo
 
 # ---------------------------------------------------------------------------- part (e)
 
+PAIRED_ON = {"subset, all attacks": lambda eps: f"robust/{eps}",
+             "test set, our PGD": lambda eps: f"robust/pgd/{eps}"}
+
+
+def paired(results: dict[str, Result], eps: float, images: str) -> tuple[float, float, dict]:
+    """The two PGD defences (part d, part e) at `eps` on `images` (a key of PAIRED_ON): their
+    robust accuracies and McNemar's test on the same images."""
+    source = aa_result if images == "subset, all attacks" else eval_result
+    a, b = (torch_bool(source(results, model).arrays[PAIRED_ON[images](eps)])
+            for model in DEFENDED)
+    return float(a.float().mean()), float(b.float().mean()), mcnemar(a, b)
+
+
 def paired_tests(results: dict[str, Result], styled: bool = True):
     """PGD training at 0.3 against PGD training (d), per eps: McNemar on the subset (worst case
     over every attack) and on the test set (our PGD)."""
     d_model, e_model = DEFENDED
     rows = []
     for eps in EVAL_EPS:
-        for where, key_d, key_e in (
-                ("subset, all attacks", aa_result(results, d_model).arrays[f"robust/{eps}"],
-                 aa_result(results, e_model).arrays[f"robust/{eps}"]),
-                ("test set, our PGD", eval_result(results, d_model).arrays[f"robust/pgd/{eps}"],
-                 eval_result(results, e_model).arrays[f"robust/pgd/{eps}"])):
-            a, b = torch_bool(key_d), torch_bool(key_e)
-            test = mcnemar(a, b)
-            rows.append({"eps": f"{eps:g}", "images": where, MODELS[d_model]: 100 * float(a.float().mean()),
-                         MODELS[e_model]: 100 * float(b.float().mean()),
+        for where in PAIRED_ON:
+            pa, pb, test = paired(results, eps, where)
+            rows.append({"eps": f"{eps:g}", "images": where, MODELS[d_model]: 100 * pa,
+                         MODELS[e_model]: 100 * pb,
                          f"only {MODELS[d_model]}": test["a_only"],
                          f"only {MODELS[e_model]}": test["b_only"], "p-value": test["p_value"]})
     df = pd.DataFrame(rows)
@@ -429,10 +439,8 @@ def verdict(results: dict[str, Result], alpha: float = 0.05) -> str:
     d_model, e_model = DEFENDED
     better, worse, tied = [], [], []
     for eps in EVAL_EPS:
-        a = torch_bool(aa_result(results, d_model).arrays[f"robust/{eps}"])
-        b = torch_bool(aa_result(results, e_model).arrays[f"robust/{eps}"])
-        test = mcnemar(a, b)
-        entry = (eps, test, float(a.float().mean()), float(b.float().mean()))
+        pa, pb, test = paired(results, eps, "subset, all attacks")
+        entry = (eps, test, pa, pb)
         if test["p_value"] < alpha and test["b_only"] > test["a_only"]:
             better.append(entry)
         elif test["p_value"] < alpha:
@@ -459,21 +467,16 @@ def verdict(results: dict[str, Result], alpha: float = 0.05) -> str:
                      "was bought with some at the smaller one.")
     if tied:
         parts.append(f"At {radii_of(tied)} the two cannot be told apart on "
-                     f"{fmt_int(len(torch_bool(aa_result(results, d_model).arrays['robust/0.1'])))} "
-                     "images.")
+                     f"{fmt_int(aa_result(results, d_model).metrics['n'])} images.")
         for eps, *_ in tied:  # the whole test set, our PGD only: more images, weaker attack
-            a = torch_bool(eval_result(results, d_model).arrays[f"robust/pgd/{eps}"])
-            b = torch_bool(eval_result(results, e_model).arrays[f"robust/pgd/{eps}"])
-            test = mcnemar(a, b)
+            pa, pb, test = paired(results, eps, "test set, our PGD")
             if test["p_value"] < alpha:
                 winner = e_model if test["b_only"] > test["a_only"] else d_model
                 parts.append(
                     f"On the whole test set under our PGD alone, {MODELS[winner]} keeps more at "
-                    f"{eps:g} ({fmt_pct(float(a.float().mean()))} for {MODELS[d_model]}, "
-                    f"{fmt_pct(float(b.float().mean()))} for {MODELS[e_model]}, "
-                    f"{pvalue(test['p_value'])}), a difference of "
-                    f"{100 * abs(float(a.float().mean() - b.float().mean())):.1f} percentage "
-                    "points.")
+                    f"{eps:g} ({fmt_pct(pa)} for {MODELS[d_model]}, {fmt_pct(pb)} for "
+                    f"{MODELS[e_model]}, {pvalue(test['p_value'])}), a difference of "
+                    f"{100 * abs(pa - pb):.1f} percentage points.")
     if not better:
         parts.append("It is not the stronger defence at any radius we test.")
     a = aa_result(results, e_model)
