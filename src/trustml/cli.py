@@ -5,6 +5,7 @@
   ex3 [--part a|b|c|d|e] [--budget B] [--force]  exercise 3 (attacks, adversarial training)
   ex4 [--budget B] [--force]  exercise 4 (membership inference): run it and print its tables
   ext-vae [--budget B] [--force]  extension: categorical VAE in bits per dimension
+  ext-cifar [--part 2.1a|2.1b|2.1c|2.1d|2.2|2.3] [--budget B] [--force]  extension: CIFAR-10
   bench attacks [--budget B]  time our PGD against torchattacks' PGD
   list                      the registered experiments
   run NAME [--budget B]     run (or load from the cache) one experiment, print its metrics
@@ -67,6 +68,9 @@ EXERCISES: dict[str, tuple[tuple[str, ...], str]] = {
     "ex4": (("ex4-gaussian-mean", "ex4-logistic"), "trustml.views.membership"),
     "ext-vae": (("ext-vae-bpd", "ext-vae-latents", "ext-vae-beta", "ext-vae-theory"),
                 "trustml.views.vae_bpd"),
+    "ext-cifar": (("cifar-standard", "cifar-attacks", "cifar-noise", "cifar-study",
+                   "cifar-fgsm-defence", "cifar-pgd-defence", "cifar-gradients"),
+                  "trustml.views.cifar"),
 }
 
 
@@ -157,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
         if alias == "ex3":
             p.add_argument("--part", choices=["a", "b", "c", "d", "e"], default=None,
                            help="run (or load) only this part of the exercise")
+        if alias == "ext-cifar":
+            p.add_argument("--part", choices=["2.1a", "2.1b", "2.1c", "2.1d", "2.2", "2.3"],
+                           default=None, help="run (or load) only this part of the question")
         commands[alias] = _cmd_exercise
     p = sub.add_parser("list", help="list the experiments")
     commands["list"] = _cmd_list

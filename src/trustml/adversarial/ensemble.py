@@ -101,27 +101,40 @@ def pgd_attack(eps: float, steps: int = 100, restarts: int = 1, loss: str = "mar
 
 
 def autoattack(eps: float, apgd_steps: int = 100, fab_steps: int = 100,
-               square_queries: int = 5000, n_classes: int = 10,
+               square_queries: int = 5000, n_classes: int = 10, targets: int | None = None,
                seed: int = 0) -> list[tuple[str, Attack]]:
-    """The standard AutoAttack ensemble (ℓ∞) from torchattacks, at the paper's sizes by default."""
+    """The standard AutoAttack ensemble (ℓ∞) from torchattacks, at the paper's sizes by default.
+    `targets` (default: every other class, as the paper) is the number of target classes
+    APGD-T and FAB-T try, the likeliest first."""
     import torchattacks  # installed with --no-deps (it needs no torchvision)
 
     eps = check_eps(eps)
     apgd_steps, fab_steps = integer(apgd_steps, "apgd_steps"), integer(fab_steps, "fab_steps")
     square_queries = integer(square_queries, "square_queries")
+    targets = n_classes - 1 if targets is None else integer(targets, "targets")
+    if targets > n_classes - 1:
+        raise ValueError(f"targets must be at most n_classes - 1 = {n_classes - 1}, got {targets}")
+
+    def targeted(attack):  # torchattacks sets the number of target classes in the constructor
+        attack.n_target_classes = targets
+        return attack
+
     factories = {
         "APGD-CE": lambda m: torchattacks.APGD(m, norm="Linf", eps=eps, steps=apgd_steps,
                                                loss="ce", seed=seed),
-        "APGD-T": lambda m: torchattacks.APGDT(m, norm="Linf", eps=eps, steps=apgd_steps,
-                                               n_classes=n_classes, seed=seed),
-        "FAB-T": lambda m: torchattacks.FAB(m, norm="Linf", eps=eps, steps=fab_steps,
-                                           multi_targeted=True, n_classes=n_classes, seed=seed),
+        "APGD-T": lambda m: targeted(torchattacks.APGDT(m, norm="Linf", eps=eps, steps=apgd_steps,
+                                                        n_classes=n_classes, seed=seed)),
+        "FAB-T": lambda m: targeted(torchattacks.FAB(m, norm="Linf", eps=eps, steps=fab_steps,
+                                                     multi_targeted=True, n_classes=n_classes,
+                                                     seed=seed)),
         "Square": lambda m: torchattacks.Square(m, norm="Linf", eps=eps, n_queries=square_queries,
                                                 seed=seed),
     }
 
     def wrap(make: Callable[[nn.Module], object]) -> Attack:
         def attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            # torchattacks' FAB reshapes with .view: give it the standard (not channels-last) layout
+            x = x.contiguous()
             return project(x, make(model)(x, y).detach(), eps)
         return attack
 

@@ -9,4 +9,5 @@ from trustml.experiments import (
     robust_regression,  # noqa: F401
     vae_bpd,  # noqa: F401
     vae_theory,  # noqa: F401
+    cifar,  # noqa: F401
 )

@@ -1,0 +1,542 @@
+"""The CIFAR-10 chapter's tables, figures and computed sentences (HW3, question 2)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.figure import Figure
+
+from trustml.adversarial.ensemble import mcnemar
+from trustml.cache import Result, run_or_load
+from trustml.experiments.cifar import (
+    EVAL_EPS,
+    PIXEL,
+    REFERENCE_FGSM_EPS,
+    REFERENCE_PGD_EPS,
+    REFERENCE_STD,
+)
+from trustml.experiments.classifier import wilson_interval
+from trustml.views.format import fmt_int, fmt_pct, fmt_pp, fmt_seconds
+from trustml.views.table import Table, as_table
+
+CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+           "truck")
+# which experiments each part of the question runs (the command line's --part)
+PARTS: dict[str, tuple[str, ...]] = {
+    "2.1a": ("cifar-standard", "cifar-attacks"),
+    "2.1b": ("cifar-standard", "cifar-noise"),
+    "2.1c": ("cifar-study",),
+    "2.1d": ("cifar-study",),
+    "2.2": ("cifar-standard", "cifar-fgsm-defence"),
+    "2.3": ("cifar-standard", "cifar-pgd-defence", "cifar-gradients"),
+}
+EXPERIMENTS = tuple(dict.fromkeys(name for names in PARTS.values() for name in names))
+EPS8 = 8 * PIXEL
+# published CIFAR-10 models at 8/255 (clean, reported robust, AutoAttack), from the AutoAttack
+# repository's table (Croce & Hein 2020); TRADES was evaluated at 0.031 (7.9/255), as published
+PUBLISHED = {
+    "PGD training": ("madry2018towards", 87.14, 47.04, 44.29),
+    "FGSM-RS training": ("wong2020fast", 83.34, 46.06, 43.38),
+    "TRADES": ("zhang2019theoretically", 84.92, 56.43, 53.18),
+}
+
+
+def compute() -> dict[str, Result]:
+    """Every experiment of the chapter, one after the other."""
+    return {name: run_or_load(name) for name in EXPERIMENTS}
+
+
+def compute_part(part: str, force: bool = False) -> dict[str, Result]:
+    if part not in PARTS:
+        raise ValueError(f"unknown part {part!r}; choose one of {', '.join(PARTS)}")
+    return {name: run_or_load(name, force=force) for name in PARTS[part]}
+
+
+# ------------------------------------------------------------------------------- formatting
+
+def eps_label(eps: float) -> str:
+    """A radius in /255 units: '8/255', '0.64/255'."""
+    k = eps / PIXEL
+    return f"{k:.0f}/255" if abs(k - round(k)) < 1e-6 else f"{k:.2f}/255"
+
+
+def eps_name(eps: float) -> str:
+    """The radius with the reference's setting it stands for, where it is one."""
+    if abs(eps - REFERENCE_FGSM_EPS) < 1e-9:
+        return f"{eps_label(eps)} (reference FGSM)"
+    if abs(eps - REFERENCE_PGD_EPS) < 1e-9:
+        return f"{eps_label(eps)} (reference PGD)"
+    return eps_label(eps)
+
+
+def _bool(a: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.asarray(a).astype(bool))
+
+
+def interval_text(correct: np.ndarray) -> str:
+    """'91.2 % (95 % interval 90.6–91.7 %)' for per-image correctness."""
+    k, n = int(np.sum(correct)), len(correct)
+    lo, hi = wilson_interval(k, n)
+    return f"{fmt_pct(k / n)} (95 % interval {100 * lo:.1f}–{fmt_pct(hi)})"
+
+
+# ------------------------------------------------------------------- the standard model
+
+def standard_facts(standard: Result) -> dict[str, str]:
+    """Inline values about the standard model."""
+    m = standard.meta["config"]
+    metr = standard.metrics
+    weights = sum(v.numel() * 4 for v in standard.weights["model"].values())
+    return {
+        "accuracy": interval_text(standard.arrays["correct"]),
+        "accuracy_short": fmt_pct(metr["test_accuracy"]),
+        "epochs": f"{m['recipe']['epochs']:g}",
+        "minutes": fmt_seconds(metr["train_seconds"]),
+        "images_per_second": fmt_int(metr["images_per_second"]),
+        "parameters": fmt_int(metr["parameters"]),
+        "weights_mb": f"{weights / 1e6:.1f} MB",
+        "widths": "/".join(str(w) for w in m["widths"]),
+        "batch": fmt_int(m["recipe"]["batch_size"]),
+    }
+
+
+# ------------------------------------------------------------------------- 2.1(a) attacks
+
+def eps_table(result: Result, styled: bool = True):
+    """FGSM and PGD accuracy of one model per radius (the first n test images)."""
+    m = result.metrics
+    rows = [{"ε (pixels)": eps_name(e), "FGSM": 100 * m["fgsm"][str(e)],
+             "PGD-10": 100 * m["pgd"][str(e)]} for e in sorted(float(k) for k in m["fgsm"])]
+    df = pd.DataFrame(rows)
+    return as_table(df, 1) if styled else df
+
+
+def autoattack_cell(result_metrics: dict) -> float:
+    aa = result_metrics["autoattack"]
+    names = list(aa["added"])
+    return aa["accuracy"][names[-1]]
+
+
+def curve_figure(results: dict[str, Result]) -> Figure:
+    """Accuracy against the radius: FGSM (dashed) and PGD (solid) for the standard model and
+    the two defences; crosses: AutoAttack at 8/255."""
+    fig = Figure(figsize=(6.2, 3.3), layout="constrained")
+    ax = fig.subplots()
+    series = [("standard", results["cifar-attacks"].metrics)]
+    for name, key in (("FGSM defence", "cifar-fgsm-defence"), ("PGD defence", "cifar-pgd-defence")):
+        if key in results:
+            series.append((name, results[key].metrics))
+    for i, (name, m) in enumerate(series):
+        radii = sorted(float(e) for e in m["pgd"])
+        xs = [0.0, *(e / PIXEL for e in radii)]
+        for attack, style in (("pgd", "-"), ("fgsm", "--")):
+            ys = [100 * m["clean"], *(100 * m[attack][str(e)] for e in radii)]
+            ax.plot(xs, ys, style, marker="o" if attack == "pgd" else None, ms=3.5,
+                    color=f"C{i}", label=f"{name}, {'PGD-10' if attack == 'pgd' else 'FGSM'}")
+        ax.plot([EPS8 / PIXEL], [100 * autoattack_cell(m)], "x", ms=8, color=f"C{i}")
+    ax.set_xlabel("ε (ℓ∞ radius, in units of 1/255)")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_xticks([0, 1, 2, 4, 8, 16])
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, fontsize=8, ncol=2)
+    return fig
+
+
+def samples_figure(attacks: Result) -> Figure:
+    """Five test images, their FGSM and PGD versions at 8/255 and the perturbation (scaled to
+    the full grey range), with the predicted class and its probability."""
+    a = attacks.arrays
+    k = len(a["samples/label"])
+    fig = Figure(figsize=(1.3 * k, 5.6), layout="constrained")
+    axes = fig.subplots(4, k, squeeze=False)
+    rows = [("clean", a["samples/clean"]), ("FGSM", a["samples/fgsm"]), ("PGD", a["samples/pgd"]),
+            ("PGD − clean", a["samples/pgd"] - a["samples/clean"])]
+    for r, (name, images) in enumerate(rows):
+        for c in range(k):
+            ax = axes[r, c]
+            img = np.asarray(images[c], dtype=np.float32).transpose(1, 2, 0)
+            if r == 3:
+                span = max(float(np.abs(img).max()), 1e-12)
+                img = 0.5 + 0.5 * img / span
+            ax.imshow(np.clip(img, 0, 1), interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r < 3:
+                key = {"clean": "clean", "FGSM": "fgsm", "PGD": "pgd"}[name]
+                pred = int(a[f"samples/{key}/pred"][c])
+                conf = float(a[f"samples/{key}/confidence"][c])
+                wrong = pred != int(a["samples/label"][c])
+                ax.set_title(f"{CLASSES[pred]} {100 * conf:.0f} %", fontsize=8,
+                             color="C3" if wrong else "black")
+            if c == 0:
+                ax.set_ylabel(name, fontsize=9)
+    return fig
+
+
+# ------------------------------------------------------------------- 2.1(b) random noise
+
+NOISE_NAMES = {"fgsm": "FGSM", "sign": "random signs", "l2": "random ℓ2 direction"}
+
+
+def noise_table(noise: Result, styled: bool = True):
+    """Per radius and perturbation: accuracy, mean loss increase and mean first-order term."""
+    m = noise.metrics
+    rows = []
+    for key, run in m["runs"].items():
+        name, eps = key.split("@")
+        rows.append({"ε": eps_label(float(eps)), "perturbation": NOISE_NAMES[name],
+                     "accuracy (%)": 100 * run["accuracy"], "loss increase": run["increase"],
+                     "ηᵀ∇J (mean)": run["first_order"], "ηᵀ∇J (sd)": run["first_order_sd"]})
+    df = pd.DataFrame(rows)
+    return as_table(df, 2) if styled else df
+
+
+def noise_facts(noise: Result) -> dict[str, str]:
+    m = noise.metrics
+    run = m["runs"]
+    k8 = str(EPS8)
+    fg, sg, l2 = (run[f"{n}@{k8}"] for n in ("fgsm", "sign", "l2"))
+    ratio = fg["first_order"] / max(abs(sg["first_order_sd"]), 1e-12)
+    return {
+        "n": fmt_int(m["n"]), "clean": fmt_pct(m["clean"]),
+        "fgsm_acc": fmt_pct(fg["accuracy"]), "sign_acc": fmt_pct(sg["accuracy"]),
+        "l2_acc": fmt_pct(l2["accuracy"]),
+        "fgsm_increase": f"{fg['increase']:.2f}", "sign_increase": f"{sg['increase']:.3f}",
+        "l2_increase": f"{l2['increase']:.3f}",
+        "fgsm_first": f"{fg['first_order']:.2f}", "sign_first": f"{sg['first_order']:.3f}",
+        "sign_sd": f"{sg['first_order_sd']:.3f}", "ratio": f"{ratio:.0f}",
+        "dimension": fmt_int(m["dimension"]),
+        "sqrt_d": f"{np.sqrt(m['dimension']):.0f}",
+    }
+
+
+# ------------------------------------------------------------------------ 2.1(c) transfer
+
+def transfer_table(study: Result, styled: bool = True):
+    """Accuracy of the target model (columns) on adversarial examples crafted on the source
+    model (rows), per attack and radius; the diagonal is the white-box attack."""
+    t = study.metrics["transfer"]
+    rows = []
+    keys = sorted({k.split("/")[0] for k in t}, key=lambda k: (k.split("@")[0], float(k.split("@")[1])))
+    for key in keys:
+        attack, eps = key.split("@")
+        for source in ("A", "B"):
+            rows.append({"attack": f"{'FGSM' if attack == 'fgsm' else 'PGD-10'} {eps_label(float(eps))}",
+                         "crafted on": source,
+                         "accuracy of A (%)": 100 * t[f"{key}/{source}->A"]["accuracy"],
+                         "accuracy of B (%)": 100 * t[f"{key}/{source}->B"]["accuracy"]})
+    df = pd.DataFrame(rows)
+    return as_table(df, 1) if styled else df
+
+
+def transfer_facts(study: Result) -> dict[str, str]:
+    m = study.metrics
+    t = m["transfer"]
+    models = m["models"]
+    k8 = str(EPS8)
+
+    def acc(attack: str, src: str, tgt: str) -> float:
+        return t[f"{attack}@{k8}/{src}->{tgt}"]["accuracy"]
+
+    white = np.mean([acc("pgd", "A", "A"), acc("pgd", "B", "B")])
+    black = np.mean([acc("pgd", "A", "B"), acc("pgd", "B", "A")])
+    fg_white = np.mean([acc("fgsm", "A", "A"), acc("fgsm", "B", "B")])
+    fg_black = np.mean([acc("fgsm", "A", "B"), acc("fgsm", "B", "A")])
+    clean = np.mean([models["A"]["clean"], models["B"]["clean"]])
+    return {
+        "clean_a": fmt_pct(models["A"]["clean"]), "clean_b": fmt_pct(models["B"]["clean"]),
+        "epochs": f"{study.meta['config']['model']['recipe']['epochs']:g}",
+        "n_train": fmt_int(models["A"]["n_train"]),
+        "agreement": fmt_pct(m["agreement"]),
+        "agreement_wrong": fmt_pct(m["agreement_when_both_wrong"]),
+        "cosine": f"{m['gradient_cosine']:.2f}",
+        "random_cosine": f"{1 / np.sqrt(3 * 32 * 32):.3f}",
+        "sign_agreement": fmt_pct(m["sign_agreement"]),
+        "pgd_white": fmt_pct(white), "pgd_black": fmt_pct(black),
+        "fgsm_white": fmt_pct(fg_white), "fgsm_black": fmt_pct(fg_black),
+        "clean_mean": fmt_pct(clean),
+        "pgd_drop_black": fmt_pp(clean - black), "fgsm_drop_black": fmt_pp(clean - fg_black),
+        "fgsm_beats_pgd": "more" if fg_black < black else "less",
+    }
+
+
+# ------------------------------------------------------------------- 2.1(d) augmentation
+
+def _compare_rows(study: Result, a: str, b: str) -> list[dict]:
+    arrays = study.arrays
+    rows = []
+    keys = [("clean", "clean", None)]
+    for eps in (4 * PIXEL, EPS8):
+        keys += [(f"FGSM {eps_label(eps)}", f"robust/fgsm/{eps}", eps),
+                 (f"PGD-10 {eps_label(eps)}", f"robust/pgd/{eps}", eps)]
+    keys.append(("AutoAttack 8/255", "autoattack/robust", EPS8))
+    for label, key, _ in keys:
+        if f"{a}/{key}" not in arrays:  # a radius the smoke budget does not evaluate
+            continue
+        ca, cb = _bool(arrays[f"{a}/{key}"]), _bool(arrays[f"{b}/{key}"])
+        test = mcnemar(ca, cb)
+        rows.append({"measure": label, "images": len(ca), "acc_a": float(ca.float().mean()),
+                     "acc_b": float(cb.float().mean()), **test})
+    return rows
+
+
+def augmentation_table(study: Result, styled: bool = True):
+    """Model A (flips and translations) against A without augmentation, on the same images:
+    accuracies, the images only one gets right and McNemar's exact p-value."""
+    rows = _compare_rows(study, "A-noaug", "A")
+    df = pd.DataFrame([{"measure": r["measure"], "images": r["images"],
+                        "no augmentation (%)": 100 * r["acc_a"],
+                        "augmentation (%)": 100 * r["acc_b"],
+                        "only without": r["a_only"], "only with": r["b_only"],
+                        "p-value": r["p_value"]} for r in rows])
+    if styled:
+        df["p-value"] = df["p-value"].map(lambda p: "< 0.0001" if p < 1e-4 else f"{p:.2g}")
+        return as_table(df, 1)
+    return df
+
+
+def augmentation_verdict(study: Result, alpha: float = 0.05) -> str:
+    """What augmentation did, measure by measure, from McNemar's test."""
+    rows = _compare_rows(study, "A-noaug", "A")
+    helped = [r for r in rows if r["p_value"] < alpha and r["b_only"] > r["a_only"]]
+    hurt = [r for r in rows if r["p_value"] < alpha and r["b_only"] < r["a_only"]]
+    tied = [r for r in rows if r["p_value"] >= alpha]
+
+    def names(rs: list[dict]) -> str:
+        items = [r["measure"] for r in rs]
+        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+    parts = []
+    clean = rows[0]
+    if clean in helped:
+        parts.append(f"Augmentation raised clean accuracy from {fmt_pct(clean['acc_a'])} to "
+                     f"{fmt_pct(clean['acc_b'])} (McNemar p = {clean['p_value']:.2g}).")
+    elif clean in hurt:
+        parts.append(f"Augmentation lowered clean accuracy from {fmt_pct(clean['acc_a'])} to "
+                     f"{fmt_pct(clean['acc_b'])} (McNemar p = {clean['p_value']:.2g}).")
+    else:
+        parts.append(f"Clean accuracy did not change measurably ({fmt_pct(clean['acc_a'])} without, "
+                     f"{fmt_pct(clean['acc_b'])} with augmentation, p = {clean['p_value']:.2g}).")
+    adv_helped = [r for r in helped if r is not clean]
+    adv_hurt = [r for r in hurt if r is not clean]
+    adv_tied = [r for r in tied if r is not clean]
+    if adv_helped:
+        parts.append(f"Under attack it helped on {names(adv_helped)}, but every such gain is "
+                     "small next to the clean accuracy the attacks remove.")
+    if adv_hurt:
+        parts.append(f"It made the model measurably less robust on {names(adv_hurt)}.")
+    if adv_tied:
+        parts.append(f"On {names(adv_tied)} the two models cannot be told apart on these images.")
+    return " ".join(parts)
+
+
+# -------------------------------------------------------------------------- 2.2, 2.3 defences
+
+MODEL_LABELS = {"cifar-attacks": "standard", "cifar-fgsm-defence": "FGSM defence (α = 0.5)",
+                "cifar-pgd-defence": "PGD defence (2N batch)"}
+
+
+def defence_table(results: dict[str, Result], styled: bool = True):
+    """Clean, FGSM, PGD (and AutoAttack at 8/255) accuracy of the standard model and the two
+    defences, per radius."""
+    rows = []
+    for key, label in MODEL_LABELS.items():
+        m = results[key].metrics
+        row = {"model": label, "clean": 100 * m["clean"]}
+        for eps in (e for e in (REFERENCE_PGD_EPS, 2 * PIXEL, 4 * PIXEL, EPS8)
+                    if str(e) in m["fgsm"]):
+            row[f"FGSM {eps_label(eps)}"] = 100 * m["fgsm"][str(eps)]
+            row[f"PGD {eps_label(eps)}"] = 100 * m["pgd"][str(eps)]
+        row["AutoAttack 8/255"] = 100 * autoattack_cell(m)
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    return as_table(df, 1) if styled else df
+
+
+def all_models_table(results: dict[str, Result], styled: bool = True):
+    """Every model of the chapter at 8/255: clean accuracy (whole test set), FGSM and PGD
+    (first 2,000) and the worst case over PGD and AutoAttack (first 1,000)."""
+    entries = [("standard", results["cifar-attacks"].metrics)]
+    for name, m in results["cifar-study"].metrics["models"].items():
+        entries.append((f"study model {name}", m))
+    entries += [(MODEL_LABELS[k], results[k].metrics) for k in ("cifar-fgsm-defence",
+                                                                  "cifar-pgd-defence")]
+    rows = []
+    for name, m in entries:
+        aa = m["autoattack"]
+        rows.append({"model": name, "clean": 100 * m["clean"],
+                     "FGSM": 100 * m["fgsm"][str(EPS8)], "PGD-10": 100 * m["pgd"][str(EPS8)],
+                     "PGD-10 (subset)": 100 * aa["pgd"],
+                     **{k: 100 * v for k, v in aa["accuracy"].items() if k != "clean"}})
+    df = pd.DataFrame(rows)
+    return as_table(df, 1) if styled else df
+
+
+def check_figure(results: dict[str, Result]) -> Figure:
+    """Clean and PGD-10 accuracy at 8/255 on 500 held-out test images during fine-tuning."""
+    fig = Figure(figsize=(6.2, 3.0), layout="constrained")
+    ax = fig.subplots()
+    for i, key in enumerate(("cifar-fgsm-defence", "cifar-pgd-defence")):
+        h = results[key].metrics["history"]
+        ax.plot(h["check_step"], [100 * v for v in h["check_pgd"]], "-o", ms=3.5, color=f"C{i + 1}",
+                label=f"{MODEL_LABELS[key]}: PGD-10")
+        ax.plot(h["check_step"], [100 * v for v in h["check_clean"]], "--", color=f"C{i + 1}",
+                label=f"{MODEL_LABELS[key]}: clean")
+    ax.set_xlabel("epochs of fine-tuning")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, fontsize=8)
+    return fig
+
+
+def overfitting_sentence(fgsm_defence: Result) -> str:
+    """What the PGD checks during FGSM fine-tuning show."""
+    h = fgsm_defence.metrics["history"]
+    pgd, clean = h["check_pgd"], h["check_clean"]
+    best = int(np.argmax(pgd))
+    final_fgsm = fgsm_defence.metrics["fgsm"][str(EPS8)]
+    final_pgd = fgsm_defence.metrics["pgd"][str(EPS8)]
+    if pgd[-1] < pgd[best] - 0.1:
+        return (f"PGD accuracy on the held-out images peaked at {fmt_pct(pgd[best])} after "
+                f"{h['check_step'][best]:.2f} epochs and then collapsed to {fmt_pct(pgd[-1])}, while "
+                f"FGSM accuracy of the final model is {fmt_pct(final_fgsm)}: catastrophic "
+                "overfitting (Wong et al. 2020), the network has learnt to make the single "
+                "FGSM step useless without becoming robust to a multi-step attack.")
+    gap = final_fgsm - final_pgd
+    if gap > 0.2:
+        return (f"PGD accuracy on the held-out images never collapsed (its last check is "
+                f"{fmt_pct(pgd[-1])}, its best {fmt_pct(pgd[best])}), but the final model's FGSM "
+                f"accuracy ({fmt_pct(final_fgsm)}) is {fmt_pp(gap)} above its PGD accuracy "
+                f"({fmt_pct(final_pgd)}): the FGSM examples it was trained on are a weak "
+                "approximation of the worst case.")
+    return (f"PGD accuracy on the held-out images rose steadily to {fmt_pct(pgd[-1])} "
+            f"(clean {fmt_pct(clean[-1])}); within this short fine-tuning there is no sign of "
+            "catastrophic overfitting.")
+
+
+def tradeoff_facts(results: dict[str, Result]) -> dict[str, str]:
+    s = results["cifar-attacks"].metrics
+    out = {}
+    for key, short in (("cifar-fgsm-defence", "fgsm"), ("cifar-pgd-defence", "pgd")):
+        m = results[key].metrics
+        out[f"{short}_clean"] = fmt_pct(m["clean"])
+        out[f"{short}_clean_drop"] = fmt_pp(s["clean"] - m["clean"])
+        out[f"{short}_pgd8"] = fmt_pct(m["pgd"][str(EPS8)])
+        out[f"{short}_aa8"] = fmt_pct(autoattack_cell(m))
+        out[f"{short}_fgsm8"] = fmt_pct(m["fgsm"][str(EPS8)])
+        out[f"{short}_pgd8_gain"] = fmt_pp(m["pgd"][str(EPS8)] - s["pgd"][str(EPS8)])
+        out[f"{short}_train"] = fmt_seconds(m["train_seconds"])
+        out[f"{short}_epochs"] = f"{m['epochs']:g}"
+    out["standard_clean"] = fmt_pct(s["clean"])
+    out["standard_pgd8"] = fmt_pct(s["pgd"][str(EPS8)])
+    out["standard_aa8"] = fmt_pct(autoattack_cell(s))
+    return out
+
+
+def gradients_table(gradients: Result, styled: bool = True):
+    """Cosine and relative difference of the parameter gradients of the adversarial loss and of
+    the appended batch."""
+    df = pd.DataFrame([{"examples": r["attack"].upper(), "batch-norm": r["batch_norm"],
+                        "α": r["alpha"], "cosine": r["cosine"],
+                        "relative difference": r["relative_difference"]}
+                       for r in gradients.metrics["rows"]])
+    if styled:
+        df["relative difference"] = df["relative difference"].map(lambda v: f"{v:.1e}")
+        df["cosine"] = df["cosine"].map(lambda v: f"{v:.4f}")
+        return as_table(df)
+    return df
+
+
+def gradient_facts(gradients: Result) -> dict[str, str]:
+    rows = gradients.metrics["rows"]
+
+    def pick(attack: str, bn: str, alpha: float) -> dict:
+        return next(r for r in rows if r["attack"] == attack and r["batch_norm"] == bn
+                    and abs(r["alpha"] - alpha) < 1e-9)
+
+    eval_max = max(r["relative_difference"] for r in rows
+                   if r["batch_norm"] == "eval" and abs(r["alpha"] - 0.5) < 1e-9)
+    return {"eval_max": f"{eval_max:.0e}",
+            "fgsm_train_cos": f"{pick('fgsm', 'train', 0.5)['cosine']:.3f}",
+            "pgd_train_cos": f"{pick('pgd', 'train', 0.5)['cosine']:.3f}",
+            "fgsm_train_diff": fmt_pct(pick("fgsm", "train", 0.5)["relative_difference"]),
+            "pgd_train_diff": fmt_pct(pick("pgd", "train", 0.5)["relative_difference"]),
+            "alpha_cos": f"{pick('pgd', 'eval', 0.25)['cosine']:.3f}",
+            "n": fmt_int(gradients.metrics["n"])}
+
+
+def cost_table(results: dict[str, Result], styled: bool = True):
+    """FGSM against PGD, as defence (seconds per epoch of fine-tuning, accuracy) and as attack
+    (milliseconds per attacked image at 8/255 on the standard model and on each defence)."""
+    rows = []
+    for key, attack in (("cifar-fgsm-defence", "fgsm"), ("cifar-pgd-defence", "pgd")):
+        m = results[key].metrics
+        rows.append({"method": attack.upper(),
+                     "training: s per epoch": m["seconds_per_epoch"],
+                     "clean (%)": 100 * m["clean"],
+                     "PGD-10 8/255 (%)": 100 * m["pgd"][str(EPS8)],
+                     "worst case 8/255 (%)": 100 * autoattack_cell(m),
+                     "attack: ms per image (standard model)":
+                         1000 * results["cifar-attacks"].metrics["seconds"][f"{attack}@{EPS8}"]
+                         / results["cifar-attacks"].metrics["n"],
+                     "attack: ms per image (this defence)":
+                         1000 * m["seconds"][f"{attack}@{EPS8}"] / m["n"]})
+    df = pd.DataFrame(rows)
+    return as_table(df, 1) if styled else df
+
+
+def published_table(results: dict[str, Result], styled: bool = True):
+    """Our PGD defence at 8/255 beside published adversarially trained CIFAR-10 models."""
+    m = results["cifar-pgd-defence"].metrics
+    rows = [{"model": f"{name} [@{key}]", "clean (%)": clean, "reported (%)": reported,
+             "AutoAttack (%)": aa} for name, (key, clean, reported, aa) in PUBLISHED.items()]
+    rows.append({"model": "ours: PGD defence, fine-tuned", "clean (%)": 100 * m["clean"],
+                 "reported (%)": 100 * m["pgd"][str(EPS8)],
+                 "AutoAttack (%)": 100 * autoattack_cell(m)})
+    df = pd.DataFrame(rows)
+    return as_table(df, 1) if styled else df
+
+
+def reference_reading() -> dict[str, str]:
+    return {"std": f"{REFERENCE_STD:.4f}", "fgsm": eps_label(REFERENCE_FGSM_EPS),
+            "pgd": eps_label(REFERENCE_PGD_EPS)}
+
+
+def compute_seconds(results: dict[str, Result]) -> dict[str, float]:
+    """Seconds each experiment of the chapter took to compute (from the cache manifests)."""
+    return {name: float(r.meta.get("elapsed_s", 0.0)) for name, r in results.items()}
+
+
+# ------------------------------------------------------------------------ command line
+
+def summary(*results: Result) -> str:
+    """Plain-text tables for `python -m trustml ext-cifar`."""
+    by = {r.meta["experiment"]: r for r in results}
+    lines = []
+    if "cifar-standard" in by:
+        f = standard_facts(by["cifar-standard"])
+        lines.append(f"standard model: test accuracy {f['accuracy']}, {f['epochs']} epochs in "
+                     f"{f['minutes']} ({f['images_per_second']} images/s)")
+    if "cifar-attacks" in by:
+        lines += ["\n2.1(a) standard model under attack", eps_table(by["cifar-attacks"]).text()]
+    if "cifar-noise" in by:
+        lines += ["\n2.1(b) FGSM against random noise", noise_table(by["cifar-noise"]).text()]
+    if "cifar-study" in by:
+        lines += ["\n2.1(c) transfer", transfer_table(by["cifar-study"]).text(),
+                  "\n2.1(d) augmentation", augmentation_table(by["cifar-study"]).text(),
+                  augmentation_verdict(by["cifar-study"])]
+    for key, title in (("cifar-fgsm-defence", "2.2 FGSM defence"),
+                       ("cifar-pgd-defence", "2.3 PGD defence")):
+        if key in by:
+            lines += [f"\n{title}", eps_table(by[key]).text()]
+    if "cifar-fgsm-defence" in by:
+        lines.append(overfitting_sentence(by["cifar-fgsm-defence"]))
+    if "cifar-gradients" in by:
+        lines += ["\n2.3(b) adversarial loss against the appended batch",
+                  gradients_table(by["cifar-gradients"]).text()]
+    return "\n".join(lines)
+
+
+__all__ = ["Table"]
