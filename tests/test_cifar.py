@@ -283,3 +283,28 @@ def test_recipe_schedule_warms_up_then_decays():
     assert f[0] == pytest.approx(0.2) and max(f) == pytest.approx(1.0)
     assert f[-1] > r.lr_factor(100, 100) == pytest.approx(0.05)
     assert all(b >= a for a, b in zip(f[:20], f[1:20], strict=False))
+
+
+# ------------------------------------------------------------------ the chapter's sentences
+
+def test_computed_sentences_read_as_prose_from_the_committed_results(monkeypatch):
+    """Every computed sentence of the chapter is non-empty prose without a citation or a
+    cross-reference (Quarto does not resolve those in an inline expression's output)."""
+    monkeypatch.delenv("TRUSTML_CACHE", raising=False)
+    monkeypatch.setenv("TRUSTML_BUDGET", "full")
+    from trustml.views import cifar as view
+
+    results = view.compute()
+    facts = {**view.standard_facts(results["cifar-standard"]),
+             **view.noise_facts(results["cifar-noise"]),
+             **view.transfer_facts(results["cifar-study"]), **view.tradeoff_facts(results),
+             **view.gradient_facts(results["cifar-gradients"])}
+    sentences = [view.augmentation_verdict(results["cifar-study"]),
+                 view.overfitting_sentence(results["cifar-fgsm-defence"]),
+                 view.fgsm_defence_sentence(results), view.pgd_defence_sentence(results),
+                 view.tradeoff_sentence(results), view.cost_sentence(results),
+                 view.defences_verdict(results), view.pgd_versus_fgsm(results["cifar-attacks"].metrics)]
+    for text in [*facts.values(), *sentences]:
+        assert isinstance(text, str) and text.strip(), text
+        assert "@" not in text and "{" not in text and "-0.000" not in text, text
+    assert results["cifar-standard"].metrics["test_accuracy"] > 0.5

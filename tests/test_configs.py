@@ -25,6 +25,13 @@ RESULTS = Path(__file__).resolve().parents[1] / "results" / "full"
 
 # The hashes of the committed full-budget entries; a change here means a full recompute.
 FULL_HASHES = {
+    "cifar-attacks": "fc8233d78a7fab0d",
+    "cifar-fgsm-defence": "35ff19afbeddaab6",
+    "cifar-gradients": "dcd8ce5c3a826e98",
+    "cifar-noise": "836365c76e93b797",
+    "cifar-pgd-defence": "644f61f1cd647ceb",
+    "cifar-standard": "26dd4a8bc3c59305",
+    "cifar-study": "91f158ab047489c0",
     "data-overview": "7c92a8e37e084bdf",
     "ex1-compare": "d8cc8fb71df205f3",
     "ex1-convgan": "f1c5c7b34e496c49",

@@ -10,14 +10,13 @@ from matplotlib.figure import Figure
 from trustml.adversarial.ensemble import mcnemar
 from trustml.cache import Result, run_or_load
 from trustml.experiments.cifar import (
-    EVAL_EPS,
     PIXEL,
     REFERENCE_FGSM_EPS,
     REFERENCE_PGD_EPS,
     REFERENCE_STD,
 )
 from trustml.experiments.classifier import wilson_interval
-from trustml.views.format import fmt_int, fmt_pct, fmt_pp, fmt_seconds
+from trustml.views.format import fmt_int, fmt_pct, fmt_pp, fmt_sci, fmt_seconds
 from trustml.views.table import Table, as_table
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
@@ -112,6 +111,17 @@ def eps_table(result: Result, styled: bool = True):
     return as_table(df, 1) if styled else df
 
 
+def pgd_versus_fgsm(metrics: dict) -> str:
+    """Whether PGD is at least as strong as FGSM at every radius measured, in words."""
+    radii = sorted(float(k) for k in metrics["pgd"])
+    weaker = [e for e in radii if metrics["pgd"][str(e)] > metrics["fgsm"][str(e)]]
+    if not weaker:
+        return ("PGD is never weaker than FGSM, as it should be: it starts where FGSM ends and "
+                "keeps climbing the loss.")
+    return ("PGD is weaker than FGSM at " + ", ".join(eps_label(e) for e in weaker)
+            + ": ten steps of 2.5ε/10 do not always reach the corner FGSM jumps to.")
+
+
 def autoattack_cell(result_metrics: dict) -> float:
     aa = result_metrics["autoattack"]
     names = list(aa["added"])
@@ -192,23 +202,39 @@ def noise_table(noise: Result, styled: bool = True):
     return as_table(df, 2) if styled else df
 
 
+def _signed(x: float) -> str:
+    """Three decimals, with a true minus sign and no negative zero."""
+    text = f"{x:.3f}"
+    return "0.000" if text == "-0.000" else text.replace("-", "−")
+
+
 def noise_facts(noise: Result) -> dict[str, str]:
+    """Inline values of 2.1(b): accuracy under each perturbation at a small and at the largest
+    radius, and the first-order term against the actual loss increase."""
     m = noise.metrics
     run = m["runs"]
-    k8 = str(EPS8)
-    fg, sg, l2 = (run[f"{n}@{k8}"] for n in ("fgsm", "sign", "l2"))
-    ratio = fg["first_order"] / max(abs(sg["first_order_sd"]), 1e-12)
-    return {
-        "n": fmt_int(m["n"]), "clean": fmt_pct(m["clean"]),
-        "fgsm_acc": fmt_pct(fg["accuracy"]), "sign_acc": fmt_pct(sg["accuracy"]),
-        "l2_acc": fmt_pct(l2["accuracy"]),
-        "fgsm_increase": f"{fg['increase']:.2f}", "sign_increase": f"{sg['increase']:.3f}",
-        "l2_increase": f"{l2['increase']:.3f}",
-        "fgsm_first": f"{fg['first_order']:.2f}", "sign_first": f"{sg['first_order']:.3f}",
-        "sign_sd": f"{sg['first_order_sd']:.3f}", "ratio": f"{ratio:.0f}",
-        "dimension": fmt_int(m["dimension"]),
-        "sqrt_d": f"{np.sqrt(m['dimension']):.0f}",
-    }
+    radii = sorted({float(k.split("@")[1]) for k in run})
+    small, large = radii[0], radii[-1]
+    out = {"n": fmt_int(m["n"]), "clean": fmt_pct(m["clean"]), "dimension": fmt_int(m["dimension"]),
+           "sqrt_d": f"{np.sqrt(m['dimension']):.0f}", "small": eps_label(small),
+           "large": eps_label(large)}
+    for where, eps in (("small", small), ("large", large)):
+        for name in ("fgsm", "sign", "l2"):
+            r = run[f"{name}@{eps}"]
+            out[f"{name}_acc_{where}"] = fmt_pct(r["accuracy"])
+            out[f"{name}_increase_{where}"] = f"{r['increase']:.2f}"
+            out[f"{name}_first_{where}"] = _signed(r["first_order"])
+            out[f"{name}_sd_{where}"] = f"{r['first_order_sd']:.3f}"
+    fs, fl = run[f"fgsm@{small}"], run[f"fgsm@{large}"]
+    # the linear approximation: close where the predicted and actual increases agree within 30 %
+    close = abs(fs["first_order"] - fs["increase"]) <= 0.3 * abs(fs["increase"])
+    out["first_order_small_verdict"] = "close to" if close else "not close to"
+    out["first_order_large_verdict"] = ("overshoots" if fl["first_order"] > 1.3 * fl["increase"]
+                                        else "still matches")
+    sl = run[f"sign@{large}"]
+    out["sign_hurts_large"] = ("does hurt" if m["clean"] - sl["accuracy"] > 0.05
+                               else "barely hurts")
+    return out
 
 
 # ------------------------------------------------------------------------ 2.1(c) transfer
@@ -257,7 +283,15 @@ def transfer_facts(study: Result) -> dict[str, str]:
         "fgsm_white": fmt_pct(fg_white), "fgsm_black": fmt_pct(fg_black),
         "clean_mean": fmt_pct(clean),
         "pgd_drop_black": fmt_pp(clean - black), "fgsm_drop_black": fmt_pp(clean - fg_black),
-        "fgsm_beats_pgd": "more" if fg_black < black else "less",
+        "transfer_order": (
+            f"FGSM transfers better than PGD ({fmt_pct(fg_black)} left correct on the other "
+            "model, against PGD's " + fmt_pct(black) + "), although PGD is far stronger in white "
+            "box: PGD's ten steps fit the source model's own loss surface, including its "
+            "idiosyncrasies, while FGSM's single step follows the broad direction of the "
+            "gradient, which the two models share more." if fg_black < black else
+            f"PGD transfers better than FGSM ({fmt_pct(black)} left correct on the other model, "
+            f"against FGSM's {fmt_pct(fg_black)}): the stronger white-box attack is also the "
+            "stronger transfer attack here."),
     }
 
 
@@ -328,6 +362,13 @@ def augmentation_verdict(study: Result, alpha: float = 0.05) -> str:
         parts.append(f"It made the model measurably less robust on {names(adv_hurt)}.")
     if adv_tied:
         parts.append(f"On {names(adv_tied)} the two models cannot be told apart on these images.")
+    if clean in hurt:
+        epochs = study.meta["config"]["model"]["recipe"]["epochs"]
+        parts.append(f"Augmentation is a regulariser, and after {epochs:g} epochs on half the "
+                     "training set neither model has had the time to overfit that it would "
+                     "counter; the likely reason it costs accuracy here is that the augmented "
+                     "task is harder to fit in so few steps (the standard model, trained with it "
+                     "for longer on all images, reaches the accuracy given above).")
     return " ".join(parts)
 
 
@@ -398,11 +439,21 @@ def overfitting_sentence(fgsm_defence: Result) -> str:
     best = int(np.argmax(pgd))
     final_fgsm = fgsm_defence.metrics["fgsm"][str(EPS8)]
     final_pgd = fgsm_defence.metrics["pgd"][str(EPS8)]
+    if pgd[best] < 0.05 and final_fgsm - final_pgd > 0.2:
+        return (f"PGD accuracy on the held-out images was near zero at every check, from the "
+                f"first one after {h['check_step'][0]:.2f} epochs (at most {fmt_pct(pgd[best])}), "
+                f"while the final model resists FGSM on {fmt_pct(final_fgsm)} of the images and PGD "
+                f"on {fmt_pct(final_pgd)}. This is catastrophic overfitting from "
+                "the start: the network learnt within the first few hundred steps to make the "
+                "single FGSM step useless, by bending its loss surface so that the gradient "
+                "sign no longer points uphill far enough, without becoming robust to an attack "
+                "that takes several steps. Its FGSM accuracy barely changes with the radius, "
+                "another sign of a masked gradient rather than of robustness.")
     if pgd[-1] < pgd[best] - 0.1:
         return (f"PGD accuracy on the held-out images peaked at {fmt_pct(pgd[best])} after "
                 f"{h['check_step'][best]:.2f} epochs and then collapsed to {fmt_pct(pgd[-1])}, while "
                 f"FGSM accuracy of the final model is {fmt_pct(final_fgsm)}: catastrophic "
-                "overfitting (Wong et al. 2020), the network has learnt to make the single "
+                "overfitting, the network has learnt to make the single "
                 "FGSM step useless without becoming robust to a multi-step attack.")
     gap = final_fgsm - final_pgd
     if gap > 0.2:
@@ -435,6 +486,109 @@ def tradeoff_facts(results: dict[str, Result]) -> dict[str, str]:
     return out
 
 
+def fgsm_defence_sentence(results: dict[str, Result]) -> str:
+    """2.2(a): what the FGSM fine-tuning did to clean and robust accuracy at 8/255."""
+    s, m = results["cifar-attacks"].metrics, results["cifar-fgsm-defence"].metrics
+    k = str(EPS8)
+    clean = (f"Clean accuracy falls from {fmt_pct(s['clean'])} to {fmt_pct(m['clean'])}"
+             if m["clean"] < s["clean"] - 0.005 else
+             f"Clean accuracy stays at {fmt_pct(m['clean'])} (standard model: {fmt_pct(s['clean'])})")
+    return (f"{clean}. At 8/255 the fine-tuned model resists FGSM on {fmt_pct(m['fgsm'][k])} of "
+            f"the images (the standard model: {fmt_pct(s['fgsm'][k])}), PGD on "
+            f"{fmt_pct(m['pgd'][k])} and the worst case over PGD and AutoAttack on "
+            f"{fmt_pct(autoattack_cell(m))}.")
+
+
+def pgd_defence_sentence(results: dict[str, Result]) -> str:
+    """2.3(a): the PGD defence's accuracies, and whether AutoAttack confirms its PGD number."""
+    m = results["cifar-pgd-defence"].metrics
+    k = str(EPS8)
+    aa = m["autoattack"]
+    worst, subset = autoattack_cell(m), aa["pgd"]
+    added = aa["added"]
+    first = max(added, key=added.get)
+    text = (f"It keeps {fmt_pct(m['clean'])} clean and {fmt_pct(m['pgd'][k])} under PGD-10 at "
+            "8/255. ")
+    if worst < 0.5 * subset:
+        text += (f"AutoAttack takes almost all of that away: of the {fmt_int(subset * aa['n'])} "
+                 f"images of the subset that PGD-10 left robust, {first} alone breaks "
+                 f"{fmt_int(added[first])}, and the worst case is {fmt_pct(worst)}. The PGD-10 "
+                 "number is therefore no robustness claim: after this short fine-tuning the loss "
+                 "surface is rough enough to stall ten fixed steps, not flat enough to stop a "
+                 "hundred adaptive ones. By the field's standard, this defence does not survive "
+                 "at 8/255.")
+    else:
+        text += (f"AutoAttack confirms most of it: the worst case over PGD and AutoAttack is "
+                 f"{fmt_pct(worst)} on the subset where PGD-10 leaves {fmt_pct(subset)}.")
+    return text
+
+
+def tradeoff_sentence(results: dict[str, Result], eps: float = 2 * PIXEL) -> str:
+    """2.2(b): what each defence paid in clean accuracy and what it bought."""
+    s = results["cifar-attacks"].metrics
+    f, p = results["cifar-fgsm-defence"].metrics, results["cifar-pgd-defence"].metrics
+    k, k8 = str(eps), str(EPS8)
+    text = (f"Both defences pay in clean accuracy: {fmt_pp(s['clean'] - f['clean'])} for the FGSM "
+            f"defence and {fmt_pp(s['clean'] - p['clean'])} for the PGD defence. ")
+    if k in s["pgd"]:
+        text += (f"What they buy on this budget is robustness to small perturbations: under PGD-10 "
+                 f"at {eps_label(eps)} they keep {fmt_pct(f['pgd'][k])} and {fmt_pct(p['pgd'][k])} "
+                 f"of the images, the standard model {fmt_pct(s['pgd'][k])}. ")
+    best = max(autoattack_cell(f), autoattack_cell(p))
+    if best < 0.05:
+        text += (f"At 8/255 neither keeps more than {fmt_pct(best)} under the worst case, so the "
+                 "clean accuracy they gave up bought nothing at the radius they were trained for.")
+    else:
+        text += (f"At 8/255 the worst case leaves {fmt_pct(autoattack_cell(f))} and "
+                 f"{fmt_pct(autoattack_cell(p))}, against {fmt_pct(autoattack_cell(s))} for the "
+                 "standard model.")
+    return text
+
+
+def cost_sentence(results: dict[str, Result]) -> str:
+    """2.3(c): FGSM against PGD, as attack and as defence, in measured seconds."""
+    s = results["cifar-attacks"].metrics
+    f, p = results["cifar-fgsm-defence"].metrics, results["cifar-pgd-defence"].metrics
+    k = str(EPS8)
+
+    def ratio(m: dict) -> float:
+        return m["seconds"][f"pgd@{k}"] / m["seconds"][f"fgsm@{k}"]
+
+    return (f"As an attack, PGD-10 took {ratio(s):.1f} times as long as FGSM per image on the "
+            f"standard model and {ratio(p):.1f} times on the PGD defence, not ten: it stops "
+            "attacking an image as soon as it is misclassified, so its cost depends on the "
+            "model's robustness. As a defence, one epoch of PGD training (with "
+            f"{results['cifar-pgd-defence'].meta['config']['defence']['pgd_steps']} steps per "
+            f"batch) took {p['seconds_per_epoch'] / f['seconds_per_epoch']:.1f} times as long as "
+            "one epoch of the FGSM defence.")
+
+
+def _all_model_metrics(results: dict[str, Result]) -> dict[str, dict]:
+    out = {"standard": results["cifar-attacks"].metrics}
+    out.update({f"study model {k}": m for k, m in results["cifar-study"].metrics["models"].items()})
+    out.update({MODEL_LABELS[k]: results[k].metrics for k in ("cifar-fgsm-defence",
+                                                               "cifar-pgd-defence")})
+    return out
+
+
+def defences_verdict(results: dict[str, Result]) -> str:
+    """2.3(c): which attack was stronger everywhere, and which defence survives at 8/255."""
+    models = _all_model_metrics(results)
+    weaker = [name for name, m in models.items()
+              if any(m["pgd"][e] > m["fgsm"][e] for e in m["pgd"])]
+    first = ("PGD was the stronger attack on every model and at every radius of this chapter, "
+             "and only PGD exposed the FGSM defence." if not weaker else
+             f"PGD was weaker than FGSM somewhere on {', '.join(weaker)}.")
+    survivors = [MODEL_LABELS[k] for k in ("cifar-fgsm-defence", "cifar-pgd-defence")
+                 if autoattack_cell(results[k].metrics) >= 0.05]
+    if not survivors:
+        second = ("Neither defence keeps 5 % of the images under AutoAttack at 8/255 after a "
+                  "fine-tuning this short.")
+    else:
+        second = f"Under AutoAttack at 8/255, {' and '.join(survivors)} keep at least 5 %."
+    return f"{first} {second}"
+
+
 def gradients_table(gradients: Result, styled: bool = True):
     """Cosine and relative difference of the parameter gradients of the adversarial loss and of
     the appended batch."""
@@ -444,7 +598,7 @@ def gradients_table(gradients: Result, styled: bool = True):
                        for r in gradients.metrics["rows"]])
     if styled:
         df["relative difference"] = df["relative difference"].map(lambda v: f"{v:.1e}")
-        df["cosine"] = df["cosine"].map(lambda v: f"{v:.4f}")
+        df["cosine"] = df["cosine"].map(lambda v: f"{min(v, 1.0):.4f}")  # rounding can pass 1
         return as_table(df)
     return df
 
@@ -458,12 +612,13 @@ def gradient_facts(gradients: Result) -> dict[str, str]:
 
     eval_max = max(r["relative_difference"] for r in rows
                    if r["batch_norm"] == "eval" and abs(r["alpha"] - 0.5) < 1e-9)
-    return {"eval_max": f"{eval_max:.0e}",
+    return {"eval_max": fmt_sci(eval_max, 0),
             "fgsm_train_cos": f"{pick('fgsm', 'train', 0.5)['cosine']:.3f}",
             "pgd_train_cos": f"{pick('pgd', 'train', 0.5)['cosine']:.3f}",
             "fgsm_train_diff": fmt_pct(pick("fgsm", "train", 0.5)["relative_difference"]),
             "pgd_train_diff": fmt_pct(pick("pgd", "train", 0.5)["relative_difference"]),
             "alpha_cos": f"{pick('pgd', 'eval', 0.25)['cosine']:.3f}",
+            "alpha_diff": fmt_pct(pick("pgd", "eval", 0.25)["relative_difference"], 0),
             "n": fmt_int(gradients.metrics["n"])}
 
 
