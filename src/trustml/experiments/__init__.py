@@ -2,6 +2,7 @@
 
 from trustml.experiments import (
     adversarial,  # noqa: F401
+    cifar,  # noqa: F401
     classifier,  # noqa: F401
     data_overview,  # noqa: F401
     generative,  # noqa: F401
@@ -9,5 +10,4 @@ from trustml.experiments import (
     robust_regression,  # noqa: F401
     vae_bpd,  # noqa: F401
     vae_theory,  # noqa: F401
-    cifar,  # noqa: F401
 )

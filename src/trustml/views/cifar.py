@@ -527,7 +527,7 @@ def tradeoff_sentence(results: dict[str, Result], eps: float = 2 * PIXEL) -> str
     """2.2(b): what each defence paid in clean accuracy and what it bought."""
     s = results["cifar-attacks"].metrics
     f, p = results["cifar-fgsm-defence"].metrics, results["cifar-pgd-defence"].metrics
-    k, k8 = str(eps), str(EPS8)
+    k = str(eps)
     text = (f"Both defences pay in clean accuracy: {fmt_pp(s['clean'] - f['clean'])} for the FGSM "
             f"defence and {fmt_pp(s['clean'] - p['clean'])} for the PGD defence. ")
     if k in s["pgd"]:
