@@ -308,3 +308,12 @@ def test_computed_sentences_read_as_prose_from_the_committed_results(monkeypatch
         assert isinstance(text, str) and text.strip(), text
         assert "@" not in text and "{" not in text and "-0.000" not in text, text
     assert results["cifar-standard"].metrics["test_accuracy"] > 0.5
+
+
+def test_multiply_adds_count_convolutions_and_linear_layers():
+    from trustml.cifar.net import multiply_adds, resnet18
+
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.Flatten(), nn.Linear(4 * 8 * 8, 10))
+    assert multiply_adds(model, (1, 3, 8, 8)) == 4 * 8 * 8 * 3 * 3 * 3 + 4 * 8 * 8 * 10
+    # the homework's network: about 0.56 G multiply-adds per CIFAR-10 image
+    assert 5.4e8 < multiply_adds(resnet18()) < 5.7e8

@@ -57,3 +57,14 @@ def test_every_row_has_one_cell_per_column(rows, digits):
     assert len(lines) == len(rows) + 2
     for line in lines:
         assert len(UNESCAPED_PIPE.findall(line)) == 4
+
+
+def test_digits_per_column():
+    import pandas as pd
+
+    from trustml.views.table import Table
+
+    t = Table(pd.DataFrame({"a": [1.25, 2.0], "b": [0.123456, -0.5]}), {"a": 1, "b": 3})
+    assert t.rows() == [["1.2", "0.123"], ["2.0", "-0.500"]]
+    with pytest.raises(ValueError, match="digits"):
+        Table(pd.DataFrame({"a": [1.0]}), {"a": -1})

@@ -87,3 +87,55 @@ class CifarResNet(nn.Module):
         filters = filters.reshape(-1, 3, 2, 2)  # patches were flattened as (channel, row, column)
         half = self.whiten.out_channels // 2
         self.whiten.weight.copy_(torch.cat([filters[:half], -filters[:half]]))
+
+
+class _BasicBlock(nn.Module):
+    def __init__(self, c_in: int, c_out: int, stride: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
+            nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False), nn.BatchNorm2d(c_out))
+        self.skip = (nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False),
+                                   nn.BatchNorm2d(c_out))
+                     if stride != 1 or c_in != c_out else nn.Identity())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.relu(self.body(x) + self.skip(x))
+
+
+def resnet18() -> nn.Module:
+    """The CIFAR-10 ResNet-18 the homework names (3x3 stem, four stages of two basic blocks,
+    64-512 channels): only for comparing its cost with `CifarResNet`, never trained here."""
+    layers: list[nn.Module] = [nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU()]
+    c_in = 64
+    for c_out, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+        layers += [_BasicBlock(c_in, c_out, stride), _BasicBlock(c_out, c_out, 1)]
+        c_in = c_out
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 10)]
+    return nn.Sequential(*layers)
+
+
+def multiply_adds(model: nn.Module, input_shape: tuple[int, ...] = (1, 3, 32, 32)) -> int:
+    """Multiply-adds of the convolutions and linear layers for one forward pass of one image
+    (the bulk of the compute; normalisation, activations and pooling are not counted)."""
+    total = 0
+
+    def hook(module: nn.Module, _inputs, output: torch.Tensor) -> None:
+        nonlocal total
+        if isinstance(module, nn.Conv2d):
+            k = module.kernel_size[0] * module.kernel_size[1] * module.in_channels // module.groups
+            total += output[0].numel() * k
+        elif isinstance(module, nn.Linear):
+            total += module.in_features * module.out_features
+
+    handles = [m.register_forward_hook(hook) for m in model.modules()
+               if isinstance(m, (nn.Conv2d, nn.Linear))]
+    was_training = model.training
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(input_shape))
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    return total

@@ -54,6 +54,16 @@ def compute_part(part: str, force: bool = False) -> dict[str, Result]:
 
 # ------------------------------------------------------------------------------- formatting
 
+def _table(df: pd.DataFrame, digits: int | None = 1) -> Table:
+    """`as_table` after rounding float cells to 6 decimals and dropping negative zeros, so the
+    same count shows the same way in every table."""
+    df = df.copy()
+    for c in df.columns:
+        if pd.api.types.is_float_dtype(df[c]):
+            df[c] = df[c].round(6) + 0.0
+    return as_table(df, digits)
+
+
 def eps_label(eps: float) -> str:
     """A radius in /255 units: '8/255', '0.64/255'."""
     k = eps / PIXEL
@@ -100,6 +110,31 @@ def standard_facts(standard: Result) -> dict[str, str]:
     }
 
 
+def resnet18_cost(standard: Result, epochs: int = 200) -> dict[str, str]:
+    """Why not ResNet-18: its multiply-adds per image against ours, and its training time on
+    this CPU extrapolated from the throughput measured for ours (same work per multiply-add)."""
+    from trustml.adversarial.models import count_parameters
+    from trustml.cifar.net import CifarResNet, multiply_adds, resnet18
+
+    ours = multiply_adds(CifarResNet(tuple(standard.meta["config"]["widths"])))
+    theirs_model = resnet18()
+    theirs = multiply_adds(theirs_model)
+    ratio = theirs / ours
+    epoch_s = standard.metrics["n_train"] / (standard.metrics["images_per_second"] / ratio)
+    return {"ours": f"{ours / 1e6:.1f} M", "resnet18": f"{theirs / 1e6:.0f} M",
+            "ratio": f"{ratio:.1f}",
+            "resnet18_parameters": f"{count_parameters(theirs_model) / 1e6:.1f} million",
+            "epoch": fmt_seconds(epoch_s), "schedule_epochs": fmt_int(epochs),
+            "schedule": f"{epochs * epoch_s / 86400:.1f} days"}
+
+
+def part_time(results: dict[str, Result], part: str) -> str:
+    """The compute time of one part of the question (its experiments other than the standard
+    model), from the cache manifests."""
+    names = [n for n in PARTS[part] if n != "cifar-standard"]
+    return fmt_seconds(sum(float(results[n].meta.get("elapsed_s", 0.0)) for n in names))
+
+
 # ------------------------------------------------------------------------- 2.1(a) attacks
 
 def eps_table(result: Result, styled: bool = True):
@@ -108,7 +143,7 @@ def eps_table(result: Result, styled: bool = True):
     rows = [{"ε (pixels)": eps_name(e), "FGSM": 100 * m["fgsm"][str(e)],
              "PGD-10": 100 * m["pgd"][str(e)]} for e in sorted(float(k) for k in m["fgsm"])]
     df = pd.DataFrame(rows)
-    return as_table(df, 1) if styled else df
+    return _table(df, 1) if styled else df
 
 
 def pgd_versus_fgsm(metrics: dict) -> str:
@@ -116,8 +151,8 @@ def pgd_versus_fgsm(metrics: dict) -> str:
     radii = sorted(float(k) for k in metrics["pgd"])
     weaker = [e for e in radii if metrics["pgd"][str(e)] > metrics["fgsm"][str(e)]]
     if not weaker:
-        return ("PGD is never weaker than FGSM, as it should be: it starts where FGSM ends and "
-                "keeps climbing the loss.")
+        return ("PGD is never weaker than FGSM, as expected of an attack that takes ten steps "
+                "along the changing gradient where FGSM takes one.")
     return ("PGD is weaker than FGSM at " + ", ".join(eps_label(e) for e in weaker)
             + ": ten steps of 2.5ε/10 do not always reach the corner FGSM jumps to.")
 
@@ -145,6 +180,7 @@ def curve_figure(results: dict[str, Result]) -> Figure:
             ax.plot(xs, ys, style, marker="o" if attack == "pgd" else None, ms=3.5,
                     color=f"C{i}", label=f"{name}, {'PGD-10' if attack == 'pgd' else 'FGSM'}")
         ax.plot([EPS8 / PIXEL], [100 * autoattack_cell(m)], "x", ms=8, color=f"C{i}")
+    ax.plot([], [], "x", ms=8, color="0.3", label="worst case (AutoAttack), 8/255")
     ax.set_xlabel("ε (ℓ∞ radius, in units of 1/255)")
     ax.set_ylabel("accuracy (%)")
     ax.set_xticks([0, 1, 2, 4, 8, 16])
@@ -186,7 +222,7 @@ def samples_figure(attacks: Result) -> Figure:
 
 # ------------------------------------------------------------------- 2.1(b) random noise
 
-NOISE_NAMES = {"fgsm": "FGSM", "sign": "random signs", "l2": "random ℓ2 direction"}
+NOISE_NAMES = {"fgsm": "FGSM", "sign": "random signs", "l2": "random ℓ2"}
 
 
 def noise_table(noise: Result, styled: bool = True):
@@ -199,7 +235,13 @@ def noise_table(noise: Result, styled: bool = True):
                      "accuracy (%)": 100 * run["accuracy"], "loss increase": run["increase"],
                      "ηᵀ∇J (mean)": run["first_order"], "ηᵀ∇J (sd)": run["first_order_sd"]})
     df = pd.DataFrame(rows)
-    return as_table(df, 2) if styled else df
+    if styled:  # each column to its own precision, without negative zeros
+        df["accuracy (%)"] = df["accuracy (%)"].round(6)
+        for c in ("loss increase", "ηᵀ∇J (mean)", "ηᵀ∇J (sd)"):
+            df[c] = df[c].round(2) + 0.0
+        return as_table(df, {"accuracy (%)": 1, "loss increase": 2, "ηᵀ∇J (mean)": 2,
+                             "ηᵀ∇J (sd)": 2})
+    return df
 
 
 def _signed(x: float) -> str:
@@ -253,7 +295,7 @@ def transfer_table(study: Result, styled: bool = True):
                          "accuracy of A (%)": 100 * t[f"{key}/{source}->A"]["accuracy"],
                          "accuracy of B (%)": 100 * t[f"{key}/{source}->B"]["accuracy"]})
     df = pd.DataFrame(rows)
-    return as_table(df, 1) if styled else df
+    return _table(df, 1) if styled else df
 
 
 def transfer_facts(study: Result) -> dict[str, str]:
@@ -320,13 +362,13 @@ def augmentation_table(study: Result, styled: bool = True):
     accuracies, the images only one gets right and McNemar's exact p-value."""
     rows = _compare_rows(study, "A-noaug", "A")
     df = pd.DataFrame([{"measure": r["measure"], "images": r["images"],
-                        "no augmentation (%)": 100 * r["acc_a"],
-                        "augmentation (%)": 100 * r["acc_b"],
+                        "without (%)": 100 * r["acc_a"],
+                        "with (%)": 100 * r["acc_b"],
                         "only without": r["a_only"], "only with": r["b_only"],
                         "p-value": r["p_value"]} for r in rows])
     if styled:
         df["p-value"] = df["p-value"].map(lambda p: "< 0.0001" if p < 1e-4 else f"{p:.2g}")
-        return as_table(df, 1)
+        return _table(df, 1)
     return df
 
 
@@ -365,17 +407,17 @@ def augmentation_verdict(study: Result, alpha: float = 0.05) -> str:
     if clean in hurt:
         epochs = study.meta["config"]["model"]["recipe"]["epochs"]
         parts.append(f"Augmentation is a regulariser, and after {epochs:g} epochs on half the "
-                     "training set neither model has had the time to overfit that it would "
-                     "counter; the likely reason it costs accuracy here is that the augmented "
-                     "task is harder to fit in so few steps (the standard model, trained with it "
-                     "for longer on all images, reaches the accuracy given above).")
+                     "training set neither model has trained long enough to overfit, so there is "
+                     "nothing for it to counter; the likely reason it costs accuracy here is that "
+                     "the augmented task is harder to fit in so few steps.")
     return " ".join(parts)
 
 
 # -------------------------------------------------------------------------- 2.2, 2.3 defences
 
-MODEL_LABELS = {"cifar-attacks": "standard", "cifar-fgsm-defence": "FGSM defence (α = 0.5)",
-                "cifar-pgd-defence": "PGD defence (2N batch)"}
+MODEL_LABELS = {"cifar-attacks": "standard", "cifar-fgsm-defence": "FGSM defence",
+                "cifar-pgd-defence": "PGD defence"}
+STUDY_LABELS = {"A": "model A", "B": "model B", "A-noaug": "A, no aug."}
 
 
 def defence_table(results: dict[str, Result], styled: bool = True):
@@ -385,14 +427,13 @@ def defence_table(results: dict[str, Result], styled: bool = True):
     for key, label in MODEL_LABELS.items():
         m = results[key].metrics
         row = {"model": label, "clean": 100 * m["clean"]}
-        for eps in (e for e in (REFERENCE_PGD_EPS, 2 * PIXEL, 4 * PIXEL, EPS8)
-                    if str(e) in m["fgsm"]):
+        for eps in (e for e in (REFERENCE_PGD_EPS, 4 * PIXEL, EPS8) if str(e) in m["fgsm"]):
             row[f"FGSM {eps_label(eps)}"] = 100 * m["fgsm"][str(eps)]
             row[f"PGD {eps_label(eps)}"] = 100 * m["pgd"][str(eps)]
-        row["AutoAttack 8/255"] = 100 * autoattack_cell(m)
+        row["worst 8/255"] = 100 * autoattack_cell(m)
         rows.append(row)
     df = pd.DataFrame(rows)
-    return as_table(df, 1) if styled else df
+    return _table(df, 1) if styled else df
 
 
 def all_models_table(results: dict[str, Result], styled: bool = True):
@@ -400,7 +441,7 @@ def all_models_table(results: dict[str, Result], styled: bool = True):
     (first 2,000) and the worst case over PGD and AutoAttack (first 1,000)."""
     entries = [("standard", results["cifar-attacks"].metrics)]
     for name, m in results["cifar-study"].metrics["models"].items():
-        entries.append((f"study model {name}", m))
+        entries.append((STUDY_LABELS[name], m))
     entries += [(MODEL_LABELS[k], results[k].metrics) for k in ("cifar-fgsm-defence",
                                                                   "cifar-pgd-defence")]
     rows = []
@@ -411,7 +452,7 @@ def all_models_table(results: dict[str, Result], styled: bool = True):
                      "PGD-10 (subset)": 100 * aa["pgd"],
                      **{k: 100 * v for k, v in aa["accuracy"].items() if k != "clean"}})
     df = pd.DataFrame(rows)
-    return as_table(df, 1) if styled else df
+    return _table(df, 1) if styled else df
 
 
 def check_figure(results: dict[str, Result]) -> Figure:
@@ -432,6 +473,20 @@ def check_figure(results: dict[str, Result]) -> Figure:
     return fig
 
 
+def _flat_fgsm(m: dict, within: float = 0.01) -> str:
+    """' Its FGSM accuracy barely changes from r0 to r1 ...' where it stays within `within`
+    of its value at the smallest radius over several radii ('' otherwise)."""
+    radii = sorted(float(e) for e in m["fgsm"])
+    base = m["fgsm"][str(radii[0])]
+    flat = [e for e in radii if abs(m["fgsm"][str(e)] - base) <= within]
+    last = flat[-1] if len(flat) == len([e for e in radii if e <= flat[-1]]) else radii[0]
+    if last / radii[0] < 4:
+        return ""
+    return (f" Its FGSM accuracy barely changes from {eps_label(radii[0])} to {eps_label(last)} "
+            f"({fmt_pct(base)} and {fmt_pct(m['fgsm'][str(last)])}), another sign of a masked "
+            "gradient rather than of robustness.")
+
+
 def overfitting_sentence(fgsm_defence: Result) -> str:
     """What the PGD checks during FGSM fine-tuning show."""
     h = fgsm_defence.metrics["history"]
@@ -447,8 +502,7 @@ def overfitting_sentence(fgsm_defence: Result) -> str:
                 "the start: the network learnt within the first few hundred steps to make the "
                 "single FGSM step useless, by bending its loss surface so that the gradient "
                 "sign no longer points uphill far enough, without becoming robust to an attack "
-                "that takes several steps. Its FGSM accuracy barely changes with the radius, "
-                "another sign of a masked gradient rather than of robustness.")
+                "that takes several steps." + _flat_fgsm(fgsm_defence.metrics))
     if pgd[-1] < pgd[best] - 0.1:
         return (f"PGD accuracy on the held-out images peaked at {fmt_pct(pgd[best])} after "
                 f"{h['check_step'][best]:.2f} epochs and then collapsed to {fmt_pct(pgd[-1])}, while "
@@ -551,8 +605,9 @@ def cost_sentence(results: dict[str, Result]) -> str:
     f, p = results["cifar-fgsm-defence"].metrics, results["cifar-pgd-defence"].metrics
     k = str(EPS8)
 
-    def ratio(m: dict) -> float:
-        return m["seconds"][f"pgd@{k}"] / m["seconds"][f"fgsm@{k}"]
+    def ratio(m: dict) -> float:  # from the milliseconds per image the table shows
+        return (round(1000 * m["seconds"][f"pgd@{k}"] / m["n"], 1)
+                / round(1000 * m["seconds"][f"fgsm@{k}"] / m["n"], 1))
 
     return (f"As an attack, PGD-10 took {ratio(s):.1f} times as long as FGSM per image on the "
             f"standard model and {ratio(p):.1f} times on the PGD defence, not ten: it stops "
@@ -565,7 +620,7 @@ def cost_sentence(results: dict[str, Result]) -> str:
 
 def _all_model_metrics(results: dict[str, Result]) -> dict[str, dict]:
     out = {"standard": results["cifar-attacks"].metrics}
-    out.update({f"study model {k}": m for k, m in results["cifar-study"].metrics["models"].items()})
+    out.update({STUDY_LABELS[k]: m for k, m in results["cifar-study"].metrics["models"].items()})
     out.update({MODEL_LABELS[k]: results[k].metrics for k in ("cifar-fgsm-defence",
                                                                "cifar-pgd-defence")})
     return out
@@ -576,16 +631,17 @@ def defences_verdict(results: dict[str, Result]) -> str:
     models = _all_model_metrics(results)
     weaker = [name for name, m in models.items()
               if any(m["pgd"][e] > m["fgsm"][e] for e in m["pgd"])]
-    first = ("PGD was the stronger attack on every model and at every radius of this chapter, "
-             "and only PGD exposed the FGSM defence." if not weaker else
-             f"PGD was weaker than FGSM somewhere on {', '.join(weaker)}.")
-    survivors = [MODEL_LABELS[k] for k in ("cifar-fgsm-defence", "cifar-pgd-defence")
-                 if autoattack_cell(results[k].metrics) >= 0.05]
-    if not survivors:
-        second = ("Neither defence keeps 5 % of the images under AutoAttack at 8/255 after a "
-                  "fine-tuning this short.")
+    first = ("PGD was the stronger white-box attack on every model and at every radius of this "
+             "chapter, and only PGD exposed the FGSM defence." if not weaker else
+             f"PGD was the weaker white-box attack somewhere on {', '.join(weaker)}.")
+    worst = {MODEL_LABELS[k]: autoattack_cell(results[k].metrics)
+             for k in ("cifar-fgsm-defence", "cifar-pgd-defence")}
+    if max(worst.values()) < 0.05:
+        second = (f"Neither defence keeps more than {fmt_pct(max(worst.values()))} of the images "
+                  "under AutoAttack at 8/255 after a fine-tuning this short.")
     else:
-        second = f"Under AutoAttack at 8/255, {' and '.join(survivors)} keep at least 5 %."
+        second = ("Under AutoAttack at 8/255 the two defences keep "
+                  + " and ".join(f"{fmt_pct(v)} ({k})" for k, v in worst.items()) + ".")
     return f"{first} {second}"
 
 
@@ -597,7 +653,8 @@ def gradients_table(gradients: Result, styled: bool = True):
                         "relative difference": r["relative_difference"]}
                        for r in gradients.metrics["rows"]])
     if styled:
-        df["relative difference"] = df["relative difference"].map(lambda v: f"{v:.1e}")
+        df["relative difference"] = df["relative difference"].map(
+            lambda v: fmt_sci(v, 0) if v < 1e-3 else f"{100 * v:.0f} %")
         df["cosine"] = df["cosine"].map(lambda v: f"{min(v, 1.0):.4f}")  # rounding can pass 1
         return as_table(df)
     return df
@@ -618,28 +675,28 @@ def gradient_facts(gradients: Result) -> dict[str, str]:
             "fgsm_train_diff": fmt_pct(pick("fgsm", "train", 0.5)["relative_difference"]),
             "pgd_train_diff": fmt_pct(pick("pgd", "train", 0.5)["relative_difference"]),
             "alpha_cos": f"{pick('pgd', 'eval', 0.25)['cosine']:.3f}",
+            "alpha_diff_fgsm": fmt_pct(pick("fgsm", "eval", 0.25)["relative_difference"], 0),
             "alpha_diff": fmt_pct(pick("pgd", "eval", 0.25)["relative_difference"], 0),
             "n": fmt_int(gradients.metrics["n"])}
 
 
 def cost_table(results: dict[str, Result], styled: bool = True):
     """FGSM against PGD, as defence (seconds per epoch of fine-tuning, accuracy) and as attack
-    (milliseconds per attacked image at 8/255 on the standard model and on each defence)."""
+    (milliseconds per attacked image at 8/255 on the standard model and on the PGD defence)."""
     rows = []
+    s, p = results["cifar-attacks"].metrics, results["cifar-pgd-defence"].metrics
     for key, attack in (("cifar-fgsm-defence", "fgsm"), ("cifar-pgd-defence", "pgd")):
         m = results[key].metrics
         rows.append({"method": attack.upper(),
-                     "training: s per epoch": m["seconds_per_epoch"],
-                     "clean (%)": 100 * m["clean"],
-                     "PGD-10 8/255 (%)": 100 * m["pgd"][str(EPS8)],
-                     "worst case 8/255 (%)": 100 * autoattack_cell(m),
-                     "attack: ms per image (standard model)":
-                         1000 * results["cifar-attacks"].metrics["seconds"][f"{attack}@{EPS8}"]
-                         / results["cifar-attacks"].metrics["n"],
-                     "attack: ms per image (this defence)":
-                         1000 * m["seconds"][f"{attack}@{EPS8}"] / m["n"]})
+                     "defence: s per epoch": m["seconds_per_epoch"],
+                     "defence: clean (%)": 100 * m["clean"],
+                     "defence: worst case 8/255 (%)": 100 * autoattack_cell(m),
+                     "attack: ms per image, standard model":
+                         1000 * s["seconds"][f"{attack}@{EPS8}"] / s["n"],
+                     "attack: ms per image, PGD defence":
+                         1000 * p["seconds"][f"{attack}@{EPS8}"] / p["n"]})
     df = pd.DataFrame(rows)
-    return as_table(df, 1) if styled else df
+    return _table(df, 1) if styled else df
 
 
 def published_table(results: dict[str, Result], styled: bool = True):
@@ -651,7 +708,7 @@ def published_table(results: dict[str, Result], styled: bool = True):
                  "reported (%)": 100 * m["pgd"][str(EPS8)],
                  "AutoAttack (%)": 100 * autoattack_cell(m)})
     df = pd.DataFrame(rows)
-    return as_table(df, 1) if styled else df
+    return _table(df, 1) if styled else df
 
 
 def reference_reading() -> dict[str, str]:

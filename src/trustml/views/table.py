@@ -45,17 +45,23 @@ class Table:
     columns are right-aligned, the others left-aligned.
     """
 
-    def __init__(self, frame: pd.DataFrame, digits: int | None = None) -> None:
+    def __init__(self, frame: pd.DataFrame, digits: int | None | dict[str, int] = None) -> None:
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"Table needs a pandas DataFrame, got {type(frame).__name__}")
-        if digits is not None and (isinstance(digits, bool) or not isinstance(digits, int) or digits < 0):
-            raise ValueError(f"digits must be None or an integer >= 0, got {digits!r}")
+        values = digits.values() if isinstance(digits, dict) else [digits]
+        if any(d is not None and (isinstance(d, bool) or not isinstance(d, int) or d < 0)
+               for d in values):
+            raise ValueError("digits must be None, an integer >= 0 or a {column: integer} "
+                             f"mapping, got {digits!r}")
         self.frame = frame.reset_index(drop=True)
         self.digits = digits
 
     def rows(self) -> list[list[str]]:
         """The body's cells as the strings the table shows."""
-        return [[_cell(v, self.digits) for v in row] for row in self.frame.itertuples(index=False)]
+        per_column = [self.digits.get(c) if isinstance(self.digits, dict) else self.digits
+                      for c in self.frame.columns]
+        return [[_cell(v, d) for v, d in zip(row, per_column, strict=True)]
+                for row in self.frame.itertuples(index=False)]
 
     def _repr_markdown_(self) -> str:
         header = [_cell(str(c), None) for c in self.frame.columns]
@@ -71,6 +77,6 @@ class Table:
         return self.text()
 
 
-def as_table(frame: pd.DataFrame, digits: int | None = None) -> Table:
+def as_table(frame: pd.DataFrame, digits: int | None | dict[str, int] = None) -> Table:
     """`Table(frame, digits)`: what a view returns for a chapter to show."""
     return Table(frame, digits)
