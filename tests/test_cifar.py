@@ -317,3 +317,13 @@ def test_multiply_adds_count_convolutions_and_linear_layers():
     assert multiply_adds(model, (1, 3, 8, 8)) == 4 * 8 * 8 * 3 * 3 * 3 + 4 * 8 * 8 * 10
     # the homework's network: about 0.56 G multiply-adds per CIFAR-10 image
     assert 5.4e8 < multiply_adds(resnet18()) < 5.7e8
+
+
+def test_paired_difference_interval():
+    from trustml.views.cifar import paired_difference_interval
+
+    diff, lo, hi = paired_difference_interval(666, 571, 10_000)
+    assert diff == pytest.approx(-0.0095) and lo < diff < hi < 0
+    assert paired_difference_interval(0, 0, 10) == (0.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="a_only"):
+        paired_difference_interval(8, 5, 10)

@@ -357,15 +357,32 @@ def _compare_rows(study: Result, a: str, b: str) -> list[dict]:
     return rows
 
 
+def paired_difference_interval(a_only: int, b_only: int, n: int, z: float = 1.96
+                               ) -> tuple[float, float, float]:
+    """The difference of two accuracies measured on the same n images, (b_only - a_only) / n,
+    and its 95 % Wald interval for paired proportions (only the discordant images vary)."""
+    if n <= 0 or a_only < 0 or b_only < 0 or a_only + b_only > n:
+        raise ValueError(f"need 0 <= a_only, b_only and a_only + b_only <= n > 0, got "
+                         f"{a_only}, {b_only}, {n}")
+    diff = (b_only - a_only) / n
+    var = max((a_only + b_only) / n - diff ** 2, 0.0) / n
+    half = z * var ** 0.5
+    return diff, diff - half, diff + half
+
+
 def augmentation_table(study: Result, styled: bool = True):
     """Model A (flips and translations) against A without augmentation, on the same images:
-    accuracies, the images only one gets right and McNemar's exact p-value."""
+    accuracies, the paired difference with its 95 % interval, and McNemar's exact p-value."""
     rows = _compare_rows(study, "A-noaug", "A")
-    df = pd.DataFrame([{"measure": r["measure"], "images": r["images"],
-                        "without (%)": 100 * r["acc_a"],
-                        "with (%)": 100 * r["acc_b"],
-                        "only without": r["a_only"], "only with": r["b_only"],
-                        "p-value": r["p_value"]} for r in rows])
+    records = []
+    for r in rows:
+        diff, lo, hi = paired_difference_interval(r["a_only"], r["b_only"], r["images"])
+        records.append({"measure": r["measure"], "images": r["images"],
+                        "without (%)": 100 * r["acc_a"], "with (%)": 100 * r["acc_b"],
+                        "with − without (points, 95 % interval)":
+                            f"{100 * diff + 0.0:.1f} ({100 * lo + 0.0:.1f} to {100 * hi + 0.0:.1f})",
+                        "p-value": r["p_value"]})
+    df = pd.DataFrame(records)
     if styled:
         df["p-value"] = df["p-value"].map(lambda p: "< 0.0001" if p < 1e-4 else f"{p:.2g}")
         return _table(df, 1)
