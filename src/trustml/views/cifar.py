@@ -16,7 +16,7 @@ from trustml.experiments.cifar import (
     REFERENCE_STD,
 )
 from trustml.experiments.classifier import wilson_interval
-from trustml.views.format import fmt_int, fmt_pct, fmt_pp, fmt_sci, fmt_seconds
+from trustml.views.format import fmt_int, fmt_sci, fmt_seconds
 from trustml.views.table import Table, as_table
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
@@ -54,13 +54,31 @@ def compute_part(part: str, force: bool = False) -> dict[str, Result]:
 
 # ------------------------------------------------------------------------------- formatting
 
+def half_up(x: float, digits: int = 1) -> float:
+    """`x` rounded half away from zero at `digits` decimals, after removing float noise (so a
+    share of 127/2,000 is 6.4 % wherever it was computed, whether 0.0635 came out a hair above
+    or below in 32-bit floats), without negative zeros."""
+    scaled = round(abs(x) * 10**digits, 3)  # float32 shares carry noise near 1e-5 of a point
+    return float(np.copysign(np.floor(scaled + 0.5), x)) / 10**digits + 0.0
+
+
+def fmt_pct(p: float, digits: int = 1) -> str:
+    """0.7895 -> '79.0 %': a fraction as a percentage, rounded as the chapter's tables round."""
+    return f"{half_up(100 * p, digits):.{digits}f} %"
+
+
+def fmt_pp(diff: float, digits: int = 1) -> str:
+    """A difference of two fractions in percentage points, rounded as the tables round."""
+    return f"{half_up(100 * diff, digits):.{digits}f} percentage points"
+
+
 def _table(df: pd.DataFrame, digits: int | None = 1) -> Table:
-    """`as_table` after rounding float cells to 6 decimals and dropping negative zeros, so the
-    same count shows the same way in every table."""
+    """`as_table` after rounding every float cell half-up at `digits` (`half_up`), so the same
+    count shows the same way in every table and in the prose."""
     df = df.copy()
     for c in df.columns:
-        if pd.api.types.is_float_dtype(df[c]):
-            df[c] = df[c].round(6) + 0.0
+        if pd.api.types.is_float_dtype(df[c]) and isinstance(digits, int):
+            df[c] = df[c].map(lambda v: half_up(v, digits))
     return as_table(df, digits)
 
 
@@ -236,9 +254,9 @@ def noise_table(noise: Result, styled: bool = True):
                      "ηᵀ∇J (mean)": run["first_order"], "ηᵀ∇J (sd)": run["first_order_sd"]})
     df = pd.DataFrame(rows)
     if styled:  # each column to its own precision, without negative zeros
-        df["accuracy (%)"] = df["accuracy (%)"].round(6)
+        df["accuracy (%)"] = df["accuracy (%)"].map(half_up)
         for c in ("loss increase", "ηᵀ∇J (mean)", "ηᵀ∇J (sd)"):
-            df[c] = df[c].round(2) + 0.0
+            df[c] = df[c].map(lambda v: half_up(v, 2))
         return as_table(df, {"accuracy (%)": 1, "loss increase": 2, "ηᵀ∇J (mean)": 2,
                              "ηᵀ∇J (sd)": 2})
     return df
@@ -379,8 +397,9 @@ def augmentation_table(study: Result, styled: bool = True):
         diff, lo, hi = paired_difference_interval(r["a_only"], r["b_only"], r["images"])
         records.append({"measure": r["measure"], "images": r["images"],
                         "without (%)": 100 * r["acc_a"], "with (%)": 100 * r["acc_b"],
-                        "with − without (points, 95 % interval)":
-                            f"{100 * diff + 0.0:.1f} ({100 * lo + 0.0:.1f} to {100 * hi + 0.0:.1f})",
+                        "with − without":
+                            f"{half_up(100 * diff):.1f} [{half_up(100 * lo):.1f}, "
+                            f"{half_up(100 * hi):.1f}]",
                         "p-value": r["p_value"]})
     df = pd.DataFrame(records)
     if styled:
