@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -50,16 +49,24 @@ def class_balance_figure(result: Result) -> Figure:
     return fig
 
 
-def samples_figure(result: Result) -> Figure:
-    """One row per class, for every dataset."""
-    names = list(result.metrics["datasets"])
-    fig = Figure(figsize=(3.2 * len(names), 3.6), layout="constrained")
-    axes = fig.subplots(1, len(names))
-    for ax, name in zip(np.atleast_1d(axes), names, strict=True):
+def sample_figures(result: Result) -> list[Figure]:
+    """One figure per dataset, one row per class (shown side by side on a page, stacked on a
+    phone: see the chapter's `layout-ncol` and assets/trustml.scss)."""
+    figures = []
+    for name in result.metrics["datasets"]:
+        fig = Figure(figsize=(3.2, 3.4), layout="constrained")
+        ax = fig.subplots()
         samples = result.arrays[f"{name}/samples"]  # (classes, per_class, ...)
-        per_class = samples.shape[1]
-        show_grid(samples.reshape(-1, *samples.shape[2:]), nrow=per_class, ax=ax, title=name)
-    return fig
+        show_grid(samples.reshape(-1, *samples.shape[2:]), nrow=samples.shape[1], ax=ax)
+        figures.append(fig)
+    return figures
+
+
+def show_all(figures: list[Figure]) -> None:
+    """Display several figures from one chapter cell (its subfigures)."""
+    from IPython.display import display
+
+    display(*figures)
 
 
 def largest_class_share(result: Result, dataset: str, split: str) -> float:
