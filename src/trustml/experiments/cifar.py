@@ -23,8 +23,8 @@ import numpy as np
 import torch
 
 from trustml.adversarial.attacks import fgsm, pgd
-from trustml.adversarial.ensemble import autoattack, worst_case
-from trustml.adversarial.evaluation import robust_correct
+from trustml.adversarial.ensemble import autoattack, pgd_attack, worst_case
+from trustml.adversarial.evaluation import Attack, robust_correct
 from trustml.adversarial.models import count_parameters
 from trustml.budget import Budget
 from trustml.cache import Result, experiment, run_or_load
@@ -177,12 +177,12 @@ EVAL_CONFIGS = {
 }
 
 
-def pgd_eval(config: EvalConfig, eps: float):
-    """The chapter's PGD at `eps` as an attack (model, x, y) -> x_adv."""
-    def attack(model, x, y):
-        return pgd(model, x, y, eps, steps=config.pgd_steps, early_stop=True,
-                   generator=torch.Generator().manual_seed(config.seed))
-    return attack
+def attack_at(name: str, config: EvalConfig, eps: float) -> Attack:
+    """The chapter's FGSM or PGD (`name`) at `eps`, as an attack (model, x, y) -> x_adv; PGD is
+    cross-entropy PGD with `config.pgd_steps` steps and early stopping (`ensemble.pgd_attack`)."""
+    if name == "fgsm":
+        return lambda model, x, y: fgsm(model, x, y, eps)
+    return pgd_attack(eps, steps=config.pgd_steps, loss="ce", seed=config.seed)
 
 
 def evaluate(model: torch.nn.Module, config: EvalConfig, label: str) -> tuple[dict, dict]:
@@ -194,8 +194,8 @@ def evaluate(model: torch.nn.Module, config: EvalConfig, label: str) -> tuple[di
                      "fgsm": {}, "pgd": {}, "seconds": {}}
     arrays: dict[str, np.ndarray] = {"clean": clean.numpy().astype(np.uint8)}
     for eps in config.eps:
-        for name, attack in (("fgsm", lambda m, a, b, e=eps: fgsm(m, a, b, e)),
-                             ("pgd", pgd_eval(config, eps))):
+        for name in ("fgsm", "pgd"):
+            attack = attack_at(name, config, eps)
             start = time.perf_counter()
             robust = robust_correct(model, xs, ys, attack, config.batch_size,
                                     desc=f"{label}: {name} {eps * 255:.2f}/255")
@@ -240,7 +240,7 @@ def standard_attacks(config: AttacksConfig, budget: Budget) -> Result:
     pick = broken.nonzero()[: config.samples, 0]
     xp, yp = x[pick], y[pick]
     adv = {"fgsm": fgsm(model, xp, yp, config.sample_eps),
-           "pgd": pgd_eval(config.eval, config.sample_eps)(model, xp, yp)}
+           "pgd": attack_at("pgd", config.eval, config.sample_eps)(model, xp, yp)}
     arrays.update({"samples/clean": xp.numpy(), "samples/label": yp.numpy(),
                    "samples/index": pick.numpy()})
     for name, xa in [("clean", xp), *adv.items()]:
@@ -334,7 +334,7 @@ STUDY_CONFIGS = {
 def study(config: StudyConfig, budget: Budget) -> Result:
     """2.1(c, d): models A, B (stratified halves) and A without augmentation; their robustness
     tables, the transfer matrix, A and B's agreement and input-gradient cosine."""
-    from trustml.cifar.measures import gradient_cosine, input_gradients
+    from trustml.cifar.measures import gradient_cosine, input_gradients, transfer_accuracy
 
     metrics: dict = {"models": {}, "transfer": {}}
     arrays: dict[str, np.ndarray] = {}
@@ -361,15 +361,14 @@ def study(config: StudyConfig, budget: Budget) -> Result:
     metrics["transfer_n_both_correct"] = int(both.sum())
     for eps in config.transfer_eps:
         for attack_name in ("fgsm", "pgd"):
-            attack = (lambda m, a, b, e=eps: fgsm(m, a, b, e)) if attack_name == "fgsm" \
-                else pgd_eval(config.eval, eps)
+            attack = attack_at(attack_name, config.eval, eps)
             for source in ("A", "B"):
                 x_adv = attack(models[source], xs, ys)
-                for target in ("A", "B"):
-                    correct = predict(models[target], x_adv).argmax(1) == ys
+                for target in ("A", "B"):  # the target's predictions on the source's examples
                     metrics["transfer"][f"{attack_name}@{eps}/{source}->{target}"] = {
-                        "accuracy": float(correct.float().mean()),
-                        "accuracy_both_correct": float(correct[both].float().mean()),
+                        "accuracy": transfer_accuracy(models[target], x_adv, ys),
+                        "accuracy_both_correct": transfer_accuracy(models[target], x_adv, ys,
+                                                                   both),
                     }
     return Result(metrics=metrics, arrays=arrays)
 
@@ -420,7 +419,7 @@ def _fine_tune(config: DefenceConfig, budget: Budget, label: str) -> Result:
     model.to(device)
     x, y = training_images(CifarModelConfig(recipe=config.recipe,
                                             train_limit=standard_result.meta["config"]["train_limit"]))
-    xt, yt = test_images(None if budget.name == "full" else config.eval.test_limit)
+    xt, yt = test_images(config.eval.test_limit)
     check = (xt[-config.check_n:].to(device), yt[-config.check_n:].to(device))
     start = time.perf_counter()
     history = train(model, x, y, config.recipe, seed=0, objective=config.objective,

@@ -752,11 +752,6 @@ def reference_reading() -> dict[str, str]:
             "pgd": eps_label(REFERENCE_PGD_EPS)}
 
 
-def compute_seconds(results: dict[str, Result]) -> dict[str, float]:
-    """Seconds each experiment of the chapter took to compute (from the cache manifests)."""
-    return {name: float(r.meta.get("elapsed_s", 0.0)) for name, r in results.items()}
-
-
 # ------------------------------------------------------------------------ command line
 
 def summary(*results: Result) -> str:
@@ -786,5 +781,3 @@ def summary(*results: Result) -> str:
                   gradients_table(by["cifar-gradients"]).text()]
     return "\n".join(lines)
 
-
-__all__ = ["Table"]
