@@ -2,3 +2,7 @@
 
 A chapter cell calls one function from here; no plotting boilerplate lives in a `.qmd`.
 """
+
+from trustml.views.legibility import install as _install_legible_figures
+
+_install_legible_figures()  # in a chapter's kernel: legible figures, tagged with their smallest font
