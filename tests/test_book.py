@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -185,6 +186,70 @@ def test_full_render_from_freeze_executes_nothing_and_leaves_the_tree_clean(repo
     assert "Executing" not in proc.stdout + proc.stderr
     assert proc.stdout.strip() == str(repo_copy / "_book" / "trustml.pdf")
     assert (repo_copy / "_book" / "trustml.pdf").stat().st_size > 100_000
+    assert git_status(repo_copy) == ""
+    check_typst_math((repo_copy / "_book" / "trustml.typ").read_text(encoding="utf-8"))
+
+
+# What pandoc 3.9's Typst writer makes of TeX that Typst then sets wrong (assets/typst-math.lua
+# rewrites it): a norm's subscript set as a limit under `parallel` or `∥` (the relation "parallel
+# to"), escaped bars `\|` for an absolute value, an operator name as spaced text `"sign" \(`.
+BAD_TYPST_MATH = {
+    "a norm's subscript set as a limit": re.compile(r"(parallel|∥)\s*[_^]"),
+    "escaped bars (loose absolute value)": re.compile(r"\\\|"),
+    "an operator name as text": re.compile(r'"[A-Za-z][A-Za-z ]*" \\\('),
+    "a thousands comma with a space": re.compile(r"\d \\, \d{3}\b"),
+}
+
+
+def math_spans(typst: str) -> list[str]:
+    """The `$...$` math of a Typst document (escaped dollars skipped)."""
+    return re.findall(r"(?<!\\)\$(.+?)(?<!\\)\$", typst, flags=re.S)
+
+
+def check_typst_math(typst: str) -> None:
+    spans = math_spans(typst)
+    assert len(spans) > 100, "the Typst source holds almost no math"
+    for what, pattern in BAD_TYPST_MATH.items():
+        hits = [s[:80] for s in spans if pattern.search(s)]
+        assert not hits, f"{what} in the PDF's math: {hits[:3]}"
+
+
+@pytest.mark.parametrize("tex, bad", [
+    (r"$\|r+Zw\|_2$", "a norm's subscript set as a limit"),
+    (r"$\left\|\sum_j w_j\right\|_2$", "a norm's subscript set as a limit"),
+    (r"$\lambda|\operatorname{sign}(w_j)|$", "escaped bars (loose absolute value)"),
+    (r"$\operatorname{sign}(w_j)$", "an operator name as text"),
+    (r"$784\times10+10=7{,}850$", "a thousands comma with a space")])
+def test_the_typst_math_filter_mends_what_pandoc_sets_wrong(tmp_path, tex, bad):
+    """Without the filter pandoc writes the defect (so the check can fail); with it, it does not."""
+    source = tmp_path / "m.md"
+    source.write_text(tex + "\n", encoding="utf-8")
+    quarto = find_quarto()
+
+    def typst(*extra: str) -> str:
+        proc = subprocess.run([quarto, "pandoc", str(source), "-t", "typst", *extra],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    assert BAD_TYPST_MATH[bad].search(typst())
+    fixed = typst("--lua-filter", str(ROOT / "assets" / "typst-math.lua"))
+    assert not any(p.search(fixed) for p in BAD_TYPST_MATH.values()), fixed
+
+
+def test_render_to_pdf_stops_at_once_and_names_the_typst_command(repo_copy):
+    """`quarto render --to pdf` (LaTeX) stops before any chapter runs and leaves nothing behind."""
+    import time
+
+    start = time.monotonic()
+    proc = subprocess.run([find_quarto(), "render", "--to", "pdf"], cwd=repo_copy,
+                          env=book_env(TRUSTML_CACHE=str(repo_copy.parent / "cache")),
+                          capture_output=True, text=True, timeout=120)
+    elapsed = time.monotonic() - start
+    assert proc.returncode != 0
+    assert "quarto render --to typst" in proc.stderr
+    assert "Executing" not in proc.stdout + proc.stderr
+    assert elapsed < 30, f"took {elapsed:.0f} s"
     assert git_status(repo_copy) == ""
 
 

@@ -17,6 +17,9 @@ if ! "$quarto" render "$@"; then
   echo "make report: quarto render failed (its messages are above)" >&2
   exit 1
 fi
+if [ -f index.typ ]; then  # the PDF's Typst source (keep-typ), beside the PDF
+  mv -f index.typ _book/trustml.typ
+fi
 if [ ! -s _book/trustml.pdf ]; then
   echo "make report: quarto render wrote no PDF (_book/trustml.pdf)" >&2
   exit 1

@@ -52,14 +52,15 @@ def smallest_font_pt(fig: Figure) -> float | None:
     return min(sizes) if sizes else None
 
 
-def legible(fig: Figure, shown_width: float | None = None) -> float:
+def legible(fig: Figure) -> float:
     """Narrows `fig` to the page width if wider, raises its small texts to `min_font_pt` of its
-    width (or of `shown_width`, the width of its drawn image, which a legend outside the axes
-    can make wider); returns the smallest font size it then has (the floor without text)."""
+    width; returns the smallest font size it then has (that floor when it has no text). A legend
+    or label outside the axes can still make the drawn image wider than the figure, and its text
+    smaller as shown: the checks measure the drawn image."""
     width, height = fig.get_size_inches()
     if width > PRINT_WIDTH:
         fig.set_size_inches(PRINT_WIDTH, height * PRINT_WIDTH / width)
-    floor = min_font_pt(max(fig.get_figwidth(), shown_width or 0.0))
+    floor = min_font_pt(fig.get_figwidth())
     for text in _texts(fig):
         if text.get_fontsize() < floor:
             text.set_fontsize(floor)
@@ -115,15 +116,10 @@ def install() -> None:
 
     def legible_png(fig: Figure):
         smallest = legible(fig)
-        for _ in range(3):  # the drawn image (tight box) can be wider than the figure: redo
-            out = draw(fig)
-            raw = base64.b64decode(out) if isinstance(out, str) else out
-            if not isinstance(raw, bytes | bytearray):
-                return out
-            shown = png_width(bytes(raw)) / fig.dpi
-            if smallest >= min_font_pt(shown) - 1e-6:
-                break
-            smallest = legible(fig, shown_width=shown)
+        out = draw(fig)
+        raw = base64.b64decode(out) if isinstance(out, str) else out
+        if not isinstance(raw, bytes | bytearray):
+            return out
         tagged = png_with_text(bytes(raw), MIN_FONT_KEY, f"{smallest:.2f}")
         return base64.b64encode(tagged).decode("ascii") if isinstance(out, str) else tagged
 
