@@ -25,9 +25,11 @@ def instance(seed, n=12, d=5):
     return X, y, rng
 
 
+# lambda is 0 or at least 1e-100: below that, squaring inside a norm underflows to subnormal
+# numbers and the computed norm is no longer accurate to the 1e-12 the test asks for.
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000), n=st.integers(1, 8), d=st.integers(1, 8),
-       lam=st.floats(0, 10), zero_frac=st.floats(0, 1))
+       lam=st.just(0.0) | st.floats(1e-100, 10), zero_frac=st.floats(0, 1))
 def test_worst_case_attains_the_bound(seed, n, d, lam, zero_frac):
     rng = np.random.default_rng(seed)
     X, y = rng.normal(size=(n, d)), rng.normal(size=n)
