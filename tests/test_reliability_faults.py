@@ -545,3 +545,14 @@ def test_the_unsaved_result_of_a_full_disk_holds_plain_json_metrics(cache_dir, m
         result = run_or_load(exp, budget="smoke")
     assert result.metrics == {"answer": 0.5, "pair": [1, 2]}
     assert type(result.metrics["answer"]) is float
+
+
+def test_the_committed_full_entries_hold_the_metrics_their_experiments_declare(monkeypatch):
+    import trustml.experiments  # noqa: F401
+
+    monkeypatch.delenv("TRUSTML_CACHE", raising=False)
+    full = get_budget("full")
+    for exp in REGISTRY.values():
+        folder = entry_dir(exp, exp.config_for(full), full)
+        stored = json.loads((folder / "metrics.json").read_text())
+        assert set(exp.metrics) <= set(stored), (exp.name, set(exp.metrics) - set(stored))
