@@ -2,7 +2,9 @@
 
 An entry lives in `<cache root>/<budget>/<experiment>/<config hash>/` (see `trustml.cache_entry`
 for its files, its atomic writes and its lock). An entry whose manifest is missing, malformed or
-does not match its files or its experiment is reported as corrupt and recomputed. A cache that
+does not match its files or its experiment, or whose metrics lack a key its experiment declares,
+is reported as corrupt (one line) and recomputed; a full disk keeps the old entry and returns
+the result unstored. A cache that
 cannot be written is reported before anything is computed (`CacheError`: set `TRUSTML_CACHE`).
 
 The cache root is `$TRUSTML_CACHE`, else `<project root>/results`, the project root being found

@@ -2,6 +2,7 @@
 in one line (the command line and the worker processes use it)."""
 
 import sys
+from typing import TextIO
 
 
 class TrustmlError(Exception):
@@ -35,7 +36,8 @@ class WorkerError(TrustmlError):
     """A worker process computing an experiment died (e.g. killed when memory ran out)."""
 
 
-def show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+def show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: TextIO | None = None, line: str | None = None) -> None:
     """A `warnings.showwarning` that prints `warning: <message>` in one line, without the
     source line (`<category>: ` before the message unless it is one of trustml's)."""
     kind = "" if category.__module__.startswith("trustml") else f"{category.__name__}: "
