@@ -4,7 +4,7 @@
 the smoke budget in `$TRUSTML_CACHE`, appending a line to `$DUMMY_LOG` per computation, and
 prints `{"answer": ..., "computed": ...}`. `--stall-on` touches `$DUMMY_LOG.stalled` and sleeps
 at that moment of the save (writing the arrays; renaming the new entry in) so that a test can
-kill it there.
+kill it there (`$DUMMY_STALL` seconds, default 60).
 """
 
 from __future__ import annotations
@@ -33,19 +33,19 @@ class DummyConfig:
 
 def _run(config: DummyConfig, budget) -> Result:
     with open(os.environ["DUMMY_LOG"], "a") as log:
-        log.write("computed\n")
+        log.write(f"computed {os.getpid()} {config.seconds}\n")
     time.sleep(config.seconds)
     return Result(metrics={"answer": 42}, arrays={"x": np.arange(5)})
 
 
-def dummy(seconds: float = 0.0) -> Experiment:
+def dummy(seconds: float = 0.0, name: str = "dummy", metrics: tuple[str, ...] = ()) -> Experiment:
     config = DummyConfig(seconds)
-    return Experiment("dummy", 1, _run, {"full": config, "smoke": config}, "a dummy")
+    return Experiment(name, 1, _run, {"full": config, "smoke": config}, "a dummy", metrics)
 
 
 def _stall() -> None:
     Path(os.environ["DUMMY_LOG"] + ".stalled").touch()
-    time.sleep(60)
+    time.sleep(float(os.environ.get("DUMMY_STALL", "60")))
 
 
 def main() -> None:

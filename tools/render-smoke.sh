@@ -16,7 +16,15 @@ export TRUSTML_CACHE="${TRUSTML_CACHE:-$root/results}"
 export PATH="$(dirname "$QUARTO_PYTHON"):$PATH"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/trustml-smoke.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
+child=""
+cleanup() {  # on any exit, signals included: stop Quarto, then remove the temporary copy
+  if [ -n "$child" ]; then kill "$child" 2>/dev/null || true; wait "$child" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 # What the book is made of (keep in step with _quarto.yml); never _freeze, results or outputs.
 for item in _quarto.yml _quarto-smoke.yml _environment-smoke index.qmd references.qmd \
             references.bib chapters assets; do
@@ -25,11 +33,16 @@ done
 rm -rf "$work"/chapters/*_files
 
 log="$work/render.log"
-if ! (cd "$work" && "$quarto" render --profile smoke) >"$log" 2>&1; then
+# In the background, so that a signal is handled at once (bash runs a trap only between commands).
+(cd "$work" && exec "$quarto" render --profile smoke) >"$log" 2>&1 &
+child=$!
+if ! wait "$child"; then
+  child=""
   tail -n 40 "$log" >&2
   echo "render-smoke: quarto render --profile smoke failed (the end of its log is above)" >&2
   exit 1
 fi
+child=""
 if grep -n "Unable to resolve crossref" "$log" >&2; then
   echo "render-smoke: unresolved cross-references (listed above)" >&2
   exit 1

@@ -10,7 +10,8 @@
   list                      the registered experiments
   run NAME [--budget B]     run (or load from the cache) one experiment, print its metrics
   data                      check every dataset file (download it when missing and online)
-  cache                     list the cache entries (a bad one is reported; exit code 1)
+  cache [--clean]           list the cache entries (a bad one is reported; exit code 1) and
+                            the leftovers of killed writers (--clean deletes them)
 
 Exit codes: 0 done, 1 a bad cache entry was listed, 2 a usage or setup error (one line on
 stderr saying what to do), 130 interrupted (Ctrl-C). A closed output pipe ends silently.
@@ -22,9 +23,12 @@ import argparse
 import json
 import os
 import sys
+import typing
+import warnings
 from collections.abc import Callable
+from pathlib import Path
 
-from trustml.errors import TrustmlError
+from trustml.errors import TrustmlError, show_warning
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -118,13 +122,41 @@ def _cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _subfolders(folder: Path, problems: list[str]) -> list[Path]:
+    """What `folder` holds, sorted; an unreadable folder is added to `problems`."""
+    try:
+        return sorted(folder.iterdir())
+    except OSError as exc:
+        problems.append(f"cannot read {folder} ({exc.strerror or exc}): fix its permissions")
+        return []
+
+
 def _cmd_cache(args: argparse.Namespace) -> int:
     from trustml.cache import cache_root, read_manifest
+    from trustml.cache_entry import entry_lock
 
     root = cache_root()
     print(f"cache root: {root.resolve()}")
-    bad = 0
-    for folder in sorted(p for p in root.glob("*/*/*") if not p.name.startswith(".")):
+    problems: list[str] = []
+    entries: list[Path] = []
+    leftovers: dict[Path, list[Path]] = {}  # entry folder -> its `.part`/`.old` leftovers
+    budgets = _subfolders(root, problems) if root.is_dir() else []
+    for budget in budgets:
+        if not budget.is_dir() or budget.name.startswith("."):
+            continue
+        for experiment in _subfolders(budget, problems):
+            if not experiment.is_dir() or experiment.name.startswith("."):
+                continue
+            for path in _subfolders(experiment, problems):
+                parts = path.name[1:].split(".")
+                if not path.name.startswith("."):
+                    entries.append(path)
+                elif len(parts) == 3 and parts[2] in ("part", "old"):
+                    leftovers.setdefault(path.with_name(parts[0]), []).append(path)
+    bad = len(problems)
+    for problem in problems:
+        print(f"  BAD    {problem}")
+    for folder in entries:
         try:
             meta = read_manifest(folder)
             size = sum(p.stat().st_size for p in folder.iterdir())
@@ -134,6 +166,15 @@ def _cmd_cache(args: argparse.Namespace) -> int:
             continue
         print(f"  {meta['budget']:6s} {meta['experiment']:28s} v{meta['version']} "
               f"{folder.name} {size / 1e6:7.2f} MB  {meta['elapsed_s']:8.1f} s")
+    for folder, paths in sorted(leftovers.items()):
+        if args.clean:
+            with entry_lock(folder):  # recovers a complete new entry, deletes the rest
+                pass
+        for path in paths:
+            print(f"  {'CLEANED' if args.clean else 'LEFT':6s} {path} (left by a killed writer)")
+    if leftovers and not args.clean:
+        print(f"{sum(map(len, leftovers.values()))} leftovers of killed writers: "
+              "`python -m trustml cache --clean` deletes them", file=sys.stderr)
     if bad:
         print(f"{bad} bad entries: they are recomputed when next needed", file=sys.stderr)
     return 1 if bad else 0
@@ -145,9 +186,26 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return main_attacks(args.budget)
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (its subcommands' too)."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m trustml", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="python -m trustml", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     commands: dict[str, Callable[[argparse.Namespace], int]] = {}
 
@@ -171,7 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--budget", choices=["full", "smoke"], default=None)
     p.add_argument("--force", action="store_true", help="recompute even if cached")
-    p.add_argument("--max-chars", type=int, default=4000, help="truncate the printed metrics")
+    p.add_argument("--max-chars", type=_non_negative, default=4000,
+                   help="truncate the printed metrics (>= 0)")
     commands["run"] = _cmd_run
     p = sub.add_parser("bench", help="benchmarks")
     p.add_argument("what", choices=["attacks"])
@@ -179,7 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands["bench"] = _cmd_bench
     sub.add_parser("data", help="check the datasets")
     commands["data"] = _cmd_data
-    sub.add_parser("cache", help="list cache entries")
+    p = sub.add_parser("cache", help="list cache entries")
+    p.add_argument("--clean", action="store_true",
+                   help="delete the leftovers of killed writers (recovering a complete entry)")
     commands["cache"] = _cmd_cache
     parser.set_defaults(_commands=commands)
     return parser
@@ -188,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; every error a user can meet is one line on stderr (see the exit codes
     above), never a traceback."""
+    shown, warnings.showwarning = warnings.showwarning, show_warning  # a warning is one line
     try:
         args = build_parser().parse_args(argv)  # a usage error exits with 2 itself
         code = args._commands[args.command](args)
@@ -206,3 +268,5 @@ def main(argv: list[str] | None = None) -> int:
     except PermissionError as exc:
         print(f"error: permission denied: {exc.filename or exc}", file=sys.stderr)
         return 2
+    finally:
+        warnings.showwarning = shown

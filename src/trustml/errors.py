@@ -1,4 +1,8 @@
-"""Exceptions a user can meet; each message says what to do."""
+"""Exceptions a user can meet; each message says what to do. `show_warning` prints a warning
+in one line (the command line and the worker processes use it)."""
+
+import sys
+from typing import TextIO
 
 
 class TrustmlError(Exception):
@@ -26,3 +30,16 @@ class UnknownExperimentError(TrustmlError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
+
+
+class WorkerError(TrustmlError):
+    """A worker process computing an experiment died (e.g. killed when memory ran out)."""
+
+
+def show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: TextIO | None = None, line: str | None = None) -> None:
+    """A `warnings.showwarning` that prints `warning: <message>` in one line, without the
+    source line (`<category>: ` before the message unless it is one of trustml's)."""
+    kind = "" if category.__module__.startswith("trustml") else f"{category.__name__}: "
+    text = " ".join(str(message).split())
+    print(f"warning: {kind}{text}", file=file if file is not None else sys.stderr)

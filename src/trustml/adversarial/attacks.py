@@ -36,11 +36,12 @@ def check_images(x: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None =
     if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.ndim < 2:
         raise ValueError("x must be a floating tensor of images (N, ...) with pixels in [0, 1], "
                          f"got {type(x).__name__} {getattr(x, 'dtype', '')}")
-    if x.numel() and (not bool(torch.isfinite(x).all()) or float(x.min()) < 0.0
-                      or float(x.max()) > 1.0):
+    pixels = x.detach()  # images that require grad are fine: no warning from the checks
+    if x.numel() and (not bool(torch.isfinite(pixels).all()) or float(pixels.min()) < 0.0
+                      or float(pixels.max()) > 1.0):
         raise ValueError("x must hold finite pixels in [0, 1] (scale images with "
                          "trustml.data.to_float), "
-                         f"got values in [{float(x.min()):g}, {float(x.max()):g}]")
+                         f"got values in [{float(pixels.min()):g}, {float(pixels.max()):g}]")
     for name, labels in (("y", y), ("target", target)):
         if labels is None:
             continue
@@ -55,9 +56,13 @@ def check_images(x: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None =
 
 def check_inputs(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
                  target: torch.Tensor | None = None) -> None:
-    """`check_images`, then every label (and target) is one of the model's classes (the model
-    is run on one image to count them)."""
+    """`check_images`, then the images have the model's dtype and every label (and target) is
+    one of the model's classes (the model is run on one image to count them)."""
     check_images(x, y, target)
+    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), x.dtype)
+    if x.dtype != dtype:
+        raise ValueError(f"x must have the model's dtype {dtype}, got {x.dtype} (convert the "
+                         f"images with x.to({dtype}))")
     if not len(x):
         return
     with torch.no_grad(), eval_mode(model):

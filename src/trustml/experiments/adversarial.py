@@ -99,25 +99,29 @@ STRONG_MODEL_CONFIGS = {
 }
 
 
-@experiment("ex3-fgsm-plain-model", version=1, configs=FGSM_PLAIN_MODEL_CONFIGS)
+@experiment("ex3-fgsm-plain-model", version=1, configs=FGSM_PLAIN_MODEL_CONFIGS,
+            metrics=("device", "history", "n_train", "parameters"))
 def fgsm_plain_model(config: RobustTrainingConfig, budget: Budget) -> Result:
     """(c) Plain FGSM adversarial training (no random start, step eps), last epoch kept."""
     return _train_robust(config)
 
 
-@experiment("ex3-fgsm-model", version=1, configs=FGSM_MODEL_CONFIGS)
+@experiment("ex3-fgsm-model", version=1, configs=FGSM_MODEL_CONFIGS,
+            metrics=("device", "history", "n_train", "parameters"))
 def fgsm_model(config: RobustTrainingConfig, budget: Budget) -> Result:
     """(c) FGSM adversarial training with a random start, catastrophic-overfitting guard."""
     return _train_robust(config)
 
 
-@experiment("ex3-pgd-model", version=1, configs=PGD_MODEL_CONFIGS)
+@experiment("ex3-pgd-model", version=1, configs=PGD_MODEL_CONFIGS,
+            metrics=("device", "history", "n_train", "parameters"))
 def pgd_model(config: RobustTrainingConfig, budget: Budget) -> Result:
     """(d) PGD adversarial training (Madry et al. 2018)."""
     return _train_robust(config)
 
 
-@experiment("ex3-strong-model", version=1, configs=STRONG_MODEL_CONFIGS)
+@experiment("ex3-strong-model", version=1, configs=STRONG_MODEL_CONFIGS,
+            metrics=("device", "history", "n_train", "parameters"))
 def strong_model(config: RobustTrainingConfig, budget: Budget) -> Result:
     """(e) A stronger defence: PGD training at the standard MNIST radius 0.3."""
     return _train_robust(config)
@@ -264,7 +268,8 @@ def autoattack_name(model: str) -> str:
 
 
 for _model in MODELS:
-    experiment(eval_name(_model), version=1, configs={
+    experiment(eval_name(_model), version=1,
+               metrics=("clean", "fgsm", "model", "n", "pgd", "pgd_ce", "saturated", "seconds"), configs={
         budget: AttackEvalConfig(model=_model, eps=EVAL_EPS, **sizes)
         for budget, sizes in _EVAL.items()})(evaluate_attacks)
 
@@ -334,6 +339,7 @@ def evaluate_autoattack(config: AutoAttackConfig, budget: Budget) -> Result:
 
 
 for _model in MODELS:
-    experiment(autoattack_name(_model), version=1, configs={
+    experiment(autoattack_name(_model), version=1,
+               metrics=("accuracy", "added", "model", "n", "seconds"), configs={
         budget: AutoAttackConfig(model=_model, eps=EVAL_EPS, **sizes)
         for budget, sizes in _AUTOATTACK.items()})(evaluate_autoattack)

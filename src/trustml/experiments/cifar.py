@@ -120,7 +120,9 @@ _SIZES = {"full": {"widths": (32, 128, 128), "train_limit": None, "test_limit": 
 STANDARD_CONFIGS = {b: CifarModelConfig(recipe=_RECIPES[b], **_SIZES[b]) for b in _RECIPES}
 
 
-@experiment("cifar-standard", version=1, configs=STANDARD_CONFIGS)
+@experiment("cifar-standard", version=1, configs=STANDARD_CONFIGS,
+            metrics=("device", "history", "images_per_second", "n_test", "n_train", "parameters",
+                     "test_accuracy", "train_seconds"))
 def standard_model(config: CifarModelConfig, budget: Budget) -> Result:
     """The standard model: CifarResNet trained from scratch, test accuracy; weights kept."""
     model, metrics = train_model(config, "CIFAR-10 standard model")
@@ -229,7 +231,8 @@ class AttacksConfig:
 ATTACKS_CONFIGS = {b: AttacksConfig(EVAL_CONFIGS[b]) for b in EVAL_CONFIGS}
 
 
-@experiment("cifar-attacks", version=1, configs=ATTACKS_CONFIGS)
+@experiment("cifar-attacks", version=1, configs=ATTACKS_CONFIGS,
+            metrics=("autoattack", "clean", "fgsm", "n", "n_test", "pgd", "seconds"))
 def standard_attacks(config: AttacksConfig, budget: Budget) -> Result:
     """2.1(a): the standard model's clean, FGSM, PGD and AutoAttack accuracy; sample images."""
     model, _ = load_standard(budget)
@@ -268,7 +271,8 @@ NOISE_CONFIGS = {"full": NoiseConfig(eps=STANDARD_EPS, n=2000),
                  "smoke": NoiseConfig(eps=(2 * PIXEL, 8 * PIXEL), n=100)}
 
 
-@experiment("cifar-noise", version=1, configs=NOISE_CONFIGS)
+@experiment("cifar-noise", version=1, configs=NOISE_CONFIGS,
+            metrics=("clean", "clean_loss", "dimension", "grad_l1", "grad_l2", "n", "runs"))
 def noise(config: NoiseConfig, budget: Budget) -> Result:
     """2.1(b): FGSM, random sign noise and a random l2 direction of FGSM's norms: accuracy, loss
     increase and its first-order prediction (the alignment with the input gradient)."""
@@ -330,7 +334,9 @@ STUDY_CONFIGS = {
 }
 
 
-@experiment("cifar-study", version=1, configs=STUDY_CONFIGS)
+@experiment("cifar-study", version=1, configs=STUDY_CONFIGS,
+            metrics=("agreement", "agreement_when_both_wrong", "gradient_cosine", "models",
+                     "sign_agreement", "transfer", "transfer_n_both_correct"))
 def study(config: StudyConfig, budget: Budget) -> Result:
     """2.1(c, d): models A, B (stratified halves) and A without augmentation; their robustness
     tables, the transfer matrix, A and B's agreement and input-gradient cosine."""
@@ -433,13 +439,17 @@ def _fine_tune(config: DefenceConfig, budget: Budget, label: str) -> Result:
     return Result(metrics=metrics, arrays=arrays)
 
 
-@experiment("cifar-fgsm-defence", version=1, configs=FGSM_DEFENCE_CONFIGS)
+@experiment("cifar-fgsm-defence", version=1, configs=FGSM_DEFENCE_CONFIGS,
+            metrics=("autoattack", "clean", "epochs", "fgsm", "history", "n", "n_test", "n_train", "pgd",
+                     "seconds", "seconds_per_epoch", "train_seconds"))
 def fgsm_defence(config: DefenceConfig, budget: Budget) -> Result:
     """2.2: fine-tuning with the adversarial loss (alpha = 0.5, FGSM); PGD checks; evaluation."""
     return _fine_tune(config, budget, "FGSM defence")
 
 
-@experiment("cifar-pgd-defence", version=1, configs=PGD_DEFENCE_CONFIGS)
+@experiment("cifar-pgd-defence", version=1, configs=PGD_DEFENCE_CONFIGS,
+            metrics=("autoattack", "clean", "epochs", "fgsm", "history", "n", "n_test", "n_train", "pgd",
+                     "seconds", "seconds_per_epoch", "train_seconds"))
 def pgd_defence(config: DefenceConfig, budget: Budget) -> Result:
     """2.3(a, c): fine-tuning with PGD examples appended to the batch; PGD checks; evaluation."""
     return _fine_tune(config, budget, "PGD defence")
@@ -462,7 +472,8 @@ class GradientsConfig:
 GRADIENTS_CONFIGS = {"full": GradientsConfig(n=250), "smoke": GradientsConfig(n=20, pgd_steps=2)}
 
 
-@experiment("cifar-gradients", version=1, configs=GRADIENTS_CONFIGS)
+@experiment("cifar-gradients", version=1, configs=GRADIENTS_CONFIGS,
+            metrics=("eps", "n", "rows"))
 def gradients(config: GradientsConfig, budget: Budget) -> Result:
     """2.3(b): the parameter gradients of the adversarial loss and of the appended batch, with
     batch-norm in eval and in train mode, for FGSM and PGD examples and several alphas."""

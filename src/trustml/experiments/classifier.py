@@ -44,7 +44,8 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
     return float(centre - half), float(centre + half)
 
 
-@experiment("mnist-standard-cnn", version=2, configs=CONFIGS)
+@experiment("mnist-standard-cnn", version=2, configs=CONFIGS,
+            metrics=("device", "history", "layers", "n_test", "parameters", "test_acc", "test_acc_ci"))
 def standard_cnn(config: ClassifierConfig, budget: Budget) -> Result:
     """A CNN trained on MNIST with Adam (one-cycle schedule); test accuracy with a 95 % CI."""
     x, y = load_mnist("train")

@@ -48,7 +48,8 @@ def pixel_mean_std(images: np.ndarray) -> tuple[float, float]:
     return float(mean), float(np.sqrt(var))
 
 
-@experiment("data-overview", version=2, configs=CONFIGS)
+@experiment("data-overview", version=2, configs=CONFIGS,
+            metrics=("datasets",))
 def data_overview(config: DataOverviewConfig, budget: Budget) -> Result:
     """Dataset sizes, class counts, pixel mean/std and per-class sample images."""
     rng = np.random.default_rng(config.seed)

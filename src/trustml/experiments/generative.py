@@ -78,7 +78,8 @@ _TRAINING = {"full": {"epochs": 50, "train_limit": None, "snapshot_every": 10},
 VAE_CONFIGS = {budget: VAEConfig(**sizes) for budget, sizes in _TRAINING.items()}
 
 
-@experiment("ex1-vae", version=1, configs=VAE_CONFIGS)
+@experiment("ex1-vae", version=1, configs=VAE_CONFIGS,
+            metrics=("history", "snapshot_epochs"))
 def vae_experiment(config: VAEConfig, budget: Budget) -> Result:
     """MLP VAE (Bernoulli likelihood) on MNIST: ELBO curves and sample grids."""
     x, x_test = _mnist(config.train_limit)
@@ -144,14 +145,16 @@ def _gan_result(config: _GANTraining,
                             {"generator": G.state_dict(), "discriminator": D.state_dict()})
 
 
-@experiment("ex1-gan", version=1, configs=GAN_CONFIGS)
+@experiment("ex1-gan", version=1, configs=GAN_CONFIGS,
+            metrics=("history", "snapshot_epochs"))
 def gan_experiment(config: GANConfig, budget: Budget) -> Result:
     """MLP GAN (non-saturating loss, label smoothing, Adam beta1 = 0.5) on MNIST."""
     return _gan_result(config, lambda: (Generator(config.noise_dim, config.g_hidden),
                                         Discriminator(config.d_hidden)))
 
 
-@experiment("ex1-convgan", version=1, configs=CONV_GAN_CONFIGS)
+@experiment("ex1-convgan", version=1, configs=CONV_GAN_CONFIGS,
+            metrics=("history", "snapshot_epochs"))
 def conv_gan_experiment(config: ConvGANConfig, budget: Budget) -> Result:
     """DCGAN-style convolutional GAN, same losses and training loop as the MLP GAN."""
     return _gan_result(config, lambda: (ConvGenerator(config.noise_dim, config.channels),
@@ -214,7 +217,8 @@ def _samples(budget: Budget, n: int, gen: torch.Generator) -> dict[str, torch.Te
             "conv GAN": C(torch.randn(n, C.noise_dim, generator=gen))}
 
 
-@experiment("ex1-compare", version=4, configs=COMPARE_CONFIGS)
+@experiment("ex1-compare", version=4, configs=COMPARE_CONFIGS,
+            metrics=("fid", "fid_ci", "n", "pr", "pr_k"))
 def compare_experiment(config: CompareConfig, budget: Budget) -> Result:
     """Fréchet distance (bootstrap interval, several sample sizes), precision and recall in the
     standard CNN's feature space, and class coverage of samples."""

@@ -67,7 +67,8 @@ def _summary(samples: np.ndarray) -> np.ndarray:
     return np.stack([mean, half, lo, hi])
 
 
-@experiment("ex4-gaussian-mean", version=1, configs=GAUSSIAN_CONFIGS)
+@experiment("ex4-gaussian-mean", version=1, configs=GAUSSIAN_CONFIGS,
+            metrics=("defence_d", "defence_reps", "n", "reps"))
 def gaussian_mean_experiment(config: GaussianMeanConfig, budget: Budget) -> Result:
     """Threshold attack on a released Gaussian mean, over d and under the noise defence."""
     rng = np.random.default_rng(config.seed)
@@ -249,7 +250,9 @@ def _population_attacks(config: LogisticConfig, Xi, yi, Xo, yo, held_out: tuple,
     return attacks, arrays
 
 
-@experiment("ex4-logistic", version=2, configs=LOGISTIC_CONFIGS)
+@experiment("ex4-logistic", version=2, configs=LOGISTIC_CONFIGS,
+            metrics=("C_strong", "attacks", "defences", "dp_delta", "dp_steps", "fprs", "noise_C",
+                     "noise_base", "noise_n", "population", "sweep", "targets"))
 def logistic_experiment(config: LogisticConfig, budget: Budget) -> Result:
     """Membership inference on Fashion-MNIST logistic regression: n sweep, noise, defences, LiRA."""
     rng = np.random.default_rng(config.seed)

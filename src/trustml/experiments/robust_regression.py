@@ -151,7 +151,8 @@ def pivotal_lambda(d: int, alpha: float = 0.05, c: float = 1.1) -> float:
     return float(c * norm.ppf(1 - alpha / (2 * d)))
 
 
-@experiment("ex2-robust-regression", version=2, configs=CONFIGS)
+@experiment("ex2-robust-regression", version=2, configs=CONFIGS,
+            metrics=("grid_instance", "path_truth", "pivotal", "rows"))
 def robust_regression(config: RobustRegressionConfig, budget: Budget) -> Result:
     """Square-root Lasso vs the robust min-max problem: solvers, worst cases, paths."""
     from sklearn.linear_model import lasso_path

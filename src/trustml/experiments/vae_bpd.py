@@ -161,7 +161,9 @@ MAIN_CONFIGS = {
 }
 
 
-@experiment("ext-vae-bpd", version=2, configs=MAIN_CONFIGS)
+@experiment("ext-vae-bpd", version=2, configs=MAIN_CONFIGS,
+            metrics=("active_units", "history", "kl_per_dim", "n_test", "n_train", "n_val",
+                     "snapshot_epochs", "test_bpd", "test_bpd_se", "test_kl", "test_rec", "train_seconds"))
 def main_model(config: CategoricalVAEConfig, budget: Budget) -> Result:
     """Conv VAE, categorical 16-level decoder, latent 20: bpd curves, test bpd, samples."""
     return train_categorical_vae(config)[0]
@@ -187,7 +189,8 @@ BETA_CONFIGS = {budget: BetaSweepConfig(betas=(0.5, 1.0, 2.0, 4.0), epochs=e, **
                 for budget, e in _BETA_EPOCHS.items()}
 
 
-@experiment("ext-vae-beta", version=3, configs=BETA_CONFIGS)
+@experiment("ext-vae-beta", version=3, configs=BETA_CONFIGS,
+            metrics=("betas", "runs"))
 def beta_sweep(config: BetaSweepConfig, budget: Budget) -> Result:
     """Latent-20 models trained with beta * KL: reconstruction, KL, bpd, samples, active units."""
     metrics: dict = {"betas": list(config.betas), "runs": {}}
@@ -279,7 +282,8 @@ def _manifold(model: ConvCategoricalVAE, config: LatentsConfig, test: torch.Tens
             "test_mu": mu.numpy().astype(np.float32), "test_labels": labels.numpy()}
 
 
-@experiment("ext-vae-latents", version=2, configs=LATENTS_CONFIGS)
+@experiment("ext-vae-latents", version=2, configs=LATENTS_CONFIGS,
+            metrics=("latents", "runs", "small_history"))
 def latents(config: LatentsConfig, budget: Budget) -> Result:
     """The main model (loaded from the cache, or trained) and a latent-2 model trained exactly
     like it: test bpd, log p(x) by the ELBO, IWAE (encoder proposals) and naive Monte Carlo

@@ -113,7 +113,8 @@ def _gradients(model, x: torch.Tensor, samples: int, gen: torch.Generator) -> di
     return {"grad_var": np.array(var), "grad_mean": np.stack(means)}
 
 
-@experiment("ext-vae-theory", version=1, configs=THEORY_CONFIGS)
+@experiment("ext-vae-theory", version=1, configs=THEORY_CONFIGS,
+            metrics=("kl_samples", "ks"))
 def theory(config: TheoryConfig, budget: Budget) -> Result:
     """The ELBO gap against IWAE, the Monte-Carlo KL and the gradient estimators, measured."""
     model = load_model(run_or_load("ext-vae-bpd", config.model, budget))
