@@ -59,6 +59,44 @@ local function fix_tex(tex)
   return tex
 end
 
+--- Typst's lr() sizes a norm's bars to everything inside, a subscript's depth included, and then
+--- hangs the norm's own subscript below that: ‖z_j‖_2 had tall bars and a dropped 2. Plain ‖
+--- characters set it like TeX; only a norm around a large operator or a fraction keeps lr().
+local function plain_norms(typ)
+  local open = "lr(bar.v.double "
+  local out, i = {}, 1
+  while true do
+    local s = typ:find(open, i, true)
+    if not s then
+      break
+    end
+    -- the matching ")" of "lr(", skipping the writer's escaped brackets \( and \)
+    local depth, j = 1, s + 3
+    while j <= #typ and depth > 0 do
+      local c = typ:sub(j, j)
+      if c == "\\" then
+        j = j + 1
+      elseif c == "(" then
+        depth = depth + 1
+      elseif c == ")" then
+        depth = depth - 1
+      end
+      j = j + 1
+    end
+    local inner = typ:sub(s + #open, j - 2)
+    local body = inner:match("^(.-) bar%.v%.double$")
+    if depth == 0 and body and not body:find("sum") and not body:find("prod")
+        and not body:find("integral") and not body:find("frac") and not body:find("lr%(") then
+      out[#out + 1] = typ:sub(i, s - 1) .. "‖" .. body .. "‖"
+    else
+      out[#out + 1] = typ:sub(i, j - 1)
+    end
+    i = j
+  end
+  out[#out + 1] = typ:sub(i)
+  return table.concat(out)
+end
+
 --- The Typst pandoc writes for one formula (without the surrounding `$`).
 local function write_typst(math)
   local typ = pandoc.write(pandoc.Pandoc({ pandoc.Plain({ math }) }), "typst")
@@ -72,11 +110,12 @@ function Math(el)
     operators[#operators + 1] = name
   end
   local thousands = tex:find("%d\\text{,}%d") ~= nil
+  local norms = tex:find("\\lVert") ~= nil
   local math = pandoc.Math(el.mathtype, tex)
-  if #operators == 0 and not thousands then
+  if #operators == 0 and not thousands and not norms then
     return math
   end
-  local typ = write_typst(math)
+  local typ = plain_norms(write_typst(math))
   for _, name in ipairs(operators) do
     local quoted = '"' .. name:gsub("\\,", " ") .. '"'
     typ = typ:gsub(quoted:gsub("%p", "%%%0"), 'op(' .. quoted:gsub("%%", "%%%%") .. ')')
