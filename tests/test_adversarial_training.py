@@ -2,8 +2,8 @@ import pytest
 import torch
 from torch import nn
 
+from trustml.adversarial.bench import bench_attacks
 from trustml.adversarial.training import adversarial_train, fgsm_rs_examples
-from trustml.bench import bench_attacks
 
 
 def data(n=128, seed=0):

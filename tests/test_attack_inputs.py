@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+from tests.square_attack import square_attack
 from trustml.adversarial.attacks import fgsm, pgd
-from trustml.adversarial.square import square_attack
 
 
 def tiny_model() -> nn.Module:

@@ -112,7 +112,7 @@ def test_robust_accuracy_never_exceeds_clean_accuracy():
 
 
 def test_fast_cnn_shapes():
-    from trustml.adversarial.models import FastCNN, count_parameters
+    from trustml.models.mnist import FastCNN, count_parameters
 
     model = FastCNN()
     assert model(torch.rand(3, 1, 28, 28)).shape == (3, 10)
@@ -123,7 +123,7 @@ def test_fast_cnn_shapes():
 @settings(max_examples=25, deadline=None)
 @given(eps=st.floats(0, 1), seed=st.integers(0, 1000), queries=st.integers(1, 30))
 def test_square_attack_stays_in_ball_and_box(eps, seed, queries):
-    from trustml.adversarial.square import square_attack
+    from tests.square_attack import square_attack
 
     model = tiny_model(seed % 5)
     x, y = batch(seed)
@@ -135,7 +135,7 @@ def test_square_attack_stays_in_ball_and_box(eps, seed, queries):
 
 
 def test_square_attack_fools_a_linear_model():
-    from trustml.adversarial.square import square_attack
+    from tests.square_attack import square_attack
 
     torch.manual_seed(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(16, 3))
@@ -231,7 +231,7 @@ def test_margin_targets_move_a_saturated_model_where_cross_entropy_cannot():
 
 
 def test_layer_table_adds_up_and_restores_the_mode():
-    from trustml.adversarial.models import FastCNN, count_parameters, layer_table
+    from trustml.models.mnist import FastCNN, count_parameters, layer_table
 
     model = FastCNN(2).train()
     rows = layer_table(model)

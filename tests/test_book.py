@@ -135,8 +135,8 @@ def test_freeze_matches_the_chapter(chapter, fmt):
 def test_freeze_was_rendered_from_the_current_full_budget_results(chapter):
     """Freeze hashes only the text: a chapter must be re-rendered when an experiment it shows
     gets a new version or config. Its frozen output names the cache entries it used."""
-    from trustml.budget import get_budget
-    from trustml.cache import entry_dir, get_experiment
+    from trustml.core.budget import get_budget
+    from trustml.core.cache import entry_dir, get_experiment
     from trustml.views.provenance import parse_stamps
 
     markdown = json.loads(freeze_entry(chapter, "html").read_text())["result"]["markdown"]

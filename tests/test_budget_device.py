@@ -3,8 +3,8 @@ import dataclasses
 import pytest
 import torch
 
-from trustml.budget import BUDGETS, budget_name, get_budget
-from trustml.device import get_device
+from trustml.core.budget import BUDGETS, budget_name, get_budget
+from trustml.core.device import get_device
 
 
 @pytest.fixture(autouse=True)

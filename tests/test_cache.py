@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from trustml.budget import get_budget
-from trustml.cache import (
+from trustml.core.budget import get_budget
+from trustml.core.cache import (
     REGISTRY,
     CacheWarning,
     Experiment,
@@ -16,7 +16,7 @@ from trustml.cache import (
     get_experiment,
     run_or_load,
 )
-from trustml.errors import UnknownExperimentError
+from trustml.core.errors import UnknownExperimentError
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def test_unknown_experiment_lists_known_ones():
 
 
 def test_parallel_loader_says_truthfully_what_it_loaded_and_computed(cache_dir, monkeypatch):
-    from trustml.cache import run_or_load_parallel
+    from trustml.core.cache import run_or_load_parallel
 
     exp, fn = toy()
     other = Experiment("toy-other", 1, Counter(), {"full": ToyConfig(n=2), "smoke": ToyConfig(n=2)})

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.dummy_experiment import dummy
-from trustml.budget import get_budget
-from trustml.cache import CacheWarning, cache_root, entry_dir, run_or_load
-from trustml.errors import CacheError
+from trustml.core.budget import get_budget
+from trustml.core.cache import CacheWarning, cache_root, entry_dir, run_or_load
+from trustml.core.errors import CacheError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -107,7 +107,7 @@ def test_permission_denied_is_reported_before_computing(cache_dir, tmp_path, mon
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(cache_dir))
 
-    monkeypatch.setattr("trustml.cache_entry.tempfile.mkstemp", denied)
+    monkeypatch.setattr("trustml.core.cache_entry.tempfile.mkstemp", denied)
     _unwritable_cache_is_reported_before_computing(monkeypatch, tmp_path)
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from trustml.adversarial.attacks import fgsm
-from trustml.cifar.measures import (
+from trustml.adversarial.measures import (
     gradient_cosine,
     input_gradients,
     l2_noise,
@@ -21,9 +21,9 @@ from trustml.cifar.measures import (
     stratified_halves,
     transfer_accuracy,
 )
-from trustml.cifar.net import CifarResNet
-from trustml.cifar.training import Defence, Recipe, augment, to_pixels, train
-from trustml.training import predict
+from trustml.fasttrain.training import Defence, Recipe, augment, to_pixels, train
+from trustml.generative.training import predict
+from trustml.models.cifar import CifarResNet
 
 
 def tiny_net(batch_norm: bool = False) -> nn.Module:
@@ -311,7 +311,7 @@ def test_computed_sentences_read_as_prose_from_the_committed_results(monkeypatch
 
 
 def test_multiply_adds_count_convolutions_and_linear_layers():
-    from trustml.cifar.net import multiply_adds, resnet18
+    from trustml.models.cifar import multiply_adds, resnet18
 
     model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.Flatten(), nn.Linear(4 * 8 * 8, 10))
     assert multiply_adds(model, (1, 3, 8, 8)) == 4 * 8 * 8 * 3 * 3 * 3 + 4 * 8 * 8 * 10

@@ -12,9 +12,9 @@ import torch
 
 from tests.dummy_experiment import dummy
 from trustml import cli
-from trustml.cache import REGISTRY
-from trustml.device import get_device
-from trustml.errors import DeviceError
+from trustml.core.cache import REGISTRY
+from trustml.core.device import get_device
+from trustml.core.errors import DeviceError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,7 +89,7 @@ def test_loaded_and_computed_are_told_apart(cache_dir, tmp_path, monkeypatch, ca
 
 
 def test_bench_honours_the_budget(monkeypatch, capsys):
-    import trustml.bench as bench
+    import trustml.adversarial.bench as bench
 
     seen = []
 
@@ -106,7 +106,7 @@ def test_bench_honours_the_budget(monkeypatch, capsys):
 
 
 def test_cache_listing_reports_a_bad_entry_and_goes_on(cache_dir, tmp_path, monkeypatch, capsys):
-    from trustml.cache import run_or_load
+    from trustml.core.cache import run_or_load
 
     monkeypatch.setenv("DUMMY_LOG", str(tmp_path / "log"))
     good = run_or_load(dummy(), budget="smoke")

@@ -7,9 +7,9 @@ import importlib
 
 import pytest
 
-from trustml.budget import get_budget
-from trustml.cache import _try_load, entry_dir, get_experiment
 from trustml.cli import EXERCISES
+from trustml.core.budget import get_budget
+from trustml.core.cache import _try_load, entry_dir, get_experiment
 
 FULL = get_budget("full")
 

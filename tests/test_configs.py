@@ -14,12 +14,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import trustml.experiments  # noqa: F401  (registers every experiment)
-from trustml.budget import BUDGET_NAMES
-from trustml.cache import REGISTRY, _jsonable, config_hash, run_or_load
+from trustml.core.budget import BUDGET_NAMES
+from trustml.core.cache import REGISTRY, _jsonable, config_hash, run_or_load
+from trustml.core.validate import UNIT, Interval, check_config, integer, real
 from trustml.experiments.adversarial import AttackEvalConfig, AutoAttackConfig, RobustTrainingConfig
 from trustml.experiments.classifier import ClassifierConfig
 from trustml.experiments.membership import LogisticConfig
-from trustml.validate import UNIT, Interval, check_config, integer, real
 
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "full"
 

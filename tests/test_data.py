@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from trustml.core.errors import ChecksumError, DataError
 from trustml.data import files, load_fashion_mnist, load_mnist
 from trustml.data.checksums import SHA256_RAW
 from trustml.data.datasets import _idx_pair
-from trustml.errors import ChecksumError, DataError
 
 LABELS = "MNIST/raw/t10k-labels-idx1-ubyte"
 

@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from trustml.conv_gan import ConvDiscriminator, ConvGenerator
-from trustml.gan import Discriminator, Generator, discriminator_loss, generator_loss
-from trustml.generative_metrics import frechet_distance
-from trustml.training import train_vae
-from trustml.vae import MLPVAE, elbo_terms, kl_standard_normal, reparameterize
+from trustml.generative.conv_gan import ConvDiscriminator, ConvGenerator
+from trustml.generative.gan import Discriminator, Generator, discriminator_loss, generator_loss
+from trustml.generative.metrics import frechet_distance
+from trustml.generative.training import train_vae
+from trustml.generative.vae import MLPVAE, elbo_terms, kl_standard_normal, reparameterize
 
 
 def test_kl_matches_closed_form_and_monte_carlo():
@@ -139,7 +139,7 @@ def test_conv_gan_rejects_bad_sizes():
 
 def test_vae_curves_figure_draws_a_run_shorter_than_the_zoom():
     """The smoke budget trains for fewer epochs than the figure's zoom skips."""
-    from trustml.cache import Result
+    from trustml.core.cache import Result
     from trustml.views.generative import vae_curves_figure
 
     history = [{"epoch": e, "train_rec": 100.0 - e, "train_kl": 10.0, "test_rec": 101.0 - e,

@@ -4,8 +4,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from trustml.core.errors import DataError
 from trustml.data.idx import IMAGES_MAGIC, LABELS_MAGIC, encode_idx, parse_idx
-from trustml.errors import DataError
 
 
 @given(arrays(np.uint8, st.tuples(st.integers(0, 5), st.integers(1, 4), st.integers(1, 4))))

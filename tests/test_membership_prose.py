@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from trustml.cache import Result
+from trustml.core.cache import Result
 from trustml.views.membership import dp_guarantee_sentence, l2_cost_phrase
 
 

@@ -3,8 +3,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trustml.generative_metrics import frechet_bootstrap, frechet_by_size, frechet_of_features
-from trustml.precision_recall import knn_radii, precision_recall
+from trustml.generative.metrics import frechet_bootstrap, frechet_by_size, frechet_of_features
+from trustml.generative.precision_recall import knn_radii, precision_recall
 
 
 def blobs(centres, n, rng, scale=0.3):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from trustml.budget import get_budget
-from trustml.cache import entry_dir, get_experiment, run_or_load
+from trustml.core.budget import get_budget
+from trustml.core.cache import entry_dir, get_experiment, run_or_load
 from trustml.views import reproducing as view
 
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trustml.experiments.robust_regression import lambda_max, pivotal_lambda
-from trustml.robust_regression import (
+from trustml.regression.robust import (
     inner_max_pga,
     perturbed_loss,
     project_columns,
@@ -135,7 +135,7 @@ def test_pivotal_lambda_grows_slowly_with_d():
 
 
 def _pivotal_result(low_tp, high_tp, low_fp, high_fp):
-    from trustml.cache import Result
+    from trustml.core.cache import Result
 
     rows = [{"sigma": s, "k": 5, "lambda": 1.0, "sqrt_tp": tp, "sqrt_fp": fp, "lasso_tp": 4.8,
              "lasso_fp": 11.8} for s, tp, fp in ((0.25, low_tp, low_fp), (4.0, high_tp, high_fp))]

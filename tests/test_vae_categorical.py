@@ -6,7 +6,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trustml.vae_categorical import (
+from trustml.generative.vae_categorical import (
     LEVELS,
     ConvCategoricalVAE,
     categorical_elbo_terms,

@@ -6,8 +6,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trustml.vae import kl_standard_normal
-from trustml.vae_theory import (
+from trustml.generative.vae import kl_standard_normal
+from trustml.generative.vae_theory import (
     gaussian_kl,
     lg_elbo,
     lg_iwae,

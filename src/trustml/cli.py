@@ -24,12 +24,12 @@ import os
 import sys
 from collections.abc import Callable
 
-from trustml.errors import TrustmlError
+from trustml.core.errors import TrustmlError
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
     import trustml.experiments  # noqa: F401  (registers them)
-    from trustml.cache import REGISTRY
+    from trustml.core.cache import REGISTRY
 
     for name, exp in sorted(REGISTRY.items()):
         print(f"{name:28s} v{exp.version}  {exp.description}")
@@ -37,7 +37,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from trustml.cache import run_or_load
+    from trustml.core.cache import run_or_load
 
     if args.budget:
         os.environ["TRUSTML_BUDGET"] = args.budget
@@ -77,7 +77,7 @@ EXERCISES: dict[str, tuple[tuple[str, ...], str]] = {
 def _cmd_exercise(args: argparse.Namespace) -> int:
     import importlib
 
-    from trustml.cache import run_or_load
+    from trustml.core.cache import run_or_load
 
     if args.budget:
         os.environ["TRUSTML_BUDGET"] = args.budget
@@ -119,7 +119,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_cache(args: argparse.Namespace) -> int:
-    from trustml.cache import cache_root, read_manifest
+    from trustml.core.cache import cache_root, read_manifest
 
     root = cache_root()
     print(f"cache root: {root.resolve()}")
@@ -140,7 +140,7 @@ def _cmd_cache(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from trustml.bench import main_attacks
+    from trustml.adversarial.bench import main_attacks
 
     return main_attacks(args.budget)
 

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trustml.validate import POSITIVE, UNIT, integer, real
+from trustml.core.validate import POSITIVE, UNIT, integer, real
 
 Loss = Literal["ce", "margin"]
 LOSSES = ("ce", "margin")

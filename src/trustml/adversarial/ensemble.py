@@ -23,8 +23,8 @@ from torch import nn
 
 from trustml.adversarial.attacks import check_eps, check_inputs, pgd
 from trustml.adversarial.evaluation import Attack, survivors
-from trustml.training import predict
-from trustml.validate import integer
+from trustml.core.validate import integer
+from trustml.generative.training import predict
 
 
 def project(x: torch.Tensor, x_adv: torch.Tensor, eps: float) -> torch.Tensor:

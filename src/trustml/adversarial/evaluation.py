@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from trustml.progress import progress
-from trustml.training import predict
+from trustml.core.progress import progress
+from trustml.generative.training import predict
 
 Attack = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 

@@ -19,8 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from trustml.adversarial.attacks import check_eps, pgd
-from trustml.progress import progress
-from trustml.training import accuracy, minibatches
+from trustml.core.progress import progress
+from trustml.generative.training import accuracy, minibatches
 
 Method = Literal["fgsm", "fgsm_rs", "pgd"]
 METHODS = ("fgsm", "fgsm_rs", "pgd")

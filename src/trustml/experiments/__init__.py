@@ -1,4 +1,4 @@
-"""Experiment definitions; importing this package registers them all in `trustml.cache`."""
+"""Experiment definitions; importing this package registers them all in `trustml.core.cache`."""
 
 from trustml.experiments import (
     adversarial,  # noqa: F401

@@ -21,15 +21,15 @@ import torch
 from trustml.adversarial.attacks import fgsm, pgd, pgd_top_targets
 from trustml.adversarial.ensemble import autoattack, worst_case
 from trustml.adversarial.evaluation import robust_correct
-from trustml.adversarial.models import FastCNN, count_parameters
 from trustml.adversarial.training import METHODS, adversarial_train
-from trustml.budget import Budget
-from trustml.cache import Result, experiment, run_or_load
+from trustml.core.budget import Budget
+from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.device import get_device
+from trustml.core.validate import NON_NEGATIVE, POSITIVE, UNIT, check_config
 from trustml.data import load_mnist, to_float
-from trustml.device import get_device
 from trustml.experiments.classifier import fast_cnn_from
-from trustml.training import predict
-from trustml.validate import NON_NEGATIVE, POSITIVE, UNIT, check_config
+from trustml.generative.training import predict
+from trustml.models.mnist import FastCNN, count_parameters
 
 EVAL_EPS = (0.1, 0.2, 0.3, 0.5)
 CHECK_SIZE = 1000  # training images held out for the per-epoch PGD check

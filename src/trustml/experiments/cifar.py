@@ -25,15 +25,15 @@ import torch
 from trustml.adversarial.attacks import fgsm, pgd
 from trustml.adversarial.ensemble import autoattack, pgd_attack, worst_case
 from trustml.adversarial.evaluation import Attack, robust_correct
-from trustml.adversarial.models import count_parameters
-from trustml.budget import Budget
-from trustml.cache import Result, experiment, run_or_load
-from trustml.cifar.net import CifarResNet
-from trustml.cifar.training import Defence, Recipe, clone, to_pixels, train
+from trustml.core.budget import Budget
+from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.device import get_device
+from trustml.core.validate import UNIT, check_config
 from trustml.data import load_cifar10
-from trustml.device import get_device
-from trustml.training import predict
-from trustml.validate import UNIT, check_config
+from trustml.fasttrain.training import Defence, Recipe, clone, to_pixels, train
+from trustml.generative.training import predict
+from trustml.models.cifar import CifarResNet
+from trustml.models.mnist import count_parameters
 
 PIXEL = 1 / 255
 # the reference solution's radii were set in normalised units, (x - mean) / std; with CIFAR-10's
@@ -66,7 +66,7 @@ class CifarModelConfig:
 
 def training_images(config: CifarModelConfig) -> tuple[torch.Tensor, torch.Tensor]:
     """The uint8 training images and labels a model config trains on."""
-    from trustml.cifar.measures import stratified_halves
+    from trustml.adversarial.measures import stratified_halves
 
     x, y = load_cifar10("train")
     if config.train_limit is not None:
@@ -272,7 +272,7 @@ NOISE_CONFIGS = {"full": NoiseConfig(eps=STANDARD_EPS, n=2000),
 def noise(config: NoiseConfig, budget: Budget) -> Result:
     """2.1(b): FGSM, random sign noise and a random l2 direction of FGSM's norms: accuracy, loss
     increase and its first-order prediction (the alignment with the input gradient)."""
-    from trustml.cifar.measures import input_gradients, l2_noise, loss_change, sign_noise
+    from trustml.adversarial.measures import input_gradients, l2_noise, loss_change, sign_noise
 
     model, _ = load_standard(budget)
     x, y = test_images(config.n)
@@ -334,7 +334,7 @@ STUDY_CONFIGS = {
 def study(config: StudyConfig, budget: Budget) -> Result:
     """2.1(c, d): models A, B (stratified halves) and A without augmentation; their robustness
     tables, the transfer matrix, A and B's agreement and input-gradient cosine."""
-    from trustml.cifar.measures import gradient_cosine, input_gradients, transfer_accuracy
+    from trustml.adversarial.measures import gradient_cosine, input_gradients, transfer_accuracy
 
     metrics: dict = {"models": {}, "transfer": {}}
     arrays: dict[str, np.ndarray] = {}
@@ -466,7 +466,7 @@ GRADIENTS_CONFIGS = {"full": GradientsConfig(n=250), "smoke": GradientsConfig(n=
 def gradients(config: GradientsConfig, budget: Budget) -> Result:
     """2.3(b): the parameter gradients of the adversarial loss and of the appended batch, with
     batch-norm in eval and in train mode, for FGSM and PGD examples and several alphas."""
-    from trustml.cifar.measures import objective_gradients
+    from trustml.adversarial.measures import objective_gradients
 
     model, _ = load_standard(budget)
     x, y = load_cifar10("train")

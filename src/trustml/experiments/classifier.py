@@ -11,13 +11,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from trustml.adversarial.models import FastCNN, count_parameters, layer_table
-from trustml.budget import Budget
-from trustml.cache import Result, experiment, run_or_load
+from trustml.core.budget import Budget
+from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.device import get_device
+from trustml.core.validate import POSITIVE, check_config
 from trustml.data import load_mnist, to_float
-from trustml.device import get_device
-from trustml.training import accuracy, train_classifier
-from trustml.validate import POSITIVE, check_config
+from trustml.generative.training import accuracy, train_classifier
+from trustml.models.mnist import FastCNN, count_parameters, layer_table
 
 
 @dataclass(frozen=True)

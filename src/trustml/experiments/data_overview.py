@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trustml.budget import Budget
-from trustml.cache import Result, experiment
+from trustml.core.budget import Budget
+from trustml.core.cache import Result, experiment
+from trustml.core.validate import check_config
 from trustml.data import (
     CIFAR10_CLASSES,
     FASHION_MNIST_CLASSES,
@@ -16,7 +17,6 @@ from trustml.data import (
     load_fashion_mnist,
     load_mnist,
 )
-from trustml.validate import check_config
 
 DATASETS = {
     "MNIST": (load_mnist, MNIST_CLASSES),

@@ -9,22 +9,22 @@ import numpy as np
 import torch
 from torch import nn
 
-from trustml.budget import Budget
-from trustml.cache import Result, experiment, run_or_load
-from trustml.conv_gan import ConvDiscriminator, ConvGenerator
+from trustml.core.budget import Budget
+from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.validate import POSITIVE, Interval, check_config
 from trustml.data import load_mnist, to_float
 from trustml.experiments.classifier import load_standard_cnn
-from trustml.gan import Discriminator, Generator
-from trustml.generative_metrics import (
+from trustml.generative.conv_gan import ConvDiscriminator, ConvGenerator
+from trustml.generative.gan import Discriminator, Generator
+from trustml.generative.metrics import (
     class_histogram,
     features,
     frechet_bootstrap,
     frechet_by_size,
 )
-from trustml.precision_recall import manifold, precision_recall_of
-from trustml.training import train_gan, train_vae
-from trustml.vae import MLPVAE
-from trustml.validate import POSITIVE, Interval, check_config
+from trustml.generative.precision_recall import manifold, precision_recall_of
+from trustml.generative.training import train_gan, train_vae
+from trustml.generative.vae import MLPVAE
 
 
 def _mnist(train_limit: int | None) -> tuple[torch.Tensor, torch.Tensor]:

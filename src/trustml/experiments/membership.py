@@ -7,8 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 from joblib import Parallel, delayed
 
-from trustml.budget import Budget
-from trustml.cache import Result, experiment
+from trustml.core.budget import Budget
+from trustml.core.cache import Result, experiment
+from trustml.core.progress import progress
+from trustml.core.validate import NON_NEGATIVE, POSITIVE, PROBABILITY, Interval, check_config
 from trustml.privacy import gaussian_mean as gm
 from trustml.privacy import lira
 from trustml.privacy import logistic as lr
@@ -22,8 +24,6 @@ from trustml.privacy.threshold import (
     tpr_at_fpr,
     tpr_at_fprs,
 )
-from trustml.progress import progress
-from trustml.validate import NON_NEGATIVE, POSITIVE, PROBABILITY, Interval, check_config
 
 
 # --------------------------------------------------------------------------- (a) Gaussian mean

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
-from trustml.budget import Budget
-from trustml.cache import Result, experiment
-from trustml.progress import progress
-from trustml.robust_regression import (
+from trustml.core.budget import Budget
+from trustml.core.cache import Result, experiment
+from trustml.core.progress import progress
+from trustml.core.validate import NON_NEGATIVE, POSITIVE, Interval, check_config
+from trustml.regression.robust import (
     inner_max_pga,
     perturbed_loss,
     robust_minmax_cutting_plane,
@@ -22,7 +23,6 @@ from trustml.robust_regression import (
     sqrt_lasso_objective,
     worst_case_perturbation,
 )
-from trustml.validate import NON_NEGATIVE, POSITIVE, Interval, check_config
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,15 @@ import numpy as np
 import torch
 from scipy.stats import norm
 
-from trustml.budget import Budget
-from trustml.cache import Result, experiment, run_or_load
+from trustml.core.budget import Budget
+from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.progress import progress
+from trustml.core.validate import POSITIVE, Interval, check_config
 from trustml.data import load_mnist
 from trustml.experiments.classifier import load_standard_cnn
-from trustml.progress import progress
-from trustml.training import train_vae
-from trustml.vae import kl_per_dimension, reparameterize
-from trustml.vae_categorical import (
+from trustml.generative.training import train_vae
+from trustml.generative.vae import kl_per_dimension, reparameterize
+from trustml.generative.vae_categorical import (
     ConvCategoricalVAE,
     active_units,
     categorical_elbo_terms,
@@ -35,7 +36,6 @@ from trustml.vae_categorical import (
     nats_to_bpd,
     quantize,
 )
-from trustml.validate import POSITIVE, Interval, check_config
 
 
 def quantized_mnist(val_size: int, train_limit: int | None, test_limit: int | None = None

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from trustml.budget import Budget
-from trustml.cache import Result, experiment, run_or_load
+from trustml.core.budget import Budget
+from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.validate import POSITIVE, check_config
 from trustml.experiments.vae_bpd import (
     MAIN_CONFIGS,
     CategoricalVAEConfig,
@@ -27,9 +28,9 @@ from trustml.experiments.vae_bpd import (
     load_model,
     quantized_mnist,
 )
-from trustml.vae import kl_standard_normal
-from trustml.vae_categorical import categorical_nll, log_importance_weights
-from trustml.vae_theory import (
+from trustml.generative.vae import kl_standard_normal
+from trustml.generative.vae_categorical import categorical_nll, log_importance_weights
+from trustml.generative.vae_theory import (
     gaussian_kl,
     lg_elbo,
     lg_iwae,
@@ -39,7 +40,6 @@ from trustml.vae_theory import (
     reparam_grads,
     score_function_grads,
 )
-from trustml.validate import POSITIVE, check_config
 
 
 @dataclass(frozen=True)

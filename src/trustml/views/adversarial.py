@@ -7,7 +7,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from trustml.adversarial.ensemble import mcnemar
-from trustml.cache import Result, run_or_load
+from trustml.core.cache import Result, run_or_load
 from trustml.experiments.adversarial import AUTOATTACK_NAMES, EVAL_EPS, MODELS, autoattack_name, eval_name
 from trustml.experiments.classifier import wilson_interval
 from trustml.views.format import fmt_int, fmt_pct, fmt_seconds

@@ -8,7 +8,7 @@ import torch
 from matplotlib.figure import Figure
 
 from trustml.adversarial.ensemble import mcnemar
-from trustml.cache import Result, run_or_load
+from trustml.core.cache import Result, run_or_load
 from trustml.experiments.cifar import (
     PIXEL,
     REFERENCE_FGSM_EPS,
@@ -131,8 +131,8 @@ def standard_facts(standard: Result) -> dict[str, str]:
 def resnet18_cost(standard: Result, epochs: int = 200) -> dict[str, str]:
     """Why not ResNet-18: its multiply-adds per image against ours, and its training time on
     this CPU extrapolated from the throughput measured for ours (same work per multiply-add)."""
-    from trustml.adversarial.models import count_parameters
-    from trustml.cifar.net import CifarResNet, multiply_adds, resnet18
+    from trustml.models.cifar import CifarResNet, multiply_adds, resnet18
+    from trustml.models.mnist import count_parameters
 
     ours = multiply_adds(CifarResNet(tuple(standard.meta["config"]["widths"])))
     theirs_model = resnet18()

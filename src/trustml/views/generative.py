@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from trustml.cache import Result, run_or_load, run_or_load_parallel
-from trustml.plots import show_grid
+from trustml.core.cache import Result, run_or_load, run_or_load_parallel
 from trustml.views.format import fmt_seconds
 from trustml.views.history import epoch_frame
+from trustml.views.plots import show_grid
 from trustml.views.table import Table, as_table
 
 PYTORCH_EXAMPLES_TEST_LOSS_EPOCH_10 = 105.6  # pytorch/examples' VAE, summed BCE + KL, epoch 10

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from trustml.cache import Result, run_or_load
+from trustml.core.cache import Result, run_or_load
 from trustml.privacy.dp_bound import dp_tpr_bound
 from trustml.views.format import fmt_pct, fmt_sci
 from trustml.views.table import Table, as_table

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from trustml.cache import used_results
+from trustml.core.cache import used_results
 
 STAMP = re.compile(r"<!-- trustml-results (.*?) -->")
 

@@ -7,11 +7,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from trustml.cache import Result, run_or_load
-from trustml.plots import show_grid
-from trustml.vae_categorical import nats_to_bpd
+from trustml.core.cache import Result, run_or_load
+from trustml.generative.vae_categorical import nats_to_bpd
 from trustml.views import vae_theory as theory_view
 from trustml.views.history import epoch_frame
+from trustml.views.plots import show_grid
 from trustml.views.table import Table, as_table
 
 NAMES = ("ext-vae-bpd", "ext-vae-latents", "ext-vae-beta", "ext-vae-theory")

@@ -73,7 +73,7 @@ def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: n
 @torch.no_grad()
 def class_histogram(model: nn.Module, x: torch.Tensor, classes: int = 10) -> np.ndarray:
     """Fraction of `x` the classifier assigns to each class."""
-    from trustml.training import predict
+    from trustml.generative.training import predict
 
     pred = predict(model, x).argmax(1)
     return np.bincount(pred.numpy(), minlength=classes) / len(x)

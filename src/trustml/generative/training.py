@@ -13,9 +13,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trustml.gan import discriminator_loss, generator_loss
-from trustml.progress import progress
-from trustml.vae import ElboTerms, elbo_terms
+from trustml.core.progress import progress
+from trustml.generative.gan import discriminator_loss, generator_loss
+from trustml.generative.vae import ElboTerms, elbo_terms
 
 TermsFn = Callable[[nn.Module, torch.Tensor, torch.Generator], ElboTerms]
 

@@ -6,7 +6,7 @@ ELBO is a code length: in bits per dimension, $\text{bpd}=\text{nats}\cdot\log_2
 An uninformed model (uniform over 16 values) costs exactly 4 bpd.
 
 The Gaussian posterior, the prior, the KL and the reparameterisation are exercise 1's
-(`trustml.vae`); only the networks and the likelihood are new. `iwae_log_likelihood` and
+(`trustml.generative.vae`); only the networks and the likelihood are new. `iwae_log_likelihood` and
 `prior_mc_log_likelihood` estimate $\log p(x)$ by importance sampling, from the encoder and from
 the prior.
 """
@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trustml.vae import ElboTerms, kl_standard_normal, reparameterize
-from trustml.vae_theory import log_normal_diag
+from trustml.generative.vae import ElboTerms, kl_standard_normal, reparameterize
+from trustml.generative.vae_theory import log_normal_diag
 
 LEVELS = 16
 PIXELS = 784

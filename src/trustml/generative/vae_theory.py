@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from trustml.validate import POSITIVE, real
+from trustml.core.validate import POSITIVE, real
 
 LOG_2PI = math.log(2 * math.pi)
 

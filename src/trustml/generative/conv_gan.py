@@ -4,7 +4,7 @@ Generator: noise -> linear -> (2c, 7, 7) -> transposed conv 4x4/2 -> (c, 14, 14)
 transposed conv 4x4/2 -> (1, 28, 28), batch normalisation and ReLU between, sigmoid output.
 Discriminator: conv 4x4/2 (c) -> conv 4x4/2 (2c) with batch normalisation -> linear logit,
 LeakyReLU(0.2). Weights start as N(0, 0.02) (batch-norm scales N(1, 0.02)), as in DCGAN.
-It trains with the same losses and loop as the MLP GAN (`trustml.gan`, `train_gan`).
+It trains with the same losses and loop as the MLP GAN (`trustml.generative.gan`, `train_gan`).
 """
 
 from __future__ import annotations

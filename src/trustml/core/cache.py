@@ -1,6 +1,6 @@
 """The results cache: every experiment is a function of a frozen dataclass config.
 
-An entry lives in `<cache root>/<budget>/<experiment>/<config hash>/` (see `trustml.cache_entry`
+An entry lives in `<cache root>/<budget>/<experiment>/<config hash>/` (see `trustml.core.cache_entry`
 for its files, its atomic writes and its lock). An entry whose manifest is missing, malformed or
 does not match its files or its experiment is reported as corrupt and recomputed. A cache that
 cannot be written is reported before anything is computed (`CacheError`: set `TRUSTML_CACHE`).
@@ -26,10 +26,10 @@ import numpy as np
 import torch
 
 from trustml import __version__
-from trustml.budget import BUDGET_NAMES, Budget, get_budget
-from trustml.cache_entry import MANIFEST, Result, entry_lock, load_entry, read_manifest, save_entry
-from trustml.errors import CacheError, UnknownExperimentError
-from trustml.paths import project_root
+from trustml.core.budget import BUDGET_NAMES, Budget, get_budget
+from trustml.core.cache_entry import MANIFEST, Result, entry_lock, load_entry, read_manifest, save_entry
+from trustml.core.errors import CacheError, UnknownExperimentError
+from trustml.core.paths import project_root
 
 ENV_CACHE = "TRUSTML_CACHE"
 __all__ = ["MANIFEST", "Result", "load_entry", "read_manifest", "run_or_load", "save_entry"]
@@ -173,7 +173,7 @@ def run_or_load(
     """Load the cached result of `experiment(config)` or compute and store it.
 
     `config` defaults to the experiment's config for the budget; `budget` to the active one
-    (see `trustml.budget`). `force=True` recomputes and replaces the entry. A process that finds
+    (see `trustml.core.budget`). `force=True` recomputes and replaces the entry. A process that finds
     another one computing the same entry waits for it and loads its result. `meta` says whether
     the result was `computed` now, and `seconds` it took now (loading or computing); `elapsed_s`
     is how long computing it took.

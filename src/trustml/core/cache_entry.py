@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from trustml.errors import CacheError
+from trustml.core.errors import CacheError
 
 MANIFEST = "manifest.json"
 DATA_FILES = ("metrics.json", "arrays.npz", "weights.pt")

@@ -6,7 +6,7 @@ import os
 
 import torch
 
-from trustml.errors import DeviceError
+from trustml.core.errors import DeviceError
 
 ENV_DEVICE = "TRUSTML_DEVICE"
 

@@ -7,8 +7,8 @@ import time
 import torch
 
 from trustml.adversarial.attacks import pgd
-from trustml.adversarial.models import FastCNN, StandardCNN
-from trustml.budget import get_budget
+from trustml.core.budget import get_budget
+from trustml.models.mnist import FastCNN, StandardCNN
 
 
 def _best_of(fn, repeats: int) -> float:

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from trustml.adversarial.attacks import check_eps, check_inputs, eval_mode, margin_loss
-from trustml.validate import Interval, integer, real
+from trustml.core.validate import Interval, integer, real
 
 # iterations (out of 10,000) after which the patch fraction p halves (the paper's schedule)
 _HALVINGS = (10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000)

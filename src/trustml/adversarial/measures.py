@@ -21,9 +21,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from trustml.adversarial.attacks import check_eps, eval_mode
-from trustml.cifar.training import appended_loss, fgsm_mix_loss
-from trustml.training import predict
-from trustml.validate import UNIT, real
+from trustml.core.validate import UNIT, real
+from trustml.fasttrain.training import appended_loss, fgsm_mix_loss
+from trustml.generative.training import predict
 
 
 def stratified_halves(labels: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -28,9 +28,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from trustml.adversarial.attacks import fgsm, pgd
-from trustml.progress import progress
-from trustml.training import predict
-from trustml.validate import COUNT_OR_ZERO, POSITIVE, UNIT, Interval, check_config
+from trustml.core.progress import progress
+from trustml.core.validate import COUNT_OR_ZERO, POSITIVE, UNIT, Interval, check_config
+from trustml.generative.training import predict
 
 Objective = Literal["clean", "fgsm_mix", "pgd_append"]
 OBJECTIVES = ("clean", "fgsm_mix", "pgd_append")
