@@ -1,9 +1,11 @@
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+from trustml.adversarial.attacks import fgsm
 from trustml.adversarial.bench import bench_attacks
-from trustml.adversarial.training import adversarial_train, fgsm_rs_examples
+from trustml.adversarial.training import adversarial_examples, adversarial_train
 
 
 def data(n=128, seed=0):
@@ -57,9 +59,36 @@ def test_unknown_training_method_is_refused():
 def test_fgsm_rs_examples_stay_in_the_ball():
     model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
     x, y = data(32)
-    x_adv = fgsm_rs_examples(model, x, y, 0.1, 0.125, torch.Generator().manual_seed(0))
+    x_adv = fgsm(model, x, y, 0.1, random_start=True, step=0.125,
+                 generator=torch.Generator().manual_seed(0))
     assert float((x_adv - x).abs().max()) <= 0.1 + 1e-6
     assert 0 <= float(x_adv.min()) and float(x_adv.max()) <= 1
+
+
+def _hand_written_fgsm_rs(model, x, y, eps, alpha, generator, random_start):
+    """The FGSM-RS step the MNIST loop used before it shared `attacks.fgsm` (train mode, the
+    gradient of the mean loss): the shared one must give the same images."""
+    delta = (torch.rand(x.shape, generator=generator) * 2 - 1) * eps if random_start else \
+        torch.zeros_like(x)
+    delta = ((x + delta).clamp(0, 1) - x).requires_grad_(True)
+    loss = F.cross_entropy(model(x + delta), y)
+    (grad,) = torch.autograd.grad(loss, delta)
+    delta = (delta + alpha * grad.sign()).clamp(-eps, eps)
+    return (x + delta).clamp(0, 1).detach()
+
+
+@pytest.mark.parametrize("method", ["fgsm", "fgsm_rs"])
+def test_the_shared_fgsm_makes_the_same_training_batches_as_the_old_hand_written_step(method):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 3))
+    x, y = data(64)
+    y = y % 3
+    alpha = 0.1 if method == "fgsm" else 0.125
+    old = _hand_written_fgsm_rs(model, x, y, 0.1, alpha, torch.Generator().manual_seed(3),
+                                method == "fgsm_rs")
+    new = adversarial_examples(model, x, y, method, 0.1, step=alpha,
+                               generator=torch.Generator().manual_seed(3))
+    assert torch.equal(old, new)
 
 
 def test_bench_reports_identical_images_and_a_ratio():
@@ -71,13 +100,13 @@ def test_eps_warmup_ramps_the_training_radius(monkeypatch):
     import trustml.adversarial.training as training
 
     seen = []
-    real = training.fgsm_rs_examples
+    real = training.fgsm
 
-    def spy(model, x, y, eps, alpha, generator=None, random_start=True):
+    def spy(model, x, y, eps, **options):
         seen.append(eps)
-        return real(model, x, y, eps, alpha, generator, random_start)
+        return real(model, x, y, eps, **options)
 
-    monkeypatch.setattr(training, "fgsm_rs_examples", spy)
+    monkeypatch.setattr(training, "fgsm", spy)
     torch.manual_seed(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
     x, y = data()

@@ -112,7 +112,8 @@ def test_robust_accuracy_never_exceeds_clean_accuracy():
 
 
 def test_fast_cnn_shapes():
-    from trustml.models.mnist import FastCNN, count_parameters
+    from trustml.core.torch_utils import count_parameters
+    from trustml.models.mnist import FastCNN
 
     model = FastCNN()
     assert model(torch.rand(3, 1, 28, 28)).shape == (3, 10)
@@ -231,7 +232,8 @@ def test_margin_targets_move_a_saturated_model_where_cross_entropy_cannot():
 
 
 def test_layer_table_adds_up_and_restores_the_mode():
-    from trustml.models.mnist import FastCNN, count_parameters, layer_table
+    from trustml.core.torch_utils import count_parameters
+    from trustml.models.mnist import FastCNN, layer_table
 
     model = FastCNN(2).train()
     rows = layer_table(model)

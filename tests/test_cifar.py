@@ -21,8 +21,8 @@ from trustml.adversarial.measures import (
     stratified_halves,
     transfer_accuracy,
 )
+from trustml.core.torch_utils import predict
 from trustml.fasttrain.training import Defence, Recipe, augment, to_pixels, train
-from trustml.generative.training import predict
 from trustml.models.cifar import CifarResNet
 
 
@@ -320,7 +320,7 @@ def test_multiply_adds_count_convolutions_and_linear_layers():
 
 
 def test_paired_difference_interval():
-    from trustml.views.cifar import paired_difference_interval
+    from trustml.core.stats import paired_difference_interval
 
     diff, lo, hi = paired_difference_interval(666, 571, 10_000)
     assert diff == pytest.approx(-0.0095) and lo < diff < hi < 0

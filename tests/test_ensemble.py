@@ -8,7 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.test_attacks import batch, tiny_model
-from trustml.adversarial.ensemble import autoattack, mcnemar, pgd_attack, project, worst_case
+from trustml.adversarial.ensemble import autoattack, project, worst_case
+from trustml.adversarial.specs import PGD
+from trustml.core.stats import mcnemar
 
 
 def no_attack(model, x, y):
@@ -22,7 +24,7 @@ def grey_attack(model, x, y):  # within eps = 1 of anything: the constant image 
 def test_report_accounts_for_every_image():
     model = tiny_model(1)
     x, y = batch(1, 64)
-    report = worst_case(model, x, y, [("none", no_attack), ("pgd", pgd_attack(0.5, steps=10)),
+    report = worst_case(model, x, y, [("none", no_attack), ("pgd", PGD(0.5, steps=10, loss="margin")),
                                       ("grey", grey_attack)], batch_size=7)
     added = report.added()
     assert added["none"] == 0
@@ -54,8 +56,8 @@ def test_candidates_restrict_the_ensemble_to_images_left_robust():
 def test_a_stronger_member_only_adds_what_the_weaker_missed():
     model = tiny_model(2)
     x, y = batch(2, 64)
-    strong_first = worst_case(model, x, y, [("pgd", pgd_attack(0.3, steps=20)),
-                                            ("pgd-again", pgd_attack(0.3, steps=20))])
+    strong_first = worst_case(model, x, y, [("pgd", PGD(0.3, steps=20, loss="margin")),
+                                            ("pgd-again", PGD(0.3, steps=20, loss="margin"))])
     assert strong_first.added()["pgd-again"] == 0  # the same deterministic attack finds nothing new
 
 

@@ -65,6 +65,19 @@ def test_digits_per_column():
     from trustml.views.table import Table
 
     t = Table(pd.DataFrame({"a": [1.25, 2.0], "b": [0.123456, -0.5]}), {"a": 1, "b": 3})
-    assert t.rows() == [["1.2", "0.123"], ["2.0", "-0.500"]]
+    assert t.rows() == [["1.3", "0.123"], ["2.0", "-0.500"]]  # half away from zero, as the book
     with pytest.raises(ValueError, match="digits"):
         Table(pd.DataFrame({"a": [1.0]}), {"a": -1})
+
+
+def test_tables_and_prose_round_a_share_the_same_way():
+    import pandas as pd
+
+    from trustml.views.format import fmt_pct, half_up
+    from trustml.views.table import Table
+
+    for k in range(0, 2001, 7):  # shares of 2,000 images in 32 and 64 bits
+        for share in (k / 2000, float(np.float32(k / 2000))):
+            cell = Table(pd.DataFrame({"a": [100 * share]}), 1).rows()[0][0]
+            assert fmt_pct(share) == f"{cell} %"
+    assert half_up(0.0635 * 100) == 6.4 and half_up(-0.04) == 0.0 and str(half_up(-0.04)) == "0.0"

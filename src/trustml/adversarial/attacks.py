@@ -8,16 +8,15 @@ gradients are taken with respect to the input only (parameters' `.grad` are left
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trustml.core.validate import POSITIVE, UNIT, integer, real
+from trustml.core.torch_utils import in_mode
+from trustml.core.validate import NON_NEGATIVE, POSITIVE, UNIT, integer, real
 
 Loss = Literal["ce", "margin"]
 LOSSES = ("ce", "margin")
@@ -90,20 +89,9 @@ def step_sizes(alpha: float, steps: int, schedule: Schedule = "constant") -> lis
     return [0.5 * alpha * (1 + math.cos(math.pi * t / steps)) for t in range(steps)]
 
 
-@contextmanager
-def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+def eval_mode(model: nn.Module):
     """Put `model` in eval mode and freeze its parameters; restore both afterwards."""
-    was_training = model.training
-    flags = [p.requires_grad for p in model.parameters()]
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
-    try:
-        yield model
-    finally:
-        for p, flag in zip(model.parameters(), flags, strict=True):
-            p.requires_grad_(flag)
-        model.train(was_training)
+    return in_mode(model, training=False, frozen=True)
 
 
 def margin_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -141,13 +129,28 @@ def _fooled(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None) 
     return logits.argmax(1) != y if target is None else logits.argmax(1) == target
 
 
-def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float) -> torch.Tensor:
-    r"""Fast gradient sign method: $x+\varepsilon\,\mathrm{sign}\nabla_x\mathrm{CE}$, clipped to $[0,1]$."""
+def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
+         random_start: bool = False, step: float | None = None,
+         generator: torch.Generator | None = None) -> torch.Tensor:
+    r"""Fast gradient sign method: one signed gradient step of the cross-entropy,
+    $x+\varepsilon\,\mathrm{sign}\nabla_x\mathrm{CE}$, clipped to $[0,1]$ (Goodfellow et al. 2015).
+
+    For training (FGSM-RS, Wong, Rice & Kolter 2020): `random_start=True` steps from a uniform
+    random point of the $\varepsilon$-ball (drawn from `generator`), `step` (default
+    $\varepsilon$) sets the step size, and the result is projected back onto the ball.
+    """
     eps = check_eps(eps)
+    step = eps if step is None else real(step, "step", NON_NEGATIVE)
     check_inputs(model, x, y)
     with eval_mode(model):
-        grad, _ = _input_gradient(model, x, y, "ce", None)
-        return (x + eps * grad.sign()).clamp(0.0, 1.0).detach()
+        if random_start:
+            noise = torch.rand(x.shape, generator=generator, device=x.device)
+            delta = (x + (noise * 2 - 1) * eps).clamp(0.0, 1.0) - x
+        else:
+            delta = torch.zeros_like(x)
+        grad, _ = _input_gradient(model, x + delta, y, "ce", None)
+        delta = (delta + step * grad.sign()).clamp(-eps, eps)
+        return (x + delta).clamp(0.0, 1.0).detach()
 
 
 def pgd(
@@ -301,10 +304,3 @@ def pgd_top_targets(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: flo
         best[idx[fooled]] = x_adv[fooled]
         active[idx[fooled]] = False
     return best
-
-
-def batched(attack, model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000,
-            **kwargs) -> torch.Tensor:
-    """Run `attack(model, xb, yb, **kwargs)` over batches of a large set."""
-    return torch.cat([attack(model, x[i: i + batch_size], y[i: i + batch_size], **kwargs)
-                      for i in range(0, len(x), batch_size)])

@@ -21,9 +21,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from trustml.adversarial.attacks import check_eps, eval_mode
+from trustml.core.torch_utils import in_mode, predict
 from trustml.core.validate import UNIT, real
 from trustml.fasttrain.training import appended_loss, fgsm_mix_loss
-from trustml.generative.training import predict
 
 
 def stratified_halves(labels: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -119,16 +119,14 @@ def objective_gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     batch-norm running statistics are left as they were."""
     alpha = real(alpha, "alpha", UNIT)
     state = {k: v.clone() for k, v in model.state_dict().items()}
-    was_training = model.training
     params = [p for p in model.parameters() if p.requires_grad]
     out = []
     try:
-        model.train(train_mode)
-        for loss_fn in (lambda: fgsm_mix_loss(model, x, y, x_adv, alpha),
-                        lambda: appended_loss(model, x, y, x_adv)):
-            grads = torch.autograd.grad(loss_fn(), params)
-            out.append(torch.cat([g.flatten() for g in grads]))
+        with in_mode(model, training=train_mode):
+            for loss_fn in (lambda: fgsm_mix_loss(model, x, y, x_adv, alpha),
+                            lambda: appended_loss(model, x, y, x_adv)):
+                grads = torch.autograd.grad(loss_fn(), params)
+                out.append(torch.cat([g.flatten() for g in grads]))
     finally:
         model.load_state_dict(state)
-        model.train(was_training)
     return out[0], out[1]

@@ -23,17 +23,18 @@ import numpy as np
 import torch
 
 from trustml.adversarial.attacks import fgsm, pgd
-from trustml.adversarial.ensemble import autoattack, pgd_attack, worst_case
-from trustml.adversarial.evaluation import Attack, robust_correct
+from trustml.adversarial.ensemble import autoattack, worst_case
+from trustml.adversarial.evaluation import robust_correct
+from trustml.adversarial.specs import FGSM, PGD
 from trustml.core.budget import Budget
 from trustml.core.cache import Result, experiment, run_or_load
 from trustml.core.device import get_device
+from trustml.core.keys import number_key
+from trustml.core.torch_utils import count_parameters, load_model, predict
 from trustml.core.validate import UNIT, check_config
 from trustml.data import load_cifar10
 from trustml.fasttrain.training import Defence, Recipe, clone, to_pixels, train
-from trustml.generative.training import predict
 from trustml.models.cifar import CifarResNet
-from trustml.models.mnist import count_parameters
 
 PIXEL = 1 / 255
 # the reference solution's radii were set in normalised units, (x - mean) / std; with CIFAR-10's
@@ -108,10 +109,8 @@ def train_model(config: CifarModelConfig, desc: str) -> tuple[CifarResNet, dict]
 
 def model_from(result: Result) -> CifarResNet:
     """The model of a cached result that kept its weights, in eval mode, channels-last."""
-    widths = tuple(result.meta["config"]["widths"])
-    model = CifarResNet(widths).to(memory_format=torch.channels_last)
-    model.load_state_dict({k: v.float() for k, v in result.weights["model"].items()})
-    return model.eval()
+    model = load_model(result, CifarResNet, widths="widths")
+    return model.to(memory_format=torch.channels_last)
 
 
 _RECIPES = {"full": Recipe(epochs=10), "smoke": Recipe(epochs=1, batch_size=100)}
@@ -177,12 +176,12 @@ EVAL_CONFIGS = {
 }
 
 
-def attack_at(name: str, config: EvalConfig, eps: float) -> Attack:
-    """The chapter's FGSM or PGD (`name`) at `eps`, as an attack (model, x, y) -> x_adv; PGD is
-    cross-entropy PGD with `config.pgd_steps` steps and early stopping (`ensemble.pgd_attack`)."""
+def attack_at(name: str, config: EvalConfig, eps: float) -> FGSM | PGD:
+    """The chapter's FGSM or PGD (`name`) at `eps`, as an attack spec (model, x, y) -> x_adv; PGD
+    is cross-entropy PGD with `config.pgd_steps` steps and early stopping."""
     if name == "fgsm":
-        return lambda model, x, y: fgsm(model, x, y, eps)
-    return pgd_attack(eps, steps=config.pgd_steps, loss="ce", seed=config.seed)
+        return FGSM(eps)
+    return PGD(eps, steps=config.pgd_steps, loss="ce", early_stop=True, seed=config.seed)
 
 
 def evaluate(model: torch.nn.Module, config: EvalConfig, label: str) -> tuple[dict, dict]:
@@ -200,7 +199,7 @@ def evaluate(model: torch.nn.Module, config: EvalConfig, label: str) -> tuple[di
             robust = robust_correct(model, xs, ys, attack, config.batch_size,
                                     desc=f"{label}: {name} {eps * 255:.2f}/255")
             metrics["seconds"][f"{name}@{eps}"] = time.perf_counter() - start
-            metrics[name][str(eps)] = float(robust.float().mean())
+            metrics[name][number_key(eps)] = float(robust.float().mean())
             arrays[f"robust/{name}/{eps}"] = robust.numpy().astype(np.uint8)
     eps, n = config.autoattack_eps, config.autoattack_n
     start = time.perf_counter()

@@ -11,6 +11,7 @@ from torch import nn
 
 from trustml.core.budget import Budget
 from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.torch_utils import load_model
 from trustml.core.validate import POSITIVE, Interval, check_config
 from trustml.data import load_mnist, to_float
 from trustml.experiments.classifier import load_standard_cnn
@@ -183,24 +184,17 @@ GENERATORS = {"VAE": "ex1-vae", "GAN": "ex1-gan", "conv GAN": "ex1-convgan"}
 
 
 def load_vae(result: Result) -> MLPVAE:
-    cfg = result.meta["config"]
-    model = MLPVAE(cfg["latent"], tuple(cfg["hidden"]))
-    model.load_state_dict(result.weights["vae"])
-    return model.eval()
+    return load_model(result, MLPVAE, weights="vae", latent="latent", hidden="hidden")
 
 
 def load_generator(result: Result) -> Generator:
-    cfg = result.meta["config"]
-    model = Generator(cfg["noise_dim"], tuple(cfg["g_hidden"]))
-    model.load_state_dict(result.weights["generator"])
-    return model.eval()
+    return load_model(result, Generator, weights="generator", noise_dim="noise_dim",
+                      hidden="g_hidden")
 
 
 def load_conv_generator(result: Result) -> ConvGenerator:
-    cfg = result.meta["config"]
-    model = ConvGenerator(cfg["noise_dim"], cfg["channels"])
-    model.load_state_dict(result.weights["generator"])
-    return model.eval()
+    return load_model(result, ConvGenerator, weights="generator", noise_dim="noise_dim",
+                      channels="channels")
 
 
 @torch.no_grad()

@@ -7,22 +7,16 @@ import torch
 from scipy.stats import norm
 from torch import nn
 
+from trustml.core.torch_utils import in_mode
+
 
 @torch.no_grad()
 def features(model: nn.Module, x: torch.Tensor, batch_size: int = 2000) -> np.ndarray:
     """`model.features(x)` in batches, in eval mode (float64)."""
-    was_training = model.training
-    model.eval()
-    feats = torch.cat([model.features(x[i: i + batch_size]) for i in range(0, len(x), batch_size)])
-    model.train(was_training)
+    with in_mode(model):
+        feats = torch.cat([model.features(x[i: i + batch_size])
+                           for i in range(0, len(x), batch_size)])
     return feats.double().numpy()
-
-
-def feature_statistics(model: nn.Module, x: torch.Tensor,
-                       batch_size: int = 2000) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and covariance of `model.features(x)` (float64)."""
-    f = features(model, x, batch_size)
-    return f.mean(0), np.cov(f, rowvar=False)
 
 
 def frechet_of_features(f1: np.ndarray, f2: np.ndarray) -> float:
@@ -73,7 +67,7 @@ def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: n
 @torch.no_grad()
 def class_histogram(model: nn.Module, x: torch.Tensor, classes: int = 10) -> np.ndarray:
     """Fraction of `x` the classifier assigns to each class."""
-    from trustml.generative.training import predict
+    from trustml.core.torch_utils import predict
 
     pred = predict(model, x).argmax(1)
     return np.bincount(pred.numpy(), minlength=classes) / len(x)

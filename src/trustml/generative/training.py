@@ -1,4 +1,4 @@
-"""Training loops: a classifier, a VAE and a GAN on in-memory tensors (no DataLoader needed).
+"""Training loops of the generative models: a VAE and a GAN on in-memory tensors (no DataLoader).
 
 Each loop is seeded, shows a progress bar on a terminal, and returns per-epoch histories.
 """
@@ -6,70 +6,18 @@ Each loop is seeded, shows a progress bar on a terminal, and returns per-epoch h
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from trustml.core.progress import progress
+from trustml.core.torch_utils import in_mode, minibatches
 from trustml.generative.gan import discriminator_loss, generator_loss
 from trustml.generative.vae import ElboTerms, elbo_terms
 
 TermsFn = Callable[[nn.Module, torch.Tensor, torch.Generator], ElboTerms]
-
-
-def minibatches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
-    """Shuffled index batches covering 0..n-1 once (the last one may be smaller)."""
-    order = torch.randperm(n, generator=generator)
-    yield from order.split(batch_size)
-
-
-@torch.no_grad()
-def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
-    """Logits for `x`, in eval mode (the model's mode is restored)."""
-    was_training = model.training
-    model.eval()
-    try:
-        return torch.cat([model(x[i: i + batch_size]) for i in range(0, len(x), batch_size)])
-    finally:
-        model.train(was_training)
-
-
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    return float((predict(model, x).argmax(1) == y).float().mean())
-
-
-def train_classifier(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, lr: float,
-    batch_size: int, seed: int, x_test: torch.Tensor | None = None,
-    y_test: torch.Tensor | None = None, desc: str = "classifier",
-) -> dict[str, list[float]]:
-    """Adam with a cosine learning-rate schedule, cross-entropy loss."""
-    gen = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    steps = epochs * -(-len(x) // batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
-    history: dict[str, list[float]] = {"train_loss": [], "test_acc": [], "seconds": []}
-    model.train()
-    for _ in progress(range(epochs), desc=desc):
-        start, total, count = time.perf_counter(), 0.0, 0
-        for idx in minibatches(len(x), batch_size, gen):
-            loss = F.cross_entropy(model(x[idx]), y[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += float(loss.detach()) * len(idx)
-            count += len(idx)
-        history["train_loss"].append(total / count)
-        history["seconds"].append(time.perf_counter() - start)
-        if x_test is not None and y_test is not None:
-            history["test_acc"].append(accuracy(model, x_test, y_test))
-    model.eval()
-    return history
 
 
 @torch.no_grad()
@@ -77,14 +25,12 @@ def vae_evaluate(model: nn.Module, x: torch.Tensor, seed: int = 0,
                  batch_size: int = 2000, terms_fn: TermsFn = elbo_terms) -> tuple[float, float]:
     """Mean reconstruction and KL (nats per image) over `x`, one seeded posterior sample each."""
     gen = torch.Generator().manual_seed(seed)
-    was_training = model.training
-    model.eval()
     rec = kl = 0.0
-    for i in range(0, len(x), batch_size):
-        terms = terms_fn(model, x[i: i + batch_size], gen)
-        rec += float(terms.reconstruction.sum())
-        kl += float(terms.kl.sum())
-    model.train(was_training)
+    with in_mode(model):
+        for i in range(0, len(x), batch_size):
+            terms = terms_fn(model, x[i: i + batch_size], gen)
+            rec += float(terms.reconstruction.sum())
+            kl += float(terms.kl.sum())
     return rec / len(x), kl / len(x)
 
 
@@ -147,18 +93,14 @@ def gan_test_losses(G: nn.Module, D: nn.Module, x_test: torch.Tensor, seed: int,
     """Held-out losses, both networks in eval mode: the discriminator on all test images plus
     as many fresh fakes, the generator on those fresh fakes."""
     gen = torch.Generator().manual_seed(seed)
-    modes = G.training, D.training
-    G.eval()
-    D.eval()
     d_total = g_total = 0.0
-    for i in range(0, len(x_test), batch_size):
-        real = x_test[i: i + batch_size]
-        z = torch.randn(len(real), G.noise_dim, generator=gen)
-        fake_logits = D(G(z))
-        d_total += float(discriminator_loss(D(real), fake_logits, real_label=1.0)) * len(real)
-        g_total += float(generator_loss(fake_logits)) * len(real)
-    G.train(modes[0])
-    D.train(modes[1])
+    with in_mode(G, D):
+        for i in range(0, len(x_test), batch_size):
+            real = x_test[i: i + batch_size]
+            z = torch.randn(len(real), G.noise_dim, generator=gen)
+            fake_logits = D(G(z))
+            d_total += float(discriminator_loss(D(real), fake_logits, real_label=1.0)) * len(real)
+            g_total += float(generator_loss(fake_logits)) * len(real)
     return d_total / len(x_test), g_total / len(x_test)
 
 
@@ -176,11 +118,8 @@ def train_gan(
                                                        "d_real", "d_fake", "seconds")}
 
     def snapshot() -> np.ndarray:
-        G.eval()
-        with torch.no_grad():
-            out = G(fixed_noise).numpy()
-        G.train()
-        return out
+        with torch.no_grad(), in_mode(G):
+            return G(fixed_noise).numpy()
 
     snapshots = {0: snapshot()} if 0 in snapshot_epochs else {}
     for epoch in progress(range(1, epochs + 1), desc="GAN epochs"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from trustml.core.torch_utils import in_mode
 from trustml.core.validate import POSITIVE, integer, real
 
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
@@ -130,12 +131,10 @@ def multiply_adds(model: nn.Module, input_shape: tuple[int, ...] = (1, 3, 32, 32
 
     handles = [m.register_forward_hook(hook) for m in model.modules()
                if isinstance(m, (nn.Conv2d, nn.Linear))]
-    was_training = model.training
     try:
-        with torch.no_grad():
-            model.eval()(torch.zeros(input_shape))
+        with torch.no_grad(), in_mode(model):
+            model(torch.zeros(input_shape))
     finally:
         for h in handles:
             h.remove()
-        model.train(was_training)
     return total

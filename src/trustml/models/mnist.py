@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from trustml.core.torch_utils import in_mode
+
 
 class _PixelClassifier(nn.Module):
     """A classifier of [0, 1] pixels that normalises inside the model (so attacks work in pixel
@@ -37,10 +39,6 @@ class StandardCNN(_PixelClassifier):
         self.head = nn.Linear(128, 10)
 
 
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
 class FastCNN(_PixelClassifier):
     """conv4x4(16w, stride 2)-conv4x4(32w, stride 2)-fc(1568w→100w)-fc(10), ReLU.
 
@@ -71,12 +69,10 @@ def layer_table(model: nn.Module, input_shape: tuple[int, ...] = (1, 1, 28, 28))
                 rows.append({"name": name, "layer": repr(mod), "output": tuple(output.shape[1:]),
                              "parameters": sum(p.numel() for p in mod.parameters())})
             hooks.append(module.register_forward_hook(hook))
-    was_training = model.training
     try:
-        with torch.no_grad():
-            model.eval()(torch.zeros(input_shape))
+        with torch.no_grad(), in_mode(model):
+            model(torch.zeros(input_shape))
     finally:
         for h in hooks:
             h.remove()
-        model.train(was_training)
     return rows

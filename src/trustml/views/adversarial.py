@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from trustml.adversarial.ensemble import mcnemar
 from trustml.core.cache import Result, run_or_load
+from trustml.core.keys import number_key
+from trustml.core.stats import mcnemar, wilson_interval
 from trustml.experiments.adversarial import AUTOATTACK_NAMES, EVAL_EPS, MODELS, autoattack_name, eval_name
-from trustml.experiments.classifier import wilson_interval
 from trustml.views.format import fmt_int, fmt_pct, fmt_seconds
 from trustml.views.history import epoch_frame
 from trustml.views.table import Table, as_table
@@ -92,11 +92,11 @@ def accuracies(results: dict[str, Result], model: str, eps: float) -> dict[str, 
     AutoAttack on the subset; the number of subset images AutoAttack adds."""
     m = eval_result(results, model).metrics
     a = aa_result(results, model)
-    acc = a.metrics["accuracy"][str(eps)]
-    return {"clean": m["clean"], "fgsm": m["fgsm"][str(eps)], "pgd_ce": m["pgd_ce"][str(eps)],
-            "pgd": m["pgd"][str(eps)], "subset_pgd": acc["pgd"],
+    acc = a.metrics["accuracy"][number_key(eps)]
+    return {"clean": m["clean"], "fgsm": m["fgsm"][number_key(eps)], "pgd_ce": m["pgd_ce"][number_key(eps)],
+            "pgd": m["pgd"][number_key(eps)], "subset_pgd": acc["pgd"],
             "worst": list(acc.values())[-1],  # after the last attack run at this eps
-            "added": sum(a.metrics["added"][str(eps)].values()), "n": m["n"],
+            "added": sum(a.metrics["added"][number_key(eps)].values()), "n": m["n"],
             "n_subset": a.metrics["n"]}
 
 
@@ -137,10 +137,10 @@ def added_table(results: dict[str, Result], styled: bool = True):
     for model in MODEL_NAMES:
         a = aa_result(results, model)
         for eps in EVAL_EPS:
-            acc = a.metrics["accuracy"][str(eps)]
+            acc = a.metrics["accuracy"][number_key(eps)]
             row = {"model": MODELS[model], "eps": f"{eps:g}",
                    "robust to our PGD": round(acc["pgd"] * a.metrics["n"])}
-            added = a.metrics["added"][str(eps)]
+            added = a.metrics["added"][number_key(eps)]
             row.update({name: added.get(name, "–") for name in AUTOATTACK_NAMES})
             row["robust to all"] = round(list(acc.values())[-1] * a.metrics["n"])
             rows.append(row)
@@ -153,7 +153,7 @@ def added_sentence(results: dict[str, Result]) -> str:
     total = dict.fromkeys(AUTOATTACK_NAMES, 0)
     for model in MODEL_NAMES:
         for eps in EVAL_EPS:
-            for name, k in aa_result(results, model).metrics["added"][str(eps)].items():
+            for name, k in aa_result(results, model).metrics["added"][number_key(eps)].items():
                 total[name] += k
     n_all = sum(total.values())
     gap, label, eps = largest_pgd_gap(results)
@@ -243,8 +243,8 @@ def sanity_checks(results: dict[str, Result], styled: bool = False):
     rows, bound = [], grey_bound()
     for model in MODEL_NAMES:
         m = eval_result(results, model).metrics
-        fg = [m["fgsm"][str(e)] for e in EVAL_EPS]
-        pg = [m["pgd"][str(e)] for e in EVAL_EPS]
+        fg = [m["fgsm"][number_key(e)] for e in EVAL_EPS]
+        pg = [m["pgd"][number_key(e)] for e in EVAL_EPS]
         rows.append({
             "model": MODELS[model],
             "falls with eps": bool(np.all(np.diff(pg) <= 0) and pg[0] <= m["clean"]),
@@ -283,7 +283,7 @@ def masked(results: dict[str, Result], min_gap: float = 0.2) -> list[tuple[str, 
     for model in MODEL_NAMES[1:]:
         m = eval_result(results, model).metrics
         for e in EVAL_EPS:
-            f, p = m["fgsm"][str(e)], m["pgd"][str(e)]
+            f, p = m["fgsm"][number_key(e)], m["pgd"][number_key(e)]
             if f - p >= min_gap:
                 out.append((MODELS[model], e, f, p))
     return out
@@ -314,9 +314,9 @@ def fgsm_rises_sentence(results: dict[str, Result]) -> str:
     for model in MODEL_NAMES:
         m = eval_result(results, model).metrics
         for a, b in zip(EVAL_EPS[:-1], EVAL_EPS[1:], strict=True):
-            if m["fgsm"][str(b)] > m["fgsm"][str(a)]:
-                found.append(f"{MODELS[model]} ({fmt_pct(m['fgsm'][str(a)])} at {a:g}, "
-                             f"{fmt_pct(m['fgsm'][str(b)])} at {b:g})")
+            if m["fgsm"][number_key(b)] > m["fgsm"][number_key(a)]:
+                found.append(f"{MODELS[model]} ({fmt_pct(m['fgsm'][number_key(a)])} at {a:g}, "
+                             f"{fmt_pct(m['fgsm'][number_key(b)])} at {b:g})")
     if not found:
         return ""
     return ("A second symptom: FGSM leaves more images correct at a larger radius than at a "
@@ -481,9 +481,9 @@ def verdict(results: dict[str, Result], alpha: float = 0.05) -> str:
         parts.append("It is not the stronger defence at any radius we test.")
     a = aa_result(results, e_model)
     for eps in a.meta["config"]["full_eps"]:
-        acc = a.metrics["accuracy"][str(eps)]
+        acc = a.metrics["accuracy"][number_key(eps)]
         n = a.metrics["n"]
-        left, added = round(acc["pgd"] * n), sum(a.metrics["added"][str(eps)].values())
+        left, added = round(acc["pgd"] * n), sum(a.metrics["added"][number_key(eps)].values())
         held = ("held" if added <= 0.01 * max(left, 1) else "did not fully hold")
         parts.append(f"Attacked harder at {eps:g}, with all four attacks of AutoAttack after our "
                      f"PGD, its robustness {held}: they broke {added} of the {left} subset images "

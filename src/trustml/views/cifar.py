@@ -7,16 +7,16 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
-from trustml.adversarial.ensemble import mcnemar
 from trustml.core.cache import Result, run_or_load
+from trustml.core.keys import number_key
+from trustml.core.stats import mcnemar, paired_difference_interval, wilson_interval
 from trustml.experiments.cifar import (
     PIXEL,
     REFERENCE_FGSM_EPS,
     REFERENCE_PGD_EPS,
     REFERENCE_STD,
 )
-from trustml.experiments.classifier import wilson_interval
-from trustml.views.format import fmt_int, fmt_sci, fmt_seconds
+from trustml.views.format import fmt_int, fmt_pct, fmt_pp, fmt_sci, fmt_seconds, half_up
 from trustml.views.table import Table, as_table
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
@@ -53,24 +53,6 @@ def compute_part(part: str, force: bool = False) -> dict[str, Result]:
 
 
 # ------------------------------------------------------------------------------- formatting
-
-def half_up(x: float, digits: int = 1) -> float:
-    """`x` rounded half away from zero at `digits` decimals, after removing float noise (so a
-    share of 127/2,000 is 6.4 % wherever it was computed, whether 0.0635 came out a hair above
-    or below in 32-bit floats), without negative zeros."""
-    scaled = round(abs(x) * 10**digits, 3)  # float32 shares carry noise near 1e-5 of a point
-    return float(np.copysign(np.floor(scaled + 0.5), x)) / 10**digits + 0.0
-
-
-def fmt_pct(p: float, digits: int = 1) -> str:
-    """0.7895 -> '79.0 %': a fraction as a percentage, rounded as the chapter's tables round."""
-    return f"{half_up(100 * p, digits):.{digits}f} %"
-
-
-def fmt_pp(diff: float, digits: int = 1) -> str:
-    """A difference of two fractions in percentage points, rounded as the tables round."""
-    return f"{half_up(100 * diff, digits):.{digits}f} percentage points"
-
 
 def _table(df: pd.DataFrame, digits: int | None = 1) -> Table:
     """`as_table` after rounding every float cell half-up at `digits` (`half_up`), so the same
@@ -131,8 +113,8 @@ def standard_facts(standard: Result) -> dict[str, str]:
 def resnet18_cost(standard: Result, epochs: int = 200) -> dict[str, str]:
     """Why not ResNet-18: its multiply-adds per image against ours, and its training time on
     this CPU extrapolated from the throughput measured for ours (same work per multiply-add)."""
+    from trustml.core.torch_utils import count_parameters
     from trustml.models.cifar import CifarResNet, multiply_adds, resnet18
-    from trustml.models.mnist import count_parameters
 
     ours = multiply_adds(CifarResNet(tuple(standard.meta["config"]["widths"])))
     theirs_model = resnet18()
@@ -158,8 +140,8 @@ def part_time(results: dict[str, Result], part: str) -> str:
 def eps_table(result: Result, styled: bool = True):
     """FGSM and PGD accuracy of one model per radius (the first n test images)."""
     m = result.metrics
-    rows = [{"ε (pixels)": eps_name(e), "FGSM": 100 * m["fgsm"][str(e)],
-             "PGD-10": 100 * m["pgd"][str(e)]} for e in sorted(float(k) for k in m["fgsm"])]
+    rows = [{"ε (pixels)": eps_name(e), "FGSM": 100 * m["fgsm"][number_key(e)],
+             "PGD-10": 100 * m["pgd"][number_key(e)]} for e in sorted(float(k) for k in m["fgsm"])]
     df = pd.DataFrame(rows)
     return _table(df, 1) if styled else df
 
@@ -167,7 +149,7 @@ def eps_table(result: Result, styled: bool = True):
 def pgd_versus_fgsm(metrics: dict) -> str:
     """Whether PGD is at least as strong as FGSM at every radius measured, in words."""
     radii = sorted(float(k) for k in metrics["pgd"])
-    weaker = [e for e in radii if metrics["pgd"][str(e)] > metrics["fgsm"][str(e)]]
+    weaker = [e for e in radii if metrics["pgd"][number_key(e)] > metrics["fgsm"][number_key(e)]]
     if not weaker:
         return ("PGD is never weaker than FGSM, as expected of an attack that takes ten steps "
                 "along the changing gradient where FGSM takes one.")
@@ -194,7 +176,7 @@ def curve_figure(results: dict[str, Result]) -> Figure:
         radii = sorted(float(e) for e in m["pgd"])
         xs = [0.0, *(e / PIXEL for e in radii)]
         for attack, style in (("pgd", "-"), ("fgsm", "--")):
-            ys = [100 * m["clean"], *(100 * m[attack][str(e)] for e in radii)]
+            ys = [100 * m["clean"], *(100 * m[attack][number_key(e)] for e in radii)]
             ax.plot(xs, ys, style, marker="o" if attack == "pgd" else None, ms=3.5,
                     color=f"C{i}", label=f"{name}, {'PGD-10' if attack == 'pgd' else 'FGSM'}")
         ax.plot([EPS8 / PIXEL], [100 * autoattack_cell(m)], "x", ms=8, color=f"C{i}")
@@ -320,7 +302,7 @@ def transfer_facts(study: Result) -> dict[str, str]:
     m = study.metrics
     t = m["transfer"]
     models = m["models"]
-    k8 = str(EPS8)
+    k8 = number_key(EPS8)
 
     def acc(attack: str, src: str, tgt: str) -> float:
         return t[f"{attack}@{k8}/{src}->{tgt}"]["accuracy"]
@@ -373,19 +355,6 @@ def _compare_rows(study: Result, a: str, b: str) -> list[dict]:
         rows.append({"measure": label, "images": len(ca), "acc_a": float(ca.float().mean()),
                      "acc_b": float(cb.float().mean()), **test})
     return rows
-
-
-def paired_difference_interval(a_only: int, b_only: int, n: int, z: float = 1.96
-                               ) -> tuple[float, float, float]:
-    """The difference of two accuracies measured on the same n images, (b_only - a_only) / n,
-    and its 95 % Wald interval for paired proportions (only the discordant images vary)."""
-    if n <= 0 or a_only < 0 or b_only < 0 or a_only + b_only > n:
-        raise ValueError(f"need 0 <= a_only, b_only and a_only + b_only <= n > 0, got "
-                         f"{a_only}, {b_only}, {n}")
-    diff = (b_only - a_only) / n
-    var = max((a_only + b_only) / n - diff ** 2, 0.0) / n
-    half = z * var ** 0.5
-    return diff, diff - half, diff + half
 
 
 def augmentation_table(study: Result, styled: bool = True):
@@ -463,9 +432,9 @@ def defence_table(results: dict[str, Result], styled: bool = True):
     for key, label in MODEL_LABELS.items():
         m = results[key].metrics
         row = {"model": label, "clean": 100 * m["clean"]}
-        for eps in (e for e in (REFERENCE_PGD_EPS, 4 * PIXEL, EPS8) if str(e) in m["fgsm"]):
-            row[f"FGSM {eps_label(eps)}"] = 100 * m["fgsm"][str(eps)]
-            row[f"PGD {eps_label(eps)}"] = 100 * m["pgd"][str(eps)]
+        for eps in (e for e in (REFERENCE_PGD_EPS, 4 * PIXEL, EPS8) if number_key(e) in m["fgsm"]):
+            row[f"FGSM {eps_label(eps)}"] = 100 * m["fgsm"][number_key(eps)]
+            row[f"PGD {eps_label(eps)}"] = 100 * m["pgd"][number_key(eps)]
         row["worst 8/255"] = 100 * autoattack_cell(m)
         rows.append(row)
     df = pd.DataFrame(rows)
@@ -484,7 +453,7 @@ def all_models_table(results: dict[str, Result], styled: bool = True):
     for name, m in entries:
         aa = m["autoattack"]
         rows.append({"model": name, "clean": 100 * m["clean"],
-                     "FGSM": 100 * m["fgsm"][str(EPS8)], "PGD-10": 100 * m["pgd"][str(EPS8)],
+                     "FGSM": 100 * m["fgsm"][number_key(EPS8)], "PGD-10": 100 * m["pgd"][number_key(EPS8)],
                      "PGD-10 (subset)": 100 * aa["pgd"],
                      **{k: 100 * v for k, v in aa["accuracy"].items() if k != "clean"}})
     df = pd.DataFrame(rows)
@@ -513,13 +482,13 @@ def _flat_fgsm(m: dict, within: float = 0.01) -> str:
     """' Its FGSM accuracy barely changes from r0 to r1 ...' where it stays within `within`
     of its value at the smallest radius over several radii ('' otherwise)."""
     radii = sorted(float(e) for e in m["fgsm"])
-    base = m["fgsm"][str(radii[0])]
-    flat = [e for e in radii if abs(m["fgsm"][str(e)] - base) <= within]
+    base = m["fgsm"][number_key(radii[0])]
+    flat = [e for e in radii if abs(m["fgsm"][number_key(e)] - base) <= within]
     last = flat[-1] if len(flat) == len([e for e in radii if e <= flat[-1]]) else radii[0]
     if last / radii[0] < 4:
         return ""
     return (f" Its FGSM accuracy barely changes from {eps_label(radii[0])} to {eps_label(last)} "
-            f"({fmt_pct(base)} and {fmt_pct(m['fgsm'][str(last)])}), another sign of a masked "
+            f"({fmt_pct(base)} and {fmt_pct(m['fgsm'][number_key(last)])}), another sign of a masked "
             "gradient rather than of robustness.")
 
 
@@ -528,8 +497,8 @@ def overfitting_sentence(fgsm_defence: Result) -> str:
     h = fgsm_defence.metrics["history"]
     pgd, clean = h["check_pgd"], h["check_clean"]
     best = int(np.argmax(pgd))
-    final_fgsm = fgsm_defence.metrics["fgsm"][str(EPS8)]
-    final_pgd = fgsm_defence.metrics["pgd"][str(EPS8)]
+    final_fgsm = fgsm_defence.metrics["fgsm"][number_key(EPS8)]
+    final_pgd = fgsm_defence.metrics["pgd"][number_key(EPS8)]
     if pgd[best] < 0.05 and final_fgsm - final_pgd > 0.2:
         return (f"PGD accuracy on the held-out images was near zero at every check, from the "
                 f"first one after {h['check_step'][0]:.2f} epochs (at most {fmt_pct(pgd[best])}), "
@@ -564,14 +533,14 @@ def tradeoff_facts(results: dict[str, Result]) -> dict[str, str]:
         m = results[key].metrics
         out[f"{short}_clean"] = fmt_pct(m["clean"])
         out[f"{short}_clean_drop"] = fmt_pp(s["clean"] - m["clean"])
-        out[f"{short}_pgd8"] = fmt_pct(m["pgd"][str(EPS8)])
+        out[f"{short}_pgd8"] = fmt_pct(m["pgd"][number_key(EPS8)])
         out[f"{short}_aa8"] = fmt_pct(autoattack_cell(m))
-        out[f"{short}_fgsm8"] = fmt_pct(m["fgsm"][str(EPS8)])
-        out[f"{short}_pgd8_gain"] = fmt_pp(m["pgd"][str(EPS8)] - s["pgd"][str(EPS8)])
+        out[f"{short}_fgsm8"] = fmt_pct(m["fgsm"][number_key(EPS8)])
+        out[f"{short}_pgd8_gain"] = fmt_pp(m["pgd"][number_key(EPS8)] - s["pgd"][number_key(EPS8)])
         out[f"{short}_train"] = fmt_seconds(m["train_seconds"])
         out[f"{short}_epochs"] = f"{m['epochs']:g}"
     out["standard_clean"] = fmt_pct(s["clean"])
-    out["standard_pgd8"] = fmt_pct(s["pgd"][str(EPS8)])
+    out["standard_pgd8"] = fmt_pct(s["pgd"][number_key(EPS8)])
     out["standard_aa8"] = fmt_pct(autoattack_cell(s))
     return out
 
@@ -579,7 +548,7 @@ def tradeoff_facts(results: dict[str, Result]) -> dict[str, str]:
 def fgsm_defence_sentence(results: dict[str, Result]) -> str:
     """2.2(a): what the FGSM fine-tuning did to clean and robust accuracy at 8/255."""
     s, m = results["cifar-attacks"].metrics, results["cifar-fgsm-defence"].metrics
-    k = str(EPS8)
+    k = number_key(EPS8)
     clean = (f"Clean accuracy falls from {fmt_pct(s['clean'])} to {fmt_pct(m['clean'])}"
              if m["clean"] < s["clean"] - 0.005 else
              f"Clean accuracy stays at {fmt_pct(m['clean'])} (standard model: {fmt_pct(s['clean'])})")
@@ -592,7 +561,7 @@ def fgsm_defence_sentence(results: dict[str, Result]) -> str:
 def pgd_defence_sentence(results: dict[str, Result]) -> str:
     """2.3(a): the PGD defence's accuracies, and whether AutoAttack confirms its PGD number."""
     m = results["cifar-pgd-defence"].metrics
-    k = str(EPS8)
+    k = number_key(EPS8)
     aa = m["autoattack"]
     worst, subset = autoattack_cell(m), aa["pgd"]
     added = aa["added"]
@@ -617,7 +586,7 @@ def tradeoff_sentence(results: dict[str, Result], eps: float = 2 * PIXEL) -> str
     """2.2(b): what each defence paid in clean accuracy and what it bought."""
     s = results["cifar-attacks"].metrics
     f, p = results["cifar-fgsm-defence"].metrics, results["cifar-pgd-defence"].metrics
-    k = str(eps)
+    k = number_key(eps)
     text = (f"Both defences pay in clean accuracy: {fmt_pp(s['clean'] - f['clean'])} for the FGSM "
             f"defence and {fmt_pp(s['clean'] - p['clean'])} for the PGD defence. ")
     if k in s["pgd"]:
@@ -639,7 +608,7 @@ def cost_sentence(results: dict[str, Result]) -> str:
     """2.3(c): FGSM against PGD, as attack and as defence, in measured seconds."""
     s = results["cifar-attacks"].metrics
     f, p = results["cifar-fgsm-defence"].metrics, results["cifar-pgd-defence"].metrics
-    k = str(EPS8)
+    k = number_key(EPS8)
 
     def ratio(m: dict) -> float:  # from the milliseconds per image the table shows
         return (round(1000 * m["seconds"][f"pgd@{k}"] / m["n"], 1)
@@ -741,7 +710,7 @@ def published_table(results: dict[str, Result], styled: bool = True):
     rows = [{"model": f"{name} [@{key}]", "clean (%)": clean, "reported (%)": reported,
              "AutoAttack (%)": aa} for name, (key, clean, reported, aa) in PUBLISHED.items()]
     rows.append({"model": "ours: PGD defence, fine-tuned", "clean (%)": 100 * m["clean"],
-                 "reported (%)": 100 * m["pgd"][str(EPS8)],
+                 "reported (%)": 100 * m["pgd"][number_key(EPS8)],
                  "AutoAttack (%)": 100 * autoattack_cell(m)})
     df = pd.DataFrame(rows)
     return _table(df, 1) if styled else df

@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from trustml.core.cache import Result, run_or_load
+from trustml.core.keys import number_key
 from trustml.generative.vae_categorical import nats_to_bpd
 from trustml.views import vae_theory as theory_view
 from trustml.views.history import epoch_frame
@@ -121,7 +122,7 @@ def manifold_coverage(result: Result) -> float:
 def beta_frame(result: Result) -> pd.DataFrame:
     rows = []
     for beta in result.metrics["betas"]:
-        r = result.metrics["runs"][str(beta)]
+        r = result.metrics["runs"][number_key(beta)]
         rows.append({"beta": beta, "reconstruction (nats)": r["test_rec"],
                      "KL (nats)": r["test_kl"], "test bpd (beta = 1 bound)": r["test_bpd"],
                      "active units (of 20)": r["active_units"],
@@ -142,7 +143,7 @@ def beta_figure(result: Result) -> Figure:
         grid = result.arrays[f"samples/{beta}"].astype(np.float32)[1]  # decoder means
         show_grid(grid[:36], nrow=6, ax=axes[0, i], title=f"beta = {beta:g}")
         axes[0, i].title.set_fontsize(8)
-        kl = np.sort(result.metrics["runs"][str(beta)]["kl_per_dim"])[::-1]
+        kl = np.sort(result.metrics["runs"][number_key(beta)]["kl_per_dim"])[::-1]
         axes[1, i].bar(np.arange(len(kl)), kl, color="C0")
         axes[1, i].set_xlabel("latent unit (sorted)", fontsize=7)
         axes[1, i].tick_params(labelsize=7)
@@ -159,7 +160,7 @@ def bound_frame(result: Result) -> pd.DataFrame:
         k = result.meta["config"]["samples"]
         rows.append({
             "latent size": latent,
-            "test bpd": result.metrics["runs"][str(latent)]["test_bpd"],
+            "test bpd": result.metrics["runs"][number_key(latent)]["test_bpd"],
             "ELBO": float(nats_to_bpd(-get("elbo")).mean()),
             f"IWAE, K = {k}": float(nats_to_bpd(-get("encoder_full")).mean()),
             f"prior MC, K = {k}": float(nats_to_bpd(-get("prior_full")).mean()),
