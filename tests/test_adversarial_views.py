@@ -38,8 +38,10 @@ def test_radii_read_as_a_list(values, words):
     assert radii(values) == words
 
 
-def test_the_command_line_lists_exactly_the_chapters_experiments():
-    from trustml.cli import EXERCISES
-    from trustml.views.adversarial import EXPERIMENTS
+def test_the_command_line_and_the_view_read_the_chapters_one_declaration():
+    from trustml.cli import build_parser
+    from trustml.experiments.adversarial import CHAPTER
+    from trustml.views.adversarial import EXPERIMENTS, PARTS
 
-    assert sorted(EXERCISES["ex3"][0]) == sorted(EXPERIMENTS)
+    assert EXPERIMENTS == CHAPTER.experiments and tuple(PARTS) == CHAPTER.part_names()
+    assert build_parser().parse_args(["ex3", "--part", "d"]).part == "d"

@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-from trustml.cli import EXERCISES
+from trustml.cli import chapters
 from trustml.core.budget import get_budget
 from trustml.core.cache import _try_load, entry_dir, get_experiment
 
@@ -23,12 +23,11 @@ def committed(name: str):
     return result
 
 
-@pytest.mark.parametrize("exercise", sorted(EXERCISES))
-def test_exercise_summary_prints_from_the_committed_results(exercise, monkeypatch):
+@pytest.mark.parametrize("chapter", chapters(), ids=lambda c: c.command)
+def test_exercise_summary_prints_from_the_committed_results(chapter, monkeypatch):
     monkeypatch.delenv("TRUSTML_CACHE", raising=False)
-    names, view_module = EXERCISES[exercise]
-    view = importlib.import_module(view_module)
-    text = view.summary(*[committed(name) for name in names])
+    view = importlib.import_module(chapter.view)
+    text = view.summary({name: committed(name) for name in chapter.experiments})
     assert isinstance(text, str) and len(text.splitlines()) >= 3
 
 

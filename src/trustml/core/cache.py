@@ -86,8 +86,8 @@ def experiment(
 
 
 def get_experiment(name: str) -> Experiment:
-    import trustml.experiments  # noqa: F401  (registers every experiment)
-
+    """A registered experiment (`import trustml.experiments` registers the book's; the views and
+    the command line do)."""
     try:
         return REGISTRY[name]
     except KeyError:

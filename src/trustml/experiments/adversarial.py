@@ -25,6 +25,7 @@ from trustml.adversarial.specs import FGSM, PGD, TopTargetsPGD
 from trustml.adversarial.training import METHODS, adversarial_train
 from trustml.core.budget import Budget
 from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.chapters import declare_chapter
 from trustml.core.device import get_device
 from trustml.core.keys import number_key
 from trustml.core.torch_utils import count_parameters, predict
@@ -332,3 +333,20 @@ for _model in MODELS:
     experiment(autoattack_name(_model), version=1, configs={
         budget: AutoAttackConfig(model=_model, eps=EVAL_EPS, **sizes)
         for budget, sizes in _AUTOATTACK.items()})(evaluate_autoattack)
+
+
+CHAPTER = declare_chapter(
+    "chapters/ex3-adversarial.qmd",
+    tuple(name for model in MODELS for name in (model, eval_name(model), autoattack_name(model))),
+    "trustml.views.adversarial", command="ex3",
+    title="exercise 3 (attacks, adversarial training)",
+    parts={
+        "a": ("mnist-standard-cnn",),
+        "b": (eval_name("mnist-standard-cnn"), autoattack_name("mnist-standard-cnn")),
+        "c": ("ex3-fgsm-plain-model", eval_name("ex3-fgsm-plain-model"),
+              autoattack_name("ex3-fgsm-plain-model"), "ex3-fgsm-model",
+              eval_name("ex3-fgsm-model"), autoattack_name("ex3-fgsm-model")),
+        "d": ("ex3-pgd-model", eval_name("ex3-pgd-model"), autoattack_name("ex3-pgd-model")),
+        "e": ("ex3-strong-model", eval_name("ex3-strong-model"),
+              autoattack_name("ex3-strong-model")),
+    })

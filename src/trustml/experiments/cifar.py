@@ -28,6 +28,7 @@ from trustml.adversarial.evaluation import robust_correct
 from trustml.adversarial.specs import FGSM, PGD
 from trustml.core.budget import Budget
 from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.chapters import declare_chapter
 from trustml.core.device import get_device
 from trustml.core.keys import number_key
 from trustml.core.torch_utils import count_parameters, load_model, predict
@@ -484,3 +485,19 @@ def gradients(config: GradientsConfig, budget: Budget) -> Result:
                                  g_mix, g_app, dim=0)),
                              "relative_difference": float((g_mix - g_app).norm() / g_mix.norm())})
     return Result(metrics={"n": config.n, "eps": config.eps, "rows": rows})
+
+
+CHAPTER = declare_chapter(
+    "chapters/ext-cifar10.qmd",
+    ("cifar-standard", "cifar-attacks", "cifar-noise", "cifar-study", "cifar-fgsm-defence",
+     "cifar-pgd-defence", "cifar-gradients"),
+    "trustml.views.cifar", command="ext-cifar",
+    title="extension: CIFAR-10 attacks and defences (HW3 question 2)",
+    parts={  # each part with its prerequisites
+        "2.1a": ("cifar-standard", "cifar-attacks"),
+        "2.1b": ("cifar-standard", "cifar-noise"),
+        "2.1c": ("cifar-study",),
+        "2.1d": ("cifar-study",),
+        "2.2": ("cifar-standard", "cifar-fgsm-defence"),
+        "2.3": ("cifar-standard", "cifar-pgd-defence", "cifar-gradients"),
+    })

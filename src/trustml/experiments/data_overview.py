@@ -8,6 +8,7 @@ import numpy as np
 
 from trustml.core.budget import Budget
 from trustml.core.cache import Result, experiment
+from trustml.core.chapters import declare_chapter
 from trustml.core.validate import check_config
 from trustml.data import (
     CIFAR10_CLASSES,
@@ -72,3 +73,6 @@ def data_overview(config: DataOverviewConfig, budget: Budget) -> Result:
                 arrays[f"{key}/samples"] = x[picks]
         metrics["datasets"][key] = info
     return Result(metrics=metrics, arrays=arrays)
+
+
+CHAPTER = declare_chapter("chapters/data.qmd", ("data-overview",), "trustml.views.data_overview")

@@ -11,6 +11,7 @@ from torch import nn
 
 from trustml.core.budget import Budget
 from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.chapters import declare_chapter
 from trustml.core.torch_utils import load_model
 from trustml.core.validate import POSITIVE, Interval, check_config
 from trustml.data import load_mnist, to_float
@@ -237,3 +238,11 @@ def compare_experiment(config: CompareConfig, budget: Budget) -> Result:
     arrays.update({f"hist/{k}": v for k, v in hist.items()})
     return Result(metrics={"fid": fid, "fid_ci": fid_ci, "pr": pr, "n": n, "pr_k": config.pr_k},
                   arrays=arrays)
+
+
+CHAPTER = declare_chapter(
+    "chapters/ex1-generative.qmd",
+    ("ex1-vae", "ex1-gan", "ex1-convgan", "mnist-standard-cnn", "ex1-compare"),
+    "trustml.views.generative", command="ex1", title="exercise 1 (VAE, GAN, conv GAN)",
+    parts={"vae": ("ex1-vae",), "gan": ("ex1-gan",), "convgan": ("ex1-convgan",)},
+    part_option="model", parallel=("ex1-vae", "ex1-gan", "ex1-convgan"))

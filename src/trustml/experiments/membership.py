@@ -9,6 +9,7 @@ from joblib import Parallel, delayed
 
 from trustml.core.budget import Budget
 from trustml.core.cache import Result, experiment
+from trustml.core.chapters import declare_chapter
 from trustml.core.progress import progress
 from trustml.core.validate import NON_NEGATIVE, POSITIVE, PROBABILITY, Interval, check_config
 from trustml.privacy import gaussian_mean as gm
@@ -318,3 +319,9 @@ def logistic_experiment(config: LogisticConfig, budget: Budget) -> Result:
                  "fprs": list(FPRS), "dp_delta": config.dp_delta, "dp_steps": config.dp_steps},
         arrays=arrays,
     )
+
+
+CHAPTER = declare_chapter(
+    "chapters/ex4-membership.qmd", ("ex4-gaussian-mean", "ex4-logistic"),
+    "trustml.views.membership", command="ex4",
+    title="exercise 4 (membership inference): run it and print its tables")

@@ -11,6 +11,7 @@ from scipy.stats import norm
 
 from trustml.core.budget import Budget
 from trustml.core.cache import Result, experiment
+from trustml.core.chapters import declare_chapter
 from trustml.core.progress import progress
 from trustml.core.validate import NON_NEGATIVE, POSITIVE, Interval, check_config
 from trustml.regression.robust import (
@@ -232,3 +233,11 @@ def pivotal_recovery(config: RobustRegressionConfig, rng: np.random.Generator) -
                     "lasso_tp": stats["lasso"][0] / reps, "lasso_fp": stats["lasso"][1] / reps,
                     "k": spec.k, "d": spec.d})
     return out
+
+
+CHAPTER = declare_chapter(
+    "chapters/ex2-robust-regression.qmd", ("ex2-robust-regression",),
+    "trustml.views.robust_regression", command="ex2",
+    title="exercise 2 (robust regression): run it and print its tables")
+CHECKS = declare_chapter("chapters/ex2-checks.qmd", ("ex2-robust-regression",),
+                         "trustml.views.robust_regression")

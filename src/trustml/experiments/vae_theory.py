@@ -20,6 +20,7 @@ import torch
 
 from trustml.core.budget import Budget
 from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.chapters import declare_chapter
 from trustml.core.validate import POSITIVE, check_config
 from trustml.experiments.vae_bpd import (
     MAIN_CONFIGS,
@@ -136,3 +137,10 @@ def theory(config: TheoryConfig, budget: Budget) -> Result:
     }
     return Result(metrics={"ks": list(config.ks), "kl_samples": list(config.kl_samples)},
                   arrays=arrays)
+
+
+CHAPTER = declare_chapter(
+    "chapters/ext-vae-bpd.qmd",
+    ("mnist-standard-cnn", "ext-vae-bpd", "ext-vae-latents", "ext-vae-beta", "ext-vae-theory"),
+    "trustml.views.vae_bpd", command="ext-vae",
+    title="extension: categorical VAE in bits per dimension")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -9,23 +11,22 @@ from matplotlib.figure import Figure
 from trustml.core.cache import Result, run_or_load
 from trustml.core.keys import number_key
 from trustml.core.stats import mcnemar, wilson_interval
-from trustml.experiments.adversarial import AUTOATTACK_NAMES, EVAL_EPS, MODELS, autoattack_name, eval_name
+from trustml.experiments.adversarial import (
+    AUTOATTACK_NAMES,
+    CHAPTER,
+    EVAL_EPS,
+    MODELS,
+    autoattack_name,
+    eval_name,
+)
 from trustml.views.format import fmt_int, fmt_pct, fmt_seconds
 from trustml.views.history import epoch_frame
 from trustml.views.table import Table, as_table
 
 MODEL_NAMES = list(MODELS)
 # which experiments each part of the exercise runs (the command line's --part)
-PARTS: dict[str, tuple[str, ...]] = {
-    "a": ("mnist-standard-cnn",),
-    "b": (eval_name("mnist-standard-cnn"), autoattack_name("mnist-standard-cnn")),
-    "c": ("ex3-fgsm-plain-model", eval_name("ex3-fgsm-plain-model"),
-          autoattack_name("ex3-fgsm-plain-model"), "ex3-fgsm-model", eval_name("ex3-fgsm-model"),
-          autoattack_name("ex3-fgsm-model")),
-    "d": ("ex3-pgd-model", eval_name("ex3-pgd-model"), autoattack_name("ex3-pgd-model")),
-    "e": ("ex3-strong-model", eval_name("ex3-strong-model"), autoattack_name("ex3-strong-model")),
-}
-EXPERIMENTS = tuple(name for names in PARTS.values() for name in names)
+PARTS = dict(CHAPTER.parts)  # the chapter's parts, as its experiments module declares them
+EXPERIMENTS = CHAPTER.experiments
 DEFENDED = ("ex3-pgd-model", "ex3-strong-model")  # part (e) compares these two
 # published MNIST results at eps 0.3 (clean, reported robust, AutoAttack), from the AutoAttack
 # repository's table (Croce & Hein 2020)
@@ -41,12 +42,6 @@ def compute() -> dict[str, Result]:
     """Every experiment of the chapter, one after the other. (Convolutions use both cores well:
     two single-threaded processes side by side measured no faster than one with two threads.)"""
     return {name: run_or_load(name) for name in EXPERIMENTS}
-
-
-def compute_part(part: str, force: bool = False) -> dict[str, Result]:
-    if part not in PARTS:
-        raise ValueError(f"unknown part {part!r}; choose one of {', '.join(PARTS)}")
-    return {name: run_or_load(name, force=force) for name in PARTS[part]}
 
 
 # ----------------------------------------------------------------------------- part (a)
@@ -568,9 +563,10 @@ def timing_table(results: dict[str, Result]) -> pd.DataFrame:
     return table
 
 
-def summary(*results: Result) -> str:
-    """Plain-text tables for the command line (`python -m trustml ex3`)."""
-    by_name = {r.meta["experiment"]: r for r in results}
+def summary(results: Mapping[str, Result]) -> str:
+    """Plain-text tables for the command line (`python -m trustml ex3`), of the experiments in
+    `results` (name -> result)."""
+    by_name = dict(results)
     lines = []
     if "mnist-standard-cnn" in by_name:
         acc, lo, hi = accuracy_ci(by_name["mnist-standard-cnn"])

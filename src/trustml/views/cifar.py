@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import torch
@@ -11,6 +13,7 @@ from trustml.core.cache import Result, run_or_load
 from trustml.core.keys import number_key
 from trustml.core.stats import mcnemar, paired_difference_interval, wilson_interval
 from trustml.experiments.cifar import (
+    CHAPTER,
     PIXEL,
     REFERENCE_FGSM_EPS,
     REFERENCE_PGD_EPS,
@@ -21,16 +24,8 @@ from trustml.views.table import Table, as_table
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
            "truck")
-# which experiments each part of the question runs (the command line's --part)
-PARTS: dict[str, tuple[str, ...]] = {
-    "2.1a": ("cifar-standard", "cifar-attacks"),
-    "2.1b": ("cifar-standard", "cifar-noise"),
-    "2.1c": ("cifar-study",),
-    "2.1d": ("cifar-study",),
-    "2.2": ("cifar-standard", "cifar-fgsm-defence"),
-    "2.3": ("cifar-standard", "cifar-pgd-defence", "cifar-gradients"),
-}
-EXPERIMENTS = tuple(dict.fromkeys(name for names in PARTS.values() for name in names))
+PARTS = dict(CHAPTER.parts)  # the question's parts, as the experiments module declares them
+EXPERIMENTS = CHAPTER.experiments
 EPS8 = 8 * PIXEL
 # published CIFAR-10 models at 8/255 (clean, reported robust, AutoAttack), from the AutoAttack
 # repository's table (Croce & Hein 2020); TRADES was evaluated at 0.031 (7.9/255), as published
@@ -44,12 +39,6 @@ PUBLISHED = {
 def compute() -> dict[str, Result]:
     """Every experiment of the chapter, one after the other."""
     return {name: run_or_load(name) for name in EXPERIMENTS}
-
-
-def compute_part(part: str, force: bool = False) -> dict[str, Result]:
-    if part not in PARTS:
-        raise ValueError(f"unknown part {part!r}; choose one of {', '.join(PARTS)}")
-    return {name: run_or_load(name, force=force) for name in PARTS[part]}
 
 
 # ------------------------------------------------------------------------------- formatting
@@ -723,9 +712,9 @@ def reference_reading() -> dict[str, str]:
 
 # ------------------------------------------------------------------------ command line
 
-def summary(*results: Result) -> str:
-    """Plain-text tables for `python -m trustml ext-cifar`."""
-    by = {r.meta["experiment"]: r for r in results}
+def summary(results: Mapping[str, Result]) -> str:
+    """Plain-text tables for `python -m trustml ext-cifar`, of the experiments in `results`."""
+    by = dict(results)
     lines = []
     if "cifar-standard" in by:
         f = standard_facts(by["cifar-standard"])

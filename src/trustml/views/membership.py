@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -396,8 +398,9 @@ def dp_attack_table(result: Result) -> Table:
     return as_table(pd.DataFrame(rows))
 
 
-def summary(gaussian: Result, logistic: Result) -> str:
-    """Plain-text tables for the command line."""
+def summary(results: Mapping[str, Result]) -> str:
+    """Plain-text tables for the command line (`python -m trustml ex4`)."""
+    gaussian, logistic = results["ex4-gaussian-mean"], results["ex4-logistic"]
     a = gaussian.arrays
     g = pd.DataFrame({"d": a["dims"], "in-sample": a["in_sample"][0], "fresh": a["fresh"][0],
                       "theory": a["theory"]})

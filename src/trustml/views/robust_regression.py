@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -255,8 +257,9 @@ def support_recovery_sentence(result: Result, low_sigma: float = 0.25, high_sigm
     return f"the square-root Lasso at that one λ {found} and {false}, {lasso}."
 
 
-def summary(result: Result) -> str:
-    """Plain-text tables for the command line."""
+def summary(results: Mapping[str, Result]) -> str:
+    """Plain-text tables for the command line (`python -m trustml ex2`)."""
+    result = results["ex2-robust-regression"]
     return "\n\n".join([
         instances_table(result).text(),
         differences_table(result, CHECKS).text(),

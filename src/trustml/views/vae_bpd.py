@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -9,13 +11,12 @@ from matplotlib.patches import Rectangle
 
 from trustml.core.cache import Result, run_or_load
 from trustml.core.keys import number_key
+from trustml.experiments.vae_theory import CHAPTER
 from trustml.generative.vae_categorical import nats_to_bpd
 from trustml.views import vae_theory as theory_view
 from trustml.views.history import epoch_frame
 from trustml.views.plots import show_grid
 from trustml.views.table import Table, as_table
-
-NAMES = ("ext-vae-bpd", "ext-vae-latents", "ext-vae-beta", "ext-vae-theory")
 
 # the homework's reference solution: test bpd of its categorical VAE and its training epochs
 REFERENCE_BPD = 0.56
@@ -27,7 +28,8 @@ PRINT_WIDTH = 5.75
 
 
 def compute() -> dict[str, Result]:
-    return {name: run_or_load(name) for name in NAMES}
+    """Every experiment of the chapter (as `experiments.vae_theory.CHAPTER` declares them)."""
+    return {name: run_or_load(name) for name in CHAPTER.experiments}
 
 
 def _styled(df: pd.DataFrame, digits: int = 3) -> Table:
@@ -177,8 +179,9 @@ def bound_table(result: Result):
     return _styled(df.rename(columns={c: f"{c} (bpd)" for c in df.columns[2:5]}), 3)
 
 
-def summary(*results: Result) -> str:
-    by = {r.meta["experiment"]: r for r in results}
+def summary(results: Mapping[str, Result]) -> str:
+    """Plain-text tables for `python -m trustml ext-vae`, of the experiments in `results`."""
+    by = dict(results)
     lines = []
     if "ext-vae-bpd" in by:
         r = by["ext-vae-bpd"]
