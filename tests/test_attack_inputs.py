@@ -120,3 +120,40 @@ def test_arbitrary_inputs_raise_or_keep_the_guarantee(pixels, label, eps, step_s
     _raises_or_keeps_the_guarantee(
         lambda: square_attack(model, x, y, eps, queries=max(steps, 0)), valid and steps >= 1,
         x, eps)
+
+
+@given(st.floats(-3.0, -0.01))
+def test_normalised_images_are_told_to_move_the_normalisation_into_the_model(low):
+    model, (x, y) = tiny_model(), images()
+    x = x.clone()
+    x[0, 0, 0, 0] = low
+    with pytest.raises(ValueError, match="put the normalisation inside the model"):
+        pgd(model, x, y, 0.1, steps=1)
+
+
+def test_uint8_range_pixels_are_told_to_scale_to_the_unit_interval():
+    model, (x, y) = tiny_model(), images()
+    with pytest.raises(ValueError, match=r"scale them to \[0, 1\]"):
+        fgsm(model, x * 255, y, 0.1)
+
+
+def test_a_single_image_is_told_to_add_a_batch_dimension():
+    model, (x, y) = tiny_model(), images()
+    for label in (y[0], y[:1]):
+        with pytest.raises(ValueError, match="add|batch dimension"):
+            fgsm(model, x[0], label, 0.1)
+
+
+def test_a_function_as_the_model_is_told_to_pass_an_nn_module():
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        pgd(lambda a: a.flatten(1), *images(), 0.1)
+
+
+def test_autoattack_on_a_model_with_other_classes_says_to_pass_n_classes():
+    from trustml.adversarial.ensemble import autoattack
+
+    x = torch.rand(4, 1, 4, 4)
+    five = nn.Sequential(nn.Flatten(), nn.Linear(16, 5))
+    name, attack = autoattack(0.1, apgd_steps=1)[0]
+    with pytest.raises(ValueError, match="pass n_classes=5"):
+        attack(five, x, torch.tensor([0, 1, 2, 3]))

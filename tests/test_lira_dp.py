@@ -30,7 +30,7 @@ def test_lira_ranks_members_first_when_the_signal_is_strong(variant):
 def test_online_lira_is_the_gaussian_likelihood_ratio():
     phi, masks = gaussian_world()
     target, shadows, shadow_in = phi[0], phi[1:], masks[1:]
-    s = lira.lira_scores(target, shadows, shadow_in, "online")
+    s = lira.lira_scores(target, shadow_phi=shadows, shadow_in=shadow_in, variant="online")
     j = 7
     ins, outs = shadows[shadow_in[:, j], j], shadows[~shadow_in[:, j], j]
     expected = (norm.logpdf(target[j], ins.mean(), ins.std(ddof=1))
@@ -48,13 +48,14 @@ def test_complementary_splits_put_every_point_in_half_of_the_models():
 def test_lira_rejects_bad_inputs():
     phi, masks = gaussian_world()
     with pytest.raises(ValueError, match="variant"):
-        lira.lira_scores(phi[0], phi[1:], masks[1:], "psychic")
+        lira.lira_scores(phi[0], shadow_phi=phi[1:], shadow_in=masks[1:], variant="psychic")
     with pytest.raises(ValueError, match="same shape"):
-        lira.lira_scores(phi[0], phi[1:], masks[2:])
+        lira.lira_scores(phi[0], shadow_phi=phi[1:], shadow_in=masks[2:])
     with pytest.raises(ValueError, match="target_phi"):
-        lira.lira_scores(phi[0][:5], phi[1:], masks[1:])
+        lira.lira_scores(phi[0][:5], shadow_phi=phi[1:], shadow_in=masks[1:])
     with pytest.raises(ValueError, match="at least 2 IN"):
-        lira.lira_scores(phi[0], phi[:3], masks[:3], "online")  # a pair + one: 1 on some side
+        # a pair + one: 1 on some side
+        lira.lira_scores(phi[0], shadow_phi=phi[:3], shadow_in=masks[:3], variant="online")
     with pytest.raises(ValueError, match="targets"):
         lira.leave_one_out(phi, masks, 0, "online")
 
@@ -119,9 +120,10 @@ def test_bound_rejects_bad_inputs(fpr, eps, delta, match):
        st.lists(st.integers(-4, 4), min_size=1, max_size=15), st.floats(0, 1))
 def test_vectorised_tpr_and_auc_agree_with_the_curve(ins, outs, f):
     ins, outs = np.array(ins, float), np.array(outs, float)
-    fpr, tpr = roc_curve(ins, outs)
-    assert tpr_at_fprs(ins, outs, [f])[0] == tpr_at_fpr(ins, outs, f) == tpr[fpr <= f].max()
-    assert auc(ins, outs) == pytest.approx(np.trapezoid(tpr, fpr))
+    fpr, tpr = roc_curve(in_scores=ins, out_scores=outs)
+    at = tpr_at_fpr(in_scores=ins, out_scores=outs, fpr=f)
+    assert tpr_at_fprs(in_scores=ins, out_scores=outs, fprs=[f])[0] == at == tpr[fpr <= f].max()
+    assert auc(in_scores=ins, out_scores=outs) == pytest.approx(np.trapezoid(tpr, fpr))
 
 
 def test_pooled_interval_brackets_the_pooled_estimate():
@@ -149,3 +151,10 @@ def test_batched_dp_gd_trains_each_model_on_its_own_mask():
     with pytest.raises(ValueError, match="masks"):
         lr.dp_gd_population(X, y, masks[:, :5], steps=1, clip=1.0, noise_multiplier=1.0, lr=1.0,
                             rng=rng)
+
+
+def test_auc_takes_its_scores_by_name_so_the_scikit_learn_order_cannot_slip_in():
+    labels, scores = np.array([0, 1, 1, 0]), np.array([0.1, 0.9, 0.8, 0.3])
+    with pytest.raises(TypeError):
+        auc(labels, scores)  # scikit-learn's (y_true, y_score) order: refused, not misread
+    assert auc(in_scores=scores[labels == 1], out_scores=scores[labels == 0]) == 1.0

@@ -21,24 +21,25 @@ scores = st.lists(st.integers(-5, 5).map(float), min_size=1, max_size=12)
 @given(ins=scores, outs=scores)
 def test_best_threshold_matches_brute_force_with_ties(ins, outs):
     ins, outs = np.array(ins), np.array(outs)
-    fit = best_threshold(ins, outs)
+    fit = best_threshold(in_scores=ins, out_scores=outs)
     assert fit.accuracy == pytest.approx(brute_force(ins, outs))
-    assert threshold_accuracy(ins, outs, fit.threshold) == pytest.approx(fit.accuracy)
+    assert threshold_accuracy(in_scores=ins, out_scores=outs,
+                              threshold=fit.threshold) == pytest.approx(fit.accuracy)
 
 
 def test_batched_threshold_equals_one_by_one():
     rng = np.random.default_rng(0)
     ins, outs = rng.normal(1, 1, (20, 15)), rng.normal(0, 1, (20, 9))
-    fit = best_threshold(ins, outs)
+    fit = best_threshold(in_scores=ins, out_scores=outs)
     for r in range(20):
-        single = best_threshold(ins[r], outs[r])
+        single = best_threshold(in_scores=ins[r], out_scores=outs[r])
         assert single.accuracy == fit.accuracy[r] and single.threshold == fit.threshold[r]
 
 
 def test_hand_built_threshold_case():
-    fit = best_threshold(np.array([3.0, 4.0, 5.0]), np.array([1.0, 2.0, 3.5]))
+    fit = best_threshold(in_scores=np.array([3.0, 4.0, 5.0]), out_scores=np.array([1.0, 2.0, 3.5]))
     assert fit.threshold == 3.0 and fit.accuracy == pytest.approx(5 / 6)
-    everything_out = best_threshold(np.array([0.0]), np.array([1.0, 2.0]))
+    everything_out = best_threshold(in_scores=np.array([0.0]), out_scores=np.array([1.0, 2.0]))
     assert everything_out.threshold == np.inf and everything_out.accuracy == pytest.approx(2 / 3)
 
 
@@ -57,10 +58,10 @@ def test_correctness_attack_on_a_hand_built_model():
 
 def test_tpr_at_fpr():
     ins, outs = np.array([5.0, 4.0, 0.5, 0.1]), np.arange(100) / 100.0  # outs in [0, 0.99]
-    assert tpr_at_fpr(ins, outs, 0.0) == 0.5  # above every non-member
-    assert tpr_at_fpr(ins, outs, 0.5) == 0.75  # the top half of outs may be flagged
+    assert tpr_at_fpr(in_scores=ins, out_scores=outs, fpr=0.0) == 0.5  # above every non-member
+    assert tpr_at_fpr(in_scores=ins, out_scores=outs, fpr=0.5) == 0.75  # the top half of outs may be flagged
     with pytest.raises(ValueError):
-        tpr_at_fpr(ins, outs, 1.5)
+        tpr_at_fpr(in_scores=ins, out_scores=outs, fpr=1.5)
 
 
 def test_noise_draws_reproducible_from_seed():

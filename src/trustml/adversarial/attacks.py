@@ -29,6 +29,26 @@ def check_eps(eps: float) -> float:
     return real(eps, "eps", UNIT)
 
 
+def _range_hint(x: torch.Tensor) -> str:
+    """The likely cause of pixels outside [0, 1]."""
+    if float(x.min()) < 0.0:
+        return (" (normalised images? attacks work on raw pixels: put the normalisation inside "
+                "the model, as a first layer)")
+    return " (uint8-range pixels? scale them to [0, 1], e.g. with trustml.data.to_float)"
+
+
+def check_model_and_batch(model: object, x: torch.Tensor, y: torch.Tensor) -> None:
+    """The two mistakes that would otherwise surface as a confusing error further in: a model
+    that is not an `nn.Module`, and a single image without its batch dimension."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__} (wrap a "
+                        "function in an nn.Module whose forward calls it)")
+    if (isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor)
+            and (y.ndim == 0 or (x.ndim == 3 and len(y) == 1))):
+        raise ValueError(f"x of shape {tuple(x.shape)} with {y.numel()} label looks like one image "
+                         "without its batch dimension: pass x[None] and y.reshape(1)")
+
+
 def check_images(x: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None = None) -> None:
     """Images: a floating tensor, finite, in [0, 1]; labels (and targets): integers >= 0, one per
     image. (Labels above the model's classes are caught by `check_classes`.)"""
@@ -37,9 +57,9 @@ def check_images(x: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None =
                          f"got {type(x).__name__} {getattr(x, 'dtype', '')}")
     if x.numel() and (not bool(torch.isfinite(x).all()) or float(x.min()) < 0.0
                       or float(x.max()) > 1.0):
-        raise ValueError("x must hold finite pixels in [0, 1] (scale images with "
-                         "trustml.data.to_float), "
-                         f"got values in [{float(x.min()):g}, {float(x.max()):g}]")
+        raise ValueError("x must hold finite pixels in [0, 1], "
+                         f"got values in [{float(x.min()):g}, {float(x.max()):g}]"
+                         + _range_hint(x))
     for name, labels in (("y", y), ("target", target)):
         if labels is None:
             continue
@@ -56,6 +76,7 @@ def check_inputs(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
                  target: torch.Tensor | None = None) -> None:
     """`check_images`, then every label (and target) is one of the model's classes (the model
     is run on one image to count them)."""
+    check_model_and_batch(model, x, y)
     check_images(x, y, target)
     if not len(x):
         return

@@ -31,7 +31,9 @@ def bench_attacks(batch: int = 256, eps: float = 0.1, steps: int = 10, repeats: 
     implementations are timed alternately, `repeats` times each, and the best time of each is
     kept, so a burst of load on the machine does not favour one of them.
     """
-    import torchattacks  # installed with --no-deps by the Makefile (it needs no torchvision)
+    from trustml.adversarial.ensemble import import_torchattacks
+
+    torchattacks = import_torchattacks()
 
     torch.manual_seed(seed)
     model = MODELS[model_name]().eval()

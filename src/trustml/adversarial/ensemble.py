@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from trustml.adversarial.attacks import check_eps, check_inputs
+from trustml.adversarial.attacks import check_eps, check_inputs, check_model_and_batch, eval_mode
 from trustml.adversarial.evaluation import Attack, survivors
 from trustml.core.torch_utils import predict
 from trustml.core.validate import integer
@@ -86,13 +86,35 @@ def worst_case(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     return EnsembleReport(names, clean, attacked, broken_by, robust)
 
 
+def import_torchattacks():
+    """torchattacks, or an error saying how to install it (the `[attacks]` extra)."""
+    try:
+        import torchattacks
+    except ModuleNotFoundError:
+        raise ModuleNotFoundError(
+            "AutoAttack needs torchattacks: pip install 'trustml[attacks]' (or, to keep your torch, "
+            "pip install --no-deps torchattacks==3.5.1)") from None
+    return torchattacks
+
+
+def check_classes(model: nn.Module, x: torch.Tensor, n_classes: int) -> None:
+    """The model's number of classes (its logits on one image) must be `n_classes`."""
+    check_model_and_batch(model, x, torch.zeros(len(x), dtype=torch.long))
+    if len(x):
+        with torch.no_grad(), eval_mode(model):
+            classes = model(x[:1]).shape[-1]
+        if classes != n_classes:
+            raise ValueError(f"the model has {classes} classes but autoattack was built for "
+                             f"n_classes={n_classes}: pass n_classes={classes} to autoattack")
+
+
 def autoattack(eps: float, apgd_steps: int = 100, fab_steps: int = 100,
                square_queries: int = 5000, n_classes: int = 10, targets: int | None = None,
                seed: int = 0) -> list[tuple[str, Attack]]:
     """The standard AutoAttack ensemble (ℓ∞) from torchattacks, at the paper's sizes by default.
     `targets` (default: every other class, as the paper) is the number of target classes
     APGD-T and FAB-T try, the likeliest first."""
-    import torchattacks  # installed with --no-deps (it needs no torchvision)
+    torchattacks = import_torchattacks()
 
     eps = check_eps(eps)
     apgd_steps, fab_steps = integer(apgd_steps, "apgd_steps"), integer(fab_steps, "fab_steps")
@@ -119,6 +141,7 @@ def autoattack(eps: float, apgd_steps: int = 100, fab_steps: int = 100,
 
     def wrap(make: Callable[[nn.Module], object]) -> Attack:
         def attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            check_classes(model, x, n_classes)
             # torchattacks' FAB reshapes with .view: give it the standard (not channels-last) layout
             x = x.contiguous()
             return project(x, make(model)(x, y).detach(), eps)
