@@ -333,7 +333,7 @@ def test_paired_difference_interval():
     (78.95, 1, 79.0), (6.35, 1, 6.4), (6.3499, 1, 6.3), (-0.04, 1, 0.0), (-1.25, 1, -1.3),
     (0.005, 2, 0.01), (2.0, 0, 2.0)])
 def test_half_up_rounds_ties_away_from_zero_and_drops_negative_zero(x, digits, expected):
-    from trustml.views.cifar import fmt_pct, half_up
+    from trustml.views.format import fmt_pct, half_up
 
     value = half_up(x, digits)
     assert value == expected and str(value) != "-0.0"

@@ -1,75 +1,28 @@
-"""The CIFAR-10 chapter's tables, figures and computed sentences (HW3, question 2)."""
+"""The CIFAR-10 chapter's computed sentences and facts (prose apart from tables and figures)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
-import pandas as pd
-import torch
-from matplotlib.figure import Figure
 
-from trustml.core.cache import Result, run_or_load
+from trustml.core.cache import Result
 from trustml.core.keys import number_key
-from trustml.core.stats import mcnemar, paired_difference_interval, wilson_interval
+from trustml.core.stats import wilson_interval
 from trustml.experiments.cifar import (
-    CHAPTER,
     PIXEL,
     REFERENCE_FGSM_EPS,
     REFERENCE_PGD_EPS,
     REFERENCE_STD,
 )
-from trustml.views.format import fmt_int, fmt_pct, fmt_pp, fmt_sci, fmt_seconds, half_up
-from trustml.views.table import Table, as_table
-
-CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-           "truck")
-PARTS = dict(CHAPTER.parts)  # the question's parts, as the experiments module declares them
-EXPERIMENTS = CHAPTER.experiments
-EPS8 = 8 * PIXEL
-# published CIFAR-10 models at 8/255 (clean, reported robust, AutoAttack), from the AutoAttack
-# repository's table (Croce & Hein 2020); TRADES was evaluated at 0.031 (7.9/255), as published
-PUBLISHED = {
-    "PGD training": ("madry2018towards", 87.14, 47.04, 44.29),
-    "FGSM-RS training": ("wong2020fast", 83.34, 46.06, 43.38),
-    "TRADES": ("zhang2019theoretically", 84.92, 56.43, 53.18),
-}
-
-
-def compute() -> dict[str, Result]:
-    """Every experiment of the chapter, one after the other."""
-    return {name: run_or_load(name) for name in EXPERIMENTS}
-
-
-# ------------------------------------------------------------------------------- formatting
-
-def _table(df: pd.DataFrame, digits: int | None = 1) -> Table:
-    """`as_table` after rounding every float cell half-up at `digits` (`half_up`), so the same
-    count shows the same way in every table and in the prose."""
-    df = df.copy()
-    for c in df.columns:
-        if pd.api.types.is_float_dtype(df[c]) and isinstance(digits, int):
-            df[c] = df[c].map(lambda v: half_up(v, digits))
-    return as_table(df, digits)
-
-
-def eps_label(eps: float) -> str:
-    """A radius in /255 units: '8/255', '0.64/255'."""
-    k = eps / PIXEL
-    return f"{k:.0f}/255" if abs(k - round(k)) < 1e-6 else f"{k:.2f}/255"
-
-
-def eps_name(eps: float) -> str:
-    """The radius with the reference's setting it stands for, where it is one."""
-    if abs(eps - REFERENCE_FGSM_EPS) < 1e-9:
-        return f"{eps_label(eps)} (reference FGSM)"
-    if abs(eps - REFERENCE_PGD_EPS) < 1e-9:
-        return f"{eps_label(eps)} (reference PGD)"
-    return eps_label(eps)
-
-
-def _bool(a: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.asarray(a).astype(bool))
+from trustml.views.cifar.common import (
+    EPS8,
+    MODEL_LABELS,
+    PARTS,
+    _all_model_metrics,
+    _compare_rows,
+    autoattack_cell,
+    eps_label,
+)
+from trustml.views.format import fmt_int, fmt_pct, fmt_pp, fmt_sci, fmt_seconds
 
 
 def interval_text(correct: np.ndarray) -> str:
@@ -78,8 +31,6 @@ def interval_text(correct: np.ndarray) -> str:
     lo, hi = wilson_interval(k, n)
     return f"{fmt_pct(k / n)} (95 % interval {100 * lo:.1f}–{fmt_pct(hi)})"
 
-
-# ------------------------------------------------------------------- the standard model
 
 def standard_facts(standard: Result) -> dict[str, str]:
     """Inline values about the standard model."""
@@ -124,17 +75,6 @@ def part_time(results: dict[str, Result], part: str) -> str:
     return fmt_seconds(sum(float(results[n].meta.get("elapsed_s", 0.0)) for n in names))
 
 
-# ------------------------------------------------------------------------- 2.1(a) attacks
-
-def eps_table(result: Result, styled: bool = True):
-    """FGSM and PGD accuracy of one model per radius (the first n test images)."""
-    m = result.metrics
-    rows = [{"ε (pixels)": eps_name(e), "FGSM": 100 * m["fgsm"][number_key(e)],
-             "PGD-10": 100 * m["pgd"][number_key(e)]} for e in sorted(float(k) for k in m["fgsm"])]
-    df = pd.DataFrame(rows)
-    return _table(df, 1) if styled else df
-
-
 def pgd_versus_fgsm(metrics: dict) -> str:
     """Whether PGD is at least as strong as FGSM at every radius measured, in words."""
     radii = sorted(float(k) for k in metrics["pgd"])
@@ -144,93 +84,6 @@ def pgd_versus_fgsm(metrics: dict) -> str:
                 "along the changing gradient where FGSM takes one.")
     return ("PGD is weaker than FGSM at " + ", ".join(eps_label(e) for e in weaker)
             + ": ten steps of 2.5ε/10 do not always reach the corner FGSM jumps to.")
-
-
-def autoattack_cell(result_metrics: dict) -> float:
-    aa = result_metrics["autoattack"]
-    names = list(aa["added"])
-    return aa["accuracy"][names[-1]]
-
-
-def curve_figure(results: dict[str, Result]) -> Figure:
-    """Accuracy against the radius: FGSM (dashed) and PGD (solid) for the standard model and
-    the two defences; crosses: AutoAttack at 8/255."""
-    fig = Figure(figsize=(6.2, 3.3), layout="constrained")
-    ax = fig.subplots()
-    series = [("standard", results["cifar-attacks"].metrics)]
-    for name, key in (("FGSM defence", "cifar-fgsm-defence"), ("PGD defence", "cifar-pgd-defence")):
-        if key in results:
-            series.append((name, results[key].metrics))
-    for i, (name, m) in enumerate(series):
-        radii = sorted(float(e) for e in m["pgd"])
-        xs = [0.0, *(e / PIXEL for e in radii)]
-        for attack, style in (("pgd", "-"), ("fgsm", "--")):
-            ys = [100 * m["clean"], *(100 * m[attack][number_key(e)] for e in radii)]
-            ax.plot(xs, ys, style, marker="o" if attack == "pgd" else None, ms=3.5,
-                    color=f"C{i}", label=f"{name}, {'PGD-10' if attack == 'pgd' else 'FGSM'}")
-        ax.plot([EPS8 / PIXEL], [100 * autoattack_cell(m)], "x", ms=8, color=f"C{i}")
-    ax.plot([], [], "x", ms=8, color="0.3", label="worst case (AutoAttack), 8/255")
-    ax.set_xlabel("ε (ℓ∞ radius, in units of 1/255)")
-    ax.set_ylabel("accuracy (%)")
-    ax.set_xticks([0, 1, 2, 4, 8, 16])
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, fontsize=8, ncol=2)
-    return fig
-
-
-def samples_figure(attacks: Result) -> Figure:
-    """Five test images, their FGSM and PGD versions at 8/255 and the perturbation (scaled to
-    the full grey range), with the predicted class and its probability."""
-    a = attacks.arrays
-    k = len(a["samples/label"])
-    fig = Figure(figsize=(1.3 * k, 5.6), layout="constrained")
-    axes = fig.subplots(4, k, squeeze=False)
-    rows = [("clean", a["samples/clean"]), ("FGSM", a["samples/fgsm"]), ("PGD", a["samples/pgd"]),
-            ("PGD − clean", a["samples/pgd"] - a["samples/clean"])]
-    for r, (name, images) in enumerate(rows):
-        for c in range(k):
-            ax = axes[r, c]
-            img = np.asarray(images[c], dtype=np.float32).transpose(1, 2, 0)
-            if r == 3:
-                span = max(float(np.abs(img).max()), 1e-12)
-                img = 0.5 + 0.5 * img / span
-            ax.imshow(np.clip(img, 0, 1), interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if r < 3:
-                key = {"clean": "clean", "FGSM": "fgsm", "PGD": "pgd"}[name]
-                pred = int(a[f"samples/{key}/pred"][c])
-                conf = float(a[f"samples/{key}/confidence"][c])
-                wrong = pred != int(a["samples/label"][c])
-                ax.set_title(f"{CLASSES[pred]} {100 * conf:.0f} %", fontsize=8,
-                             color="C3" if wrong else "black")
-            if c == 0:
-                ax.set_ylabel(name, fontsize=9)
-    return fig
-
-
-# ------------------------------------------------------------------- 2.1(b) random noise
-
-NOISE_NAMES = {"fgsm": "FGSM", "sign": "random signs", "l2": "random ℓ2"}
-
-
-def noise_table(noise: Result, styled: bool = True):
-    """Per radius and perturbation: accuracy, mean loss increase and mean first-order term."""
-    m = noise.metrics
-    rows = []
-    for key, run in m["runs"].items():
-        name, eps = key.split("@")
-        rows.append({"ε": eps_label(float(eps)), "perturbation": NOISE_NAMES[name],
-                     "accuracy (%)": 100 * run["accuracy"], "loss increase": run["increase"],
-                     "ηᵀ∇J (mean)": run["first_order"], "ηᵀ∇J (sd)": run["first_order_sd"]})
-    df = pd.DataFrame(rows)
-    if styled:  # each column to its own precision, without negative zeros
-        df["accuracy (%)"] = df["accuracy (%)"].map(half_up)
-        for c in ("loss increase", "ηᵀ∇J (mean)", "ηᵀ∇J (sd)"):
-            df[c] = df[c].map(lambda v: half_up(v, 2))
-        return as_table(df, {"accuracy (%)": 1, "loss increase": 2, "ηᵀ∇J (mean)": 2,
-                             "ηᵀ∇J (sd)": 2})
-    return df
 
 
 def _signed(x: float) -> str:
@@ -266,25 +119,6 @@ def noise_facts(noise: Result) -> dict[str, str]:
     out["sign_hurts_large"] = ("does hurt" if m["clean"] - sl["accuracy"] > 0.05
                                else "barely hurts")
     return out
-
-
-# ------------------------------------------------------------------------ 2.1(c) transfer
-
-def transfer_table(study: Result, styled: bool = True):
-    """Accuracy of the target model (columns) on adversarial examples crafted on the source
-    model (rows), per attack and radius; the diagonal is the white-box attack."""
-    t = study.metrics["transfer"]
-    rows = []
-    keys = sorted({k.split("/")[0] for k in t}, key=lambda k: (k.split("@")[0], float(k.split("@")[1])))
-    for key in keys:
-        attack, eps = key.split("@")
-        for source in ("A", "B"):
-            rows.append({"attack": f"{'FGSM' if attack == 'fgsm' else 'PGD-10'} {eps_label(float(eps))}",
-                         "crafted on": source,
-                         "accuracy of A (%)": 100 * t[f"{key}/{source}->A"]["accuracy"],
-                         "accuracy of B (%)": 100 * t[f"{key}/{source}->B"]["accuracy"]})
-    df = pd.DataFrame(rows)
-    return _table(df, 1) if styled else df
 
 
 def transfer_facts(study: Result) -> dict[str, str]:
@@ -326,46 +160,6 @@ def transfer_facts(study: Result) -> dict[str, str]:
     }
 
 
-# ------------------------------------------------------------------- 2.1(d) augmentation
-
-def _compare_rows(study: Result, a: str, b: str) -> list[dict]:
-    arrays = study.arrays
-    rows = []
-    keys = [("clean", "clean", None)]
-    for eps in (4 * PIXEL, EPS8):
-        keys += [(f"FGSM {eps_label(eps)}", f"robust/fgsm/{eps}", eps),
-                 (f"PGD-10 {eps_label(eps)}", f"robust/pgd/{eps}", eps)]
-    keys.append(("AutoAttack 8/255", "autoattack/robust", EPS8))
-    for label, key, _ in keys:
-        if f"{a}/{key}" not in arrays:  # a radius the smoke budget does not evaluate
-            continue
-        ca, cb = _bool(arrays[f"{a}/{key}"]), _bool(arrays[f"{b}/{key}"])
-        test = mcnemar(ca, cb)
-        rows.append({"measure": label, "images": len(ca), "acc_a": float(ca.float().mean()),
-                     "acc_b": float(cb.float().mean()), **test})
-    return rows
-
-
-def augmentation_table(study: Result, styled: bool = True):
-    """Model A (flips and translations) against A without augmentation, on the same images:
-    accuracies, the paired difference with its 95 % interval, and McNemar's exact p-value."""
-    rows = _compare_rows(study, "A-noaug", "A")
-    records = []
-    for r in rows:
-        diff, lo, hi = paired_difference_interval(r["a_only"], r["b_only"], r["images"])
-        records.append({"measure": r["measure"], "images": r["images"],
-                        "without (%)": 100 * r["acc_a"], "with (%)": 100 * r["acc_b"],
-                        "with − without":
-                            f"{half_up(100 * diff):.1f} [{half_up(100 * lo):.1f}, "
-                            f"{half_up(100 * hi):.1f}]",
-                        "p-value": r["p_value"]})
-    df = pd.DataFrame(records)
-    if styled:
-        df["p-value"] = df["p-value"].map(lambda p: "< 0.0001" if p < 1e-4 else f"{p:.2g}")
-        return _table(df, 1)
-    return df
-
-
 def augmentation_verdict(study: Result, alpha: float = 0.05) -> str:
     """What augmentation did, measure by measure, from McNemar's test."""
     rows = _compare_rows(study, "A-noaug", "A")
@@ -405,66 +199,6 @@ def augmentation_verdict(study: Result, alpha: float = 0.05) -> str:
                      "nothing for it to counter; the likely reason it costs accuracy here is that "
                      "the augmented task is harder to fit in so few steps.")
     return " ".join(parts)
-
-
-# -------------------------------------------------------------------------- 2.2, 2.3 defences
-
-MODEL_LABELS = {"cifar-attacks": "standard", "cifar-fgsm-defence": "FGSM defence",
-                "cifar-pgd-defence": "PGD defence"}
-STUDY_LABELS = {"A": "model A", "B": "model B", "A-noaug": "A, no aug."}
-
-
-def defence_table(results: dict[str, Result], styled: bool = True):
-    """Clean, FGSM, PGD (and AutoAttack at 8/255) accuracy of the standard model and the two
-    defences, per radius."""
-    rows = []
-    for key, label in MODEL_LABELS.items():
-        m = results[key].metrics
-        row = {"model": label, "clean": 100 * m["clean"]}
-        for eps in (e for e in (REFERENCE_PGD_EPS, 4 * PIXEL, EPS8) if number_key(e) in m["fgsm"]):
-            row[f"FGSM {eps_label(eps)}"] = 100 * m["fgsm"][number_key(eps)]
-            row[f"PGD {eps_label(eps)}"] = 100 * m["pgd"][number_key(eps)]
-        row["worst 8/255"] = 100 * autoattack_cell(m)
-        rows.append(row)
-    df = pd.DataFrame(rows)
-    return _table(df, 1) if styled else df
-
-
-def all_models_table(results: dict[str, Result], styled: bool = True):
-    """Every model of the chapter at 8/255: clean accuracy (whole test set), FGSM and PGD
-    (first 2,000) and the worst case over PGD and AutoAttack (first 1,000)."""
-    entries = [("standard", results["cifar-attacks"].metrics)]
-    for name, m in results["cifar-study"].metrics["models"].items():
-        entries.append((STUDY_LABELS[name], m))
-    entries += [(MODEL_LABELS[k], results[k].metrics) for k in ("cifar-fgsm-defence",
-                                                                  "cifar-pgd-defence")]
-    rows = []
-    for name, m in entries:
-        aa = m["autoattack"]
-        rows.append({"model": name, "clean": 100 * m["clean"],
-                     "FGSM": 100 * m["fgsm"][number_key(EPS8)], "PGD-10": 100 * m["pgd"][number_key(EPS8)],
-                     "PGD-10 (subset)": 100 * aa["pgd"],
-                     **{k: 100 * v for k, v in aa["accuracy"].items() if k != "clean"}})
-    df = pd.DataFrame(rows)
-    return _table(df, 1) if styled else df
-
-
-def check_figure(results: dict[str, Result]) -> Figure:
-    """Clean and PGD-10 accuracy at 8/255 on 500 held-out test images during fine-tuning."""
-    fig = Figure(figsize=(6.2, 3.0), layout="constrained")
-    ax = fig.subplots()
-    for i, key in enumerate(("cifar-fgsm-defence", "cifar-pgd-defence")):
-        h = results[key].metrics["history"]
-        ax.plot(h["check_step"], [100 * v for v in h["check_pgd"]], "-o", ms=3.5, color=f"C{i + 1}",
-                label=f"{MODEL_LABELS[key]}: PGD-10")
-        ax.plot(h["check_step"], [100 * v for v in h["check_clean"]], "--", color=f"C{i + 1}",
-                label=f"{MODEL_LABELS[key]}: clean")
-    ax.set_xlabel("epochs of fine-tuning")
-    ax.set_ylabel("accuracy (%)")
-    ax.set_ylim(0, 100)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, fontsize=8)
-    return fig
 
 
 def _flat_fgsm(m: dict, within: float = 0.01) -> str:
@@ -612,14 +346,6 @@ def cost_sentence(results: dict[str, Result]) -> str:
             "one epoch of the FGSM defence.")
 
 
-def _all_model_metrics(results: dict[str, Result]) -> dict[str, dict]:
-    out = {"standard": results["cifar-attacks"].metrics}
-    out.update({STUDY_LABELS[k]: m for k, m in results["cifar-study"].metrics["models"].items()})
-    out.update({MODEL_LABELS[k]: results[k].metrics for k in ("cifar-fgsm-defence",
-                                                               "cifar-pgd-defence")})
-    return out
-
-
 def defences_verdict(results: dict[str, Result]) -> str:
     """2.3(c): which attack was stronger everywhere, and which defence survives at 8/255."""
     models = _all_model_metrics(results)
@@ -637,21 +363,6 @@ def defences_verdict(results: dict[str, Result]) -> str:
         second = ("Under AutoAttack at 8/255 the two defences keep "
                   + " and ".join(f"{fmt_pct(v)} ({k})" for k, v in worst.items()) + ".")
     return f"{first} {second}"
-
-
-def gradients_table(gradients: Result, styled: bool = True):
-    """Cosine and relative difference of the parameter gradients of the adversarial loss and of
-    the appended batch."""
-    df = pd.DataFrame([{"examples": r["attack"].upper(), "batch-norm": r["batch_norm"],
-                        "α": r["alpha"], "cosine": r["cosine"],
-                        "relative difference": r["relative_difference"]}
-                       for r in gradients.metrics["rows"]])
-    if styled:
-        df["relative difference"] = df["relative difference"].map(
-            lambda v: fmt_sci(v, 0) if v < 1e-3 else f"{100 * v:.0f} %")
-        df["cosine"] = df["cosine"].map(lambda v: f"{min(v, 1.0):.4f}")  # rounding can pass 1
-        return as_table(df)
-    return df
 
 
 def gradient_facts(gradients: Result) -> dict[str, str]:
@@ -674,68 +385,7 @@ def gradient_facts(gradients: Result) -> dict[str, str]:
             "n": fmt_int(gradients.metrics["n"])}
 
 
-def cost_table(results: dict[str, Result], styled: bool = True):
-    """FGSM against PGD, as defence (seconds per epoch of fine-tuning, accuracy) and as attack
-    (milliseconds per attacked image at 8/255 on the standard model and on the PGD defence)."""
-    rows = []
-    s, p = results["cifar-attacks"].metrics, results["cifar-pgd-defence"].metrics
-    for key, attack in (("cifar-fgsm-defence", "fgsm"), ("cifar-pgd-defence", "pgd")):
-        m = results[key].metrics
-        rows.append({"method": attack.upper(),
-                     "defence: s per epoch": m["seconds_per_epoch"],
-                     "defence: clean (%)": 100 * m["clean"],
-                     "defence: worst case 8/255 (%)": 100 * autoattack_cell(m),
-                     "attack: ms per image, standard model":
-                         1000 * s["seconds"][f"{attack}@{EPS8}"] / s["n"],
-                     "attack: ms per image, PGD defence":
-                         1000 * p["seconds"][f"{attack}@{EPS8}"] / p["n"]})
-    df = pd.DataFrame(rows)
-    return _table(df, 1) if styled else df
-
-
-def published_table(results: dict[str, Result], styled: bool = True):
-    """Our PGD defence at 8/255 beside published adversarially trained CIFAR-10 models."""
-    m = results["cifar-pgd-defence"].metrics
-    rows = [{"model": f"{name} [@{key}]", "clean (%)": clean, "reported (%)": reported,
-             "AutoAttack (%)": aa} for name, (key, clean, reported, aa) in PUBLISHED.items()]
-    rows.append({"model": "ours: PGD defence, fine-tuned", "clean (%)": 100 * m["clean"],
-                 "reported (%)": 100 * m["pgd"][number_key(EPS8)],
-                 "AutoAttack (%)": 100 * autoattack_cell(m)})
-    df = pd.DataFrame(rows)
-    return _table(df, 1) if styled else df
-
-
 def reference_reading() -> dict[str, str]:
     return {"std": f"{REFERENCE_STD:.4f}", "fgsm": eps_label(REFERENCE_FGSM_EPS),
             "pgd": eps_label(REFERENCE_PGD_EPS)}
-
-
-# ------------------------------------------------------------------------ command line
-
-def summary(results: Mapping[str, Result]) -> str:
-    """Plain-text tables for `python -m trustml ext-cifar`, of the experiments in `results`."""
-    by = dict(results)
-    lines = []
-    if "cifar-standard" in by:
-        f = standard_facts(by["cifar-standard"])
-        lines.append(f"standard model: test accuracy {f['accuracy']}, {f['epochs']} epochs in "
-                     f"{f['minutes']} ({f['images_per_second']} images/s)")
-    if "cifar-attacks" in by:
-        lines += ["\n2.1(a) standard model under attack", eps_table(by["cifar-attacks"]).text()]
-    if "cifar-noise" in by:
-        lines += ["\n2.1(b) FGSM against random noise", noise_table(by["cifar-noise"]).text()]
-    if "cifar-study" in by:
-        lines += ["\n2.1(c) transfer", transfer_table(by["cifar-study"]).text(),
-                  "\n2.1(d) augmentation", augmentation_table(by["cifar-study"]).text(),
-                  augmentation_verdict(by["cifar-study"])]
-    for key, title in (("cifar-fgsm-defence", "2.2 FGSM defence"),
-                       ("cifar-pgd-defence", "2.3 PGD defence")):
-        if key in by:
-            lines += [f"\n{title}", eps_table(by[key]).text()]
-    if "cifar-fgsm-defence" in by:
-        lines.append(overfitting_sentence(by["cifar-fgsm-defence"]))
-    if "cifar-gradients" in by:
-        lines += ["\n2.3(b) adversarial loss against the appended batch",
-                  gradients_table(by["cifar-gradients"]).text()]
-    return "\n".join(lines)
 
