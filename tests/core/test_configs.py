@@ -21,7 +21,7 @@ from trustml.experiments.adversarial import AttackEvalConfig, AutoAttackConfig, 
 from trustml.experiments.classifier import ClassifierConfig
 from trustml.experiments.membership import LogisticConfig
 
-RESULTS = Path(__file__).resolve().parents[1] / "results" / "full"
+RESULTS = Path(__file__).resolve().parents[2] / "results" / "full"
 
 # The hashes of the committed full-budget entries; a change here means a full recompute.
 FULL_HASHES = {

@@ -16,7 +16,7 @@ from trustml.core.cache import REGISTRY
 from trustml.core.device import get_device
 from trustml.core.errors import DeviceError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _one_line_error(capsys, code: int, expected_code: int, match: str) -> None:

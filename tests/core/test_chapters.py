@@ -15,7 +15,7 @@ from trustml.core.cache import REGISTRY
 from trustml.core.chapters import CHAPTERS, Chapter, chapter_for, declare_chapter
 from trustml.views.provenance import parse_stamps
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BOOK = sorted(str(p.relative_to(ROOT)) for p in [ROOT / "index.qmd", *(ROOT / "chapters").glob("*.qmd")]
               if "```{python}" in p.read_text())
 

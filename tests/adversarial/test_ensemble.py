@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.test_attacks import batch, tiny_model
+from tests.adversarial.test_attacks import batch, tiny_model
 from trustml.adversarial.ensemble import autoattack, project, worst_case
 from trustml.adversarial.specs import PGD
 from trustml.core.stats import mcnemar

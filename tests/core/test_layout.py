@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "src" / "trustml"
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "trustml"
 DOMAIN = ("adversarial", "data", "experiments", "fasttrain", "generative", "models", "privacy",
           "regression", "views", "cli", "__main__")
 

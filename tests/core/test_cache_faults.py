@@ -19,7 +19,7 @@ from trustml.core.budget import get_budget
 from trustml.core.cache import CacheWarning, cache_root, entry_dir, run_or_load
 from trustml.core.errors import CacheError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _child(cache_dir: Path, log: Path, *args: str) -> subprocess.Popen:

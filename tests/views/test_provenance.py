@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.test_cache import toy
+from tests.core.test_cache import toy
 from trustml.core.budget import get_budget
 from trustml.core.cache import entry_dir, run_or_load, used_results
 from trustml.views.provenance import ResultsStamp, parse_stamps, results_used
