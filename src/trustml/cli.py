@@ -4,6 +4,8 @@
                             one chapter: run (or load) its experiments and print its tables
                             (the commands and parts are the chapters' declarations,
                             `trustml.core.chapters`; see `python -m trustml ex3 --help`)
+  all [--budget B] [--force]  every chapter's experiments in order, with an estimate of the time
+                            left and a table of times (resumable: finished ones stay cached)
   bench attacks [--budget B]  time our PGD against torchattacks' PGD
   list                      the registered experiments
   run NAME [--budget B]     run (or load from the cache) one experiment, print its metrics
@@ -83,6 +85,16 @@ def _cmd_exercise(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_all(args: argparse.Namespace) -> int:
+    import trustml.experiments  # noqa: F401  (declares the chapters)
+    from trustml.core.run_all import run_all
+
+    if args.budget:
+        os.environ["TRUSTML_BUDGET"] = args.budget
+    run_all(trustml.experiments.ALL, force=args.force)
+    return 0
+
+
 def _cmd_data(args: argparse.Namespace) -> int:
     from trustml.data import data_root, load_cifar10, load_fashion_mnist, load_mnist
 
@@ -137,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(f"--{chapter.part_option}", choices=chapter.part_names(), default=None,
                            help=f"run (or load) only this {chapter.part_option} of the chapter")
         commands[chapter.command] = _cmd_exercise
+    p = sub.add_parser("all", help="run (or load) every chapter's experiments, prerequisites first")
+    p.add_argument("--budget", choices=["full", "smoke"], default=None)
+    p.add_argument("--force", action="store_true", help="recompute even if cached")
+    commands["all"] = _cmd_all
     p = sub.add_parser("list", help="list the experiments")
     commands["list"] = _cmd_list
     p = sub.add_parser("run", help="run or load one experiment")

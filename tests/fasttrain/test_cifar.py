@@ -301,7 +301,7 @@ def test_computed_sentences_read_as_prose_from_the_committed_results(monkeypatch
              **view.gradient_facts(results["cifar-gradients"])}
     sentences = [view.augmentation_verdict(results["cifar-study"]),
                  view.overfitting_sentence(results["cifar-fgsm-defence"]),
-                 view.fgsm_defence_sentence(results), view.pgd_defence_sentence(results),
+                 view.adversarial_loss_defence_sentence(results), view.pgd_defence_sentence(results),
                  view.tradeoff_sentence(results), view.cost_sentence(results),
                  view.defences_verdict(results), view.pgd_versus_fgsm(results["cifar-attacks"].metrics)]
     for text in [*facts.values(), *sentences]:

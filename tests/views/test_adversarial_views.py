@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from trustml.views.adversarial import fgsm_failure_sentence, radii
+from trustml.views.adversarial import plain_fgsm_failure_sentence, radii
 
 
 def history(pgd, clean=0.98, collapsed=None):
@@ -17,18 +17,18 @@ def history(pgd, clean=0.98, collapsed=None):
 
 
 def test_plain_fgsm_that_ends_near_zero_is_a_failure():
-    text, failed = fgsm_failure_sentence(history([0.02, 0.03, 0.165, 0.01, 0.0]))
+    text, failed = plain_fgsm_failure_sentence(history([0.02, 0.03, 0.165, 0.01, 0.0]))
     assert failed and "16.5 %" in text and "epoch 3" in text and "fell to 0.0 %" in text
 
 
 def test_a_collapse_flagged_by_the_loop_is_a_failure():
-    text, failed = fgsm_failure_sentence(history([0.5, 0.9, 0.6, 0.3],
+    text, failed = plain_fgsm_failure_sentence(history([0.5, 0.9, 0.6, 0.3],
                                                  collapsed=[0.0, 0.0, 1.0, 1.0]))
     assert failed and "collapsed" in text and "from epoch 3 on" in text
 
 
 def test_a_run_that_stays_robust_is_not_called_a_failure():
-    text, failed = fgsm_failure_sentence(history([0.5, 0.8, 0.85, 0.84]))
+    text, failed = plain_fgsm_failure_sentence(history([0.5, 0.8, 0.85, 0.84]))
     assert not failed and "did not fail" in text and "85.0 %" in text
 
 

@@ -23,7 +23,7 @@ from torch import nn
 from trustml.adversarial.attacks import check_eps, eval_mode
 from trustml.core.torch_utils import in_mode, predict
 from trustml.core.validate import UNIT, real
-from trustml.fasttrain.training import appended_loss, fgsm_mix_loss
+from trustml.fasttrain.training import appended_loss, mixed_adversarial_loss
 
 
 def stratified_halves(labels: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -123,7 +123,7 @@ def objective_gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     out = []
     try:
         with in_mode(model, training=train_mode):
-            for loss_fn in (lambda: fgsm_mix_loss(model, x, y, x_adv, alpha),
+            for loss_fn in (lambda: mixed_adversarial_loss(model, x, y, x_adv, alpha),
                             lambda: appended_loss(model, x, y, x_adv)):
                 grads = torch.autograd.grad(loss_fn(), params)
                 out.append(torch.cat([g.flatten() for g in grads]))

@@ -103,13 +103,13 @@ STRONG_MODEL_CONFIGS = {
 
 
 @experiment("ex3-fgsm-plain-model", version=1, configs=FGSM_PLAIN_MODEL_CONFIGS)
-def fgsm_plain_model(config: RobustTrainingConfig, budget: Budget) -> Result:
+def train_plain_fgsm_model(config: RobustTrainingConfig, budget: Budget) -> Result:
     """(c) Plain FGSM adversarial training (no random start, step eps), last epoch kept."""
     return _train_robust(config)
 
 
 @experiment("ex3-fgsm-model", version=1, configs=FGSM_MODEL_CONFIGS)
-def fgsm_model(config: RobustTrainingConfig, budget: Budget) -> Result:
+def train_fgsm_rs_model(config: RobustTrainingConfig, budget: Budget) -> Result:
     """(c) FGSM adversarial training with a random start, catastrophic-overfitting guard."""
     return _train_robust(config)
 

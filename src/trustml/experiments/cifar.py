@@ -434,7 +434,7 @@ def _fine_tune(config: DefenceConfig, budget: Budget, label: str) -> Result:
 
 
 @experiment("cifar-fgsm-defence", version=1, configs=FGSM_DEFENCE_CONFIGS)
-def fgsm_defence(config: DefenceConfig, budget: Budget) -> Result:
+def fine_tune_fgsm_defence(config: DefenceConfig, budget: Budget) -> Result:
     """2.2: fine-tuning with the adversarial loss (alpha = 0.5, FGSM); PGD checks; evaluation."""
     return _fine_tune(config, budget, "FGSM defence")
 

@@ -113,7 +113,7 @@ def _optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.SGD:
     return torch.optim.SGD(groups, momentum=recipe.momentum, nesterov=recipe.momentum > 0)
 
 
-def fgsm_mix_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_adv: torch.Tensor,
+def mixed_adversarial_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_adv: torch.Tensor,
                   alpha: float, label_smoothing: float = 0.0) -> torch.Tensor:
     r"""$\alpha J(x,y)+(1-\alpha)J(x_{adv},y)$, the two terms in separate forward passes."""
     clean = F.cross_entropy(model(x), y, label_smoothing=label_smoothing)
@@ -196,7 +196,7 @@ def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, recipe: 
                 loss = F.cross_entropy(model(xb), yb, label_smoothing=recipe.label_smoothing)
             elif objective == "fgsm_mix":
                 x_adv = adversarial_examples(model, xb, yb, "fgsm", defence.eps)
-                loss = fgsm_mix_loss(model, xb, yb, x_adv, defence.alpha, recipe.label_smoothing)
+                loss = mixed_adversarial_loss(model, xb, yb, x_adv, defence.alpha, recipe.label_smoothing)
             else:
                 x_adv = adversarial_examples(model, xb, yb, "pgd", defence.eps,
                                              steps=defence.pgd_steps, generator=gen)

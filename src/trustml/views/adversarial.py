@@ -302,7 +302,7 @@ def masked_sentence(results: dict[str, Result], min_gap: float = 0.2) -> str:
             f"{fmt_pct(worst[3])}).")
 
 
-def fgsm_rises_sentence(results: dict[str, Result]) -> str:
+def rising_fgsm_sentence(results: dict[str, Result]) -> str:
     """Models on which FGSM leaves more images correct at a larger radius (impossible for the
     best attack, whose balls are nested), in words; empty when there is none."""
     found = []
@@ -375,7 +375,7 @@ def collapse_summary(result: Result) -> dict[str, float]:
             if h.collapsed.any() else 0}
 
 
-def fgsm_failure_sentence(result: Result, floor: float = 0.05) -> tuple[str, bool]:
+def plain_fgsm_failure_sentence(result: Result, floor: float = 0.05) -> tuple[str, bool]:
     """How plain FGSM training went, in words, and whether it failed: held-out PGD accuracy
     ending below `floor`, or an epoch flagged as a collapse (more than 20 points below the
     best), or neither."""

@@ -30,6 +30,11 @@ REFERENCE_EPOCHS = 80
 PRINT_WIDTH = 5.75
 
 
+def latent_run(result: Result, latent: int) -> dict:
+    """The measurements of the model with `latent` latent dimensions (`ext-vae-latents`)."""
+    return result.metrics["runs"][number_key(latent)]
+
+
 def compute() -> dict[str, Result]:
     """Every experiment of the chapter (as `experiments.vae_theory.CHAPTER` declares them)."""
     return {name: run_or_load(name) for name in CHAPTER.experiments}

@@ -9,6 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from trustml.core.cache import Result
+from trustml.experiments.cifar import (  # noqa: F401  (the chapter reads the radii from the view)
+    PIXEL,
+    REFERENCE_FGSM_EPS,
+    REFERENCE_PGD_EPS,
+    REFERENCE_STD,
+)
 from trustml.views.cifar.common import (  # noqa: F401
     CLASSES,
     EPS8,
@@ -22,6 +28,7 @@ from trustml.views.cifar.common import (  # noqa: F401
     _bool,
     _compare_rows,
     _table,
+    at_radius,
     autoattack_cell,
     compute,
     eps_label,
@@ -31,10 +38,10 @@ from trustml.views.cifar.figures import check_figure, curve_figure, samples_figu
 from trustml.views.cifar.prose import (  # noqa: F401
     _flat_fgsm,
     _signed,
+    adversarial_loss_defence_sentence,
     augmentation_verdict,
     cost_sentence,
     defences_verdict,
-    fgsm_defence_sentence,
     gradient_facts,
     interval_text,
     noise_facts,

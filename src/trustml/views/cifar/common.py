@@ -7,6 +7,7 @@ import pandas as pd
 import torch
 
 from trustml.core.cache import Result, run_or_load
+from trustml.core.keys import number_key
 from trustml.core.stats import mcnemar
 from trustml.experiments.cifar import (
     CHAPTER,
@@ -71,6 +72,11 @@ def eps_name(eps: float) -> str:
 
 def _bool(a: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.asarray(a).astype(bool))
+
+
+def at_radius(metrics: dict, attack: str, eps: float) -> float:
+    """An evaluation's accuracy under `attack` ("fgsm" or "pgd") at radius `eps`."""
+    return metrics[attack][number_key(eps)]
 
 
 def autoattack_cell(result_metrics: dict) -> float:

@@ -268,7 +268,7 @@ def tradeoff_facts(results: dict[str, Result]) -> dict[str, str]:
     return out
 
 
-def fgsm_defence_sentence(results: dict[str, Result]) -> str:
+def adversarial_loss_defence_sentence(results: dict[str, Result]) -> str:
     """2.2(a): what the FGSM fine-tuning did to clean and robust accuracy at 8/255."""
     s, m = results["cifar-attacks"].metrics, results["cifar-fgsm-defence"].metrics
     k = number_key(EPS8)
