@@ -138,10 +138,11 @@ def test_uint8_range_pixels_are_told_to_scale_to_the_unit_interval():
 
 
 def test_a_single_image_is_told_to_add_a_batch_dimension():
-    model, (x, y) = tiny_model(), images()
-    for label in (y[0], y[:1]):
-        with pytest.raises(ValueError, match="add|batch dimension"):
-            fgsm(model, x[0], label, 0.1)
+    model = nn.Sequential(nn.Flatten(0), nn.Linear(48, 3))
+    image, label = torch.rand(3, 4, 4), torch.tensor(1)  # one colour image, one label
+    for y in (label, label.reshape(1)):
+        with pytest.raises(ValueError, match="without its batch dimension: pass x"):
+            fgsm(model, image, y, 0.1)
 
 
 def test_a_function_as_the_model_is_told_to_pass_an_nn_module():
@@ -157,3 +158,9 @@ def test_autoattack_on_a_model_with_other_classes_says_to_pass_n_classes():
     name, attack = autoattack(0.1, apgd_steps=1)[0]
     with pytest.raises(ValueError, match="pass n_classes=5"):
         attack(five, x, torch.tensor([0, 1, 2, 3]))
+
+
+def test_a_batch_of_one_channel_less_image_is_still_a_batch():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 3))
+    x, y = torch.rand(1, 4, 4), torch.tensor([1])
+    assert fgsm(model, x, y, 0.1).shape == x.shape

@@ -44,7 +44,7 @@ def check_model_and_batch(model: object, x: torch.Tensor, y: torch.Tensor) -> No
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__} (wrap a "
                         "function in an nn.Module whose forward calls it)")
     if (isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor)
-            and (y.ndim == 0 or (x.ndim == 3 and len(y) == 1))):
+            and (y.ndim == 0 or (x.ndim == 3 and len(y) == 1 and len(x) != 1))):
         raise ValueError(f"x of shape {tuple(x.shape)} with {y.numel()} label looks like one image "
                          "without its batch dimension: pass x[None] and y.reshape(1)")
 
