@@ -325,4 +325,4 @@ def logistic_experiment(config: LogisticConfig, budget: Budget) -> Result:
 CHAPTER = declare_chapter(
     "chapters/ex4-membership.qmd", ("ex4-gaussian-mean", "ex4-logistic"),
     "trustml.views.membership", command="ex4",
-    title="exercise 4 (membership inference): run it and print its tables")
+    title="exercise 4 (membership inference)")
