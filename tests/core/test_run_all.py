@@ -28,7 +28,7 @@ def test_a_run_counts_the_experiments_and_tables_their_times(two_dummies):
     lines = []
     steps = run_all(names, "smoke", out=lines.append)
     assert [s.name for s in steps] == names and all(s.computed for s in steps)
-    assert "2 to compute" in lines[0] and "(2 never run before)" in lines[0]
+    assert "2 to compute (2 never run before)" in lines[0]
     assert "[1/2] dummy" in lines and "[2/2] dummy-2" in lines
     assert lines[-1].splitlines()[0].startswith("experiment") and "total" in lines[-1]
     assert log.read_text().count("computed") == 2
@@ -54,7 +54,7 @@ def test_the_estimate_comes_from_an_earlier_manifest_of_any_config(two_dummies):
     assert earlier is not None and earlier >= 0.01
     lines = []
     run_all(names, "smoke", force=True, out=lines.append)
-    assert "about" in lines[0] and "never run" not in lines[0]
+    assert "by earlier runs" in lines[0] and "never run" not in lines[0]
 
 
 def test_the_command_runs_every_declared_experiment(monkeypatch, capsys):

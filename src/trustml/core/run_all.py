@@ -51,7 +51,18 @@ def is_cached(name: str, budget: Budget) -> bool:
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 10:
+        return f"{seconds:.1f} s"
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def _left(pending: Sequence[str], earlier: dict[str, float | None]) -> str:
+    """What is left to compute: its time by earlier runs, and how many were never run."""
+    known = [earlier[n] for n in pending if earlier[n] is not None]
+    unknown = len(pending) - len(known)
+    parts = ([f"about {_duration(sum(known))} by earlier runs"] if known else []) + (
+        [f"{unknown} never run before"] if unknown else [])
+    return ", ".join(parts)
 
 
 def run_all(names: Sequence[str], budget: Budget | str | None = None, *, force: bool = False,
@@ -61,11 +72,8 @@ def run_all(names: Sequence[str], budget: Budget | str | None = None, *, force: 
     budget = budget if isinstance(budget, Budget) else get_budget(budget)
     pending = [name for name in names if force or not is_cached(name, budget)]
     earlier = {name: previous_seconds(name, budget) for name in pending}
-    known = sum(s for s in earlier.values() if s is not None)
-    unknown = sum(s is None for s in earlier.values())
     out(f"{len(names)} experiments at the {budget.name} budget: {len(names) - len(pending)} cached, "
-        f"{len(pending)} to compute" + (f", about {_duration(known)} by earlier runs" if pending else "")
-        + (f" ({unknown} never run before)" if unknown else ""))
+        f"{len(pending)} to compute" + (f" ({_left(pending, earlier)})" if pending else ""))
     steps: list[Step] = []
     for k, name in enumerate(names, 1):
         out(f"[{k}/{len(names)}] {name}")
@@ -76,9 +84,8 @@ def run_all(names: Sequence[str], budget: Budget | str | None = None, *, force: 
                           float(result.meta.get("elapsed_s", 0.0))))
         if name in pending:
             pending.remove(name)
-        left = sum(s for n in pending if (s := earlier[n]) is not None)
         out(f"      {'computed' if computed else 'loaded'} in {_duration(steps[-1].seconds)}"
-            + (f"; about {_duration(left)} left" if pending else ""))
+            + (f"; left: {_left(pending, earlier)}" if pending else ""))
     out(table(steps))
     return steps
 
