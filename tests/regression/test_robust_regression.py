@@ -25,9 +25,11 @@ def instance(seed, n=12, d=5):
     return X, y, rng
 
 
+# lam >= 1e-100 or 0: below, the squares in np.linalg.norm of a column of length lam are subnormal
+# and the test itself measures the norm 3 % off (found by hypothesis at lam = 3e-162)
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000), n=st.integers(1, 8), d=st.integers(1, 8),
-       lam=st.floats(0, 10), zero_frac=st.floats(0, 1))
+       lam=st.one_of(st.just(0.0), st.floats(1e-100, 10)), zero_frac=st.floats(0, 1))
 def test_worst_case_attains_the_bound(seed, n, d, lam, zero_frac):
     rng = np.random.default_rng(seed)
     X, y = rng.normal(size=(n, d)), rng.normal(size=n)
