@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from trustml import cache_entry
-from trustml.cache import Experiment, Result, run_or_load
-from trustml.validate import NON_NEGATIVE, check_config
+from trustml.core import cache_entry
+from trustml.core.cache import Experiment, Result, run_or_load
+from trustml.core.validate import NON_NEGATIVE, check_config
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
 """Command-line interface: `python -m trustml <command>` (or the `trustml` script).
 
-  ex1 [--model vae|gan|convgan] [--budget B] [--force]  exercise 1 (VAE, GAN, conv GAN)
-  ex2 [--budget B] [--force]  exercise 2 (robust regression): run it and print its tables
-  ex3 [--part a|b|c|d|e] [--budget B] [--force]  exercise 3 (attacks, adversarial training)
-  ex4 [--budget B] [--force]  exercise 4 (membership inference): run it and print its tables
-  ext-vae [--budget B] [--force]  extension: categorical VAE in bits per dimension
-  ext-cifar [--part 2.1a|2.1b|2.1c|2.1d|2.2|2.3] [--budget B] [--force]  extension: CIFAR-10
+  ex1, ex2, ex3, ex4, ext-vae, ext-cifar [--part P | --model M] [--budget B] [--force]
+                            one chapter: run (or load) its experiments and print its tables
+                            (the commands and parts are the chapters' declarations,
+                            `trustml.core.chapters`; see `python -m trustml ex3 --help`)
+  all [--budget B] [--force]  every chapter's experiments in order, with an estimate of the time
+                            left and a table of times (resumable: finished ones stay cached)
   bench attacks [--budget B]  time our PGD against torchattacks' PGD
   list                      the registered experiments
   run NAME [--budget B]     run (or load from the cache) one experiment, print its metrics
@@ -28,12 +28,12 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from trustml.errors import TrustmlError, show_warning
+from trustml.core.errors import TrustmlError, show_warning
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
     import trustml.experiments  # noqa: F401  (registers them)
-    from trustml.cache import REGISTRY
+    from trustml.core.cache import REGISTRY
 
     for name, exp in sorted(REGISTRY.items()):
         print(f"{name:28s} v{exp.version}  {exp.description}")
@@ -41,7 +41,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from trustml.cache import run_or_load
+    import trustml.experiments  # noqa: F401  (registers them)
+    from trustml.core.cache import run_or_load
 
     if args.budget:
         os.environ["TRUSTML_BUDGET"] = args.budget
@@ -60,53 +61,41 @@ def provenance(result) -> str:
             f"computing it took {meta['elapsed_s']:.1f} s)")
 
 
-# exercise alias -> (its experiments, view module with `summary(*results) -> str`)
-EXERCISES: dict[str, tuple[tuple[str, ...], str]] = {
-    "ex1": (("ex1-vae", "ex1-gan", "ex1-convgan", "mnist-standard-cnn", "ex1-compare"),
-            "trustml.views.generative"),
-    "ex2": (("ex2-robust-regression",), "trustml.views.robust_regression"),
-    "ex3": (("mnist-standard-cnn", "ex3-fgsm-plain-model", "ex3-fgsm-model", "ex3-pgd-model",
-             "ex3-strong-model", *(f"ex3-{kind}-{model}" for kind in ("eval", "autoattack")
-                                   for model in ("standard", "fgsm", "fgsm-rs", "pgd",
-                                                 "pgd-0.3"))), "trustml.views.adversarial"),
-    "ex4": (("ex4-gaussian-mean", "ex4-logistic"), "trustml.views.membership"),
-    "ext-vae": (("ext-vae-bpd", "ext-vae-latents", "ext-vae-beta", "ext-vae-theory"),
-                "trustml.views.vae_bpd"),
-    "ext-cifar": (("cifar-standard", "cifar-attacks", "cifar-noise", "cifar-study",
-                   "cifar-fgsm-defence", "cifar-pgd-defence", "cifar-gradients"),
-                  "trustml.views.cifar"),
-}
+def chapters() -> list:
+    """The chapters with a command, as their experiments modules declare them, by command."""
+    import trustml.experiments  # noqa: F401  (declares the chapters)
+    from trustml.core.chapters import CHAPTERS
+
+    return sorted((c for c in CHAPTERS.values() if c.command), key=lambda c: c.command)
 
 
 def _cmd_exercise(args: argparse.Namespace) -> int:
     import importlib
 
-    from trustml.cache import run_or_load
+    from trustml.core.cache import run_or_load, run_or_load_parallel
+    from trustml.core.chapters import chapter_for
 
     if args.budget:
         os.environ["TRUSTML_BUDGET"] = args.budget
-    names, view_module = EXERCISES[args.command]
-    view = importlib.import_module(view_module)
-    model = getattr(args, "model", None)
-    part = getattr(args, "part", None)
-    if part:  # exercise 3: one part only
-        parts = view.compute_part(part, force=args.force)
-        names, results = tuple(parts), list(parts.values())
-        print(view.summary(*results))
-    elif model:  # exercise 1: one model only
-        names = (f"ex1-{model}",)
-        results = [run_or_load(names[0], force=args.force)]
-        print(getattr(view, f"summary_{model}")(results[0]))
-    else:
-        if args.command in ("ex1", "ex3") and not args.force:  # models train side by side
-            computed = view.compute()
-            results = list(computed.values())
-            names = tuple(r.meta["experiment"] for r in results)
-        else:
-            results = [run_or_load(name, force=args.force) for name in names]
-        print(view.summary(*results))
-    for name, result in zip(names, results, strict=True):
+    chapter = chapter_for(args.command)
+    part = getattr(args, chapter.part_option, None) if chapter.parts else None
+    names = chapter.part(part) if part else chapter.experiments
+    if not part and chapter.parallel and not args.force:  # these train side by side
+        run_or_load_parallel(list(chapter.parallel))
+    results = {name: run_or_load(name, force=args.force) for name in names}
+    print(importlib.import_module(chapter.view).summary(results))
+    for name, result in results.items():
         print(f"\n{name}: {provenance(result)}")
+    return 0
+
+
+def _cmd_all(args: argparse.Namespace) -> int:
+    import trustml.experiments  # noqa: F401  (declares the chapters)
+    from trustml.core.run_all import run_all
+
+    if args.budget:
+        os.environ["TRUSTML_BUDGET"] = args.budget
+    run_all(trustml.experiments.ALL, force=args.force)
     return 0
 
 
@@ -132,8 +121,8 @@ def _subfolders(folder: Path, problems: list[str]) -> list[Path]:
 
 
 def _cmd_cache(args: argparse.Namespace) -> int:
-    from trustml.cache import cache_root, read_manifest
-    from trustml.cache_entry import entry_lock
+    from trustml.core.cache import cache_root, read_manifest
+    from trustml.core.cache_entry import entry_lock
 
     root = cache_root()
     print(f"cache root: {root.resolve()}")
@@ -181,7 +170,7 @@ def _cmd_cache(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from trustml.bench import main_attacks
+    from trustml.adversarial.bench import main_attacks
 
     return main_attacks(args.budget)
 
@@ -209,20 +198,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     commands: dict[str, Callable[[argparse.Namespace], int]] = {}
 
-    for alias, (names, _) in EXERCISES.items():
-        p = sub.add_parser(alias, help=f"run or load {', '.join(names)} and print a summary")
+    for chapter in chapters():
+        p = sub.add_parser(chapter.command, help=f"{chapter.title}: run or load "
+                           f"{', '.join(chapter.experiments)} and print a summary")
         p.add_argument("--budget", choices=["full", "smoke"], default=None)
         p.add_argument("--force", action="store_true", help="recompute even if cached")
-        if alias == "ex1":
-            p.add_argument("--model", choices=["vae", "gan", "convgan"], default=None,
-                           help="train (or load) only this model")
-        if alias == "ex3":
-            p.add_argument("--part", choices=["a", "b", "c", "d", "e"], default=None,
-                           help="run (or load) only this part of the exercise")
-        if alias == "ext-cifar":
-            p.add_argument("--part", choices=["2.1a", "2.1b", "2.1c", "2.1d", "2.2", "2.3"],
-                           default=None, help="run (or load) only this part of the question")
-        commands[alias] = _cmd_exercise
+        if chapter.parts:
+            p.add_argument(f"--{chapter.part_option}", choices=chapter.part_names(), default=None,
+                           help=f"run (or load) only this {chapter.part_option} of the chapter")
+        commands[chapter.command] = _cmd_exercise
+    p = sub.add_parser("all", help="run (or load) every chapter's experiments, prerequisites first")
+    p.add_argument("--budget", choices=["full", "smoke"], default=None)
+    p.add_argument("--force", action="store_true", help="recompute even if cached")
+    commands["all"] = _cmd_all
     p = sub.add_parser("list", help="list the experiments")
     commands["list"] = _cmd_list
     p = sub.add_parser("run", help="run or load one experiment")

@@ -8,16 +8,15 @@ gradients are taken with respect to the input only (parameters' `.grad` are left
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trustml.validate import POSITIVE, UNIT, integer, real
+from trustml.core.torch_utils import in_mode
+from trustml.core.validate import NON_NEGATIVE, POSITIVE, UNIT, integer, real
 
 Loss = Literal["ce", "margin"]
 LOSSES = ("ce", "margin")
@@ -30,6 +29,26 @@ def check_eps(eps: float) -> float:
     return real(eps, "eps", UNIT)
 
 
+def _range_hint(x: torch.Tensor) -> str:
+    """The likely cause of pixels outside [0, 1]."""
+    if float(x.min()) < 0.0:
+        return (" (normalised images? attacks work on raw pixels: put the normalisation inside "
+                "the model, as a first layer)")
+    return " (uint8-range pixels? scale them to [0, 1], e.g. with trustml.data.to_float)"
+
+
+def check_model_and_batch(model: object, x: torch.Tensor, y: torch.Tensor) -> None:
+    """The two mistakes that would otherwise surface as a confusing error further in: a model
+    that is not an `nn.Module`, and a single image without its batch dimension."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__} (wrap a "
+                        "function in an nn.Module whose forward calls it)")
+    if (isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor)
+            and (y.ndim == 0 or (x.ndim == 3 and len(y) == 1 and len(x) != 1))):
+        raise ValueError(f"x of shape {tuple(x.shape)} with {y.numel()} label looks like one image "
+                         "without its batch dimension: pass x[None] and y.reshape(1)")
+
+
 def check_images(x: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None = None) -> None:
     """Images: a floating tensor, finite, in [0, 1]; labels (and targets): integers >= 0, one per
     image. (Labels above the model's classes are caught by `check_classes`.)"""
@@ -39,9 +58,9 @@ def check_images(x: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None =
     pixels = x.detach()  # images that require grad are fine: no warning from the checks
     if x.numel() and (not bool(torch.isfinite(pixels).all()) or float(pixels.min()) < 0.0
                       or float(pixels.max()) > 1.0):
-        raise ValueError("x must hold finite pixels in [0, 1] (scale images with "
-                         "trustml.data.to_float), "
-                         f"got values in [{float(pixels.min()):g}, {float(pixels.max()):g}]")
+        raise ValueError("x must hold finite pixels in [0, 1], "
+                         f"got values in [{float(pixels.min()):g}, {float(pixels.max()):g}]"
+                         + _range_hint(pixels))
     for name, labels in (("y", y), ("target", target)):
         if labels is None:
             continue
@@ -58,6 +77,7 @@ def check_inputs(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
                  target: torch.Tensor | None = None) -> None:
     """`check_images`, then the images have the model's dtype and every label (and target) is
     one of the model's classes (the model is run on one image to count them)."""
+    check_model_and_batch(model, x, y)
     check_images(x, y, target)
     dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), x.dtype)
     if x.dtype != dtype:
@@ -95,20 +115,9 @@ def step_sizes(alpha: float, steps: int, schedule: Schedule = "constant") -> lis
     return [0.5 * alpha * (1 + math.cos(math.pi * t / steps)) for t in range(steps)]
 
 
-@contextmanager
-def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+def eval_mode(model: nn.Module):
     """Put `model` in eval mode and freeze its parameters; restore both afterwards."""
-    was_training = model.training
-    flags = [p.requires_grad for p in model.parameters()]
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
-    try:
-        yield model
-    finally:
-        for p, flag in zip(model.parameters(), flags, strict=True):
-            p.requires_grad_(flag)
-        model.train(was_training)
+    return in_mode(model, training=False, frozen=True)
 
 
 def margin_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -146,13 +155,28 @@ def _fooled(logits: torch.Tensor, y: torch.Tensor, target: torch.Tensor | None) 
     return logits.argmax(1) != y if target is None else logits.argmax(1) == target
 
 
-def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float) -> torch.Tensor:
-    r"""Fast gradient sign method: $x+\varepsilon\,\mathrm{sign}\nabla_x\mathrm{CE}$, clipped to $[0,1]$."""
+def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, *,
+         random_start: bool = False, step: float | None = None,
+         generator: torch.Generator | None = None) -> torch.Tensor:
+    r"""Fast gradient sign method: one signed gradient step of the cross-entropy,
+    $x+\varepsilon\,\mathrm{sign}\nabla_x\mathrm{CE}$, clipped to $[0,1]$ (Goodfellow et al. 2015).
+
+    For training (FGSM-RS, Wong, Rice & Kolter 2020): `random_start=True` steps from a uniform
+    random point of the $\varepsilon$-ball (drawn from `generator`), `step` (default
+    $\varepsilon$) sets the step size, and the result is projected back onto the ball.
+    """
     eps = check_eps(eps)
+    step = eps if step is None else real(step, "step", NON_NEGATIVE)
     check_inputs(model, x, y)
     with eval_mode(model):
-        grad, _ = _input_gradient(model, x, y, "ce", None)
-        return (x + eps * grad.sign()).clamp(0.0, 1.0).detach()
+        if random_start:
+            noise = torch.rand(x.shape, generator=generator, device=x.device)
+            delta = (x + (noise * 2 - 1) * eps).clamp(0.0, 1.0) - x
+        else:
+            delta = torch.zeros_like(x)
+        grad, _ = _input_gradient(model, x + delta, y, "ce", None)
+        delta = (delta + step * grad.sign()).clamp(-eps, eps)
+        return (x + delta).clamp(0.0, 1.0).detach()
 
 
 def pgd(
@@ -306,10 +330,3 @@ def pgd_top_targets(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: flo
         best[idx[fooled]] = x_adv[fooled]
         active[idx[fooled]] = False
     return best
-
-
-def batched(attack, model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000,
-            **kwargs) -> torch.Tensor:
-    """Run `attack(model, xb, yb, **kwargs)` over batches of a large set."""
-    return torch.cat([attack(model, x[i: i + batch_size], y[i: i + batch_size], **kwargs)
-                      for i in range(0, len(x), batch_size)])

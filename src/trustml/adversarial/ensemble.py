@@ -9,7 +9,7 @@ left robust (as AutoAttack does), so the report also says how many images each a
 DLR loss, FAB-T, Square) built from torchattacks' implementations, with the original paper's
 iteration counts: torchattacks' own `AutoAttack` class keeps its attacks' defaults (10 APGD steps
 instead of 100), a weaker attack than the one the paper's numbers come from.
-`mcnemar` compares two models evaluated on the same images.
+Our PGD joins an ensemble as a spec (`trustml.adversarial.specs.PGD`).
 """
 
 from __future__ import annotations
@@ -18,13 +18,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
-from scipy.stats import binomtest
 from torch import nn
 
-from trustml.adversarial.attacks import check_eps, check_inputs, pgd
+from trustml.adversarial.attacks import check_eps, check_inputs, check_model_and_batch, eval_mode
 from trustml.adversarial.evaluation import Attack, survivors
-from trustml.training import predict
-from trustml.validate import integer
+from trustml.core.torch_utils import predict
+from trustml.core.validate import integer
 
 
 def project(x: torch.Tensor, x_adv: torch.Tensor, eps: float) -> torch.Tensor:
@@ -87,17 +86,26 @@ def worst_case(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     return EnsembleReport(names, clean, attacked, broken_by, robust)
 
 
-def pgd_attack(eps: float, steps: int = 100, restarts: int = 1, loss: str = "margin",
-               seed: int = 0) -> Attack:
-    """Our PGD as an ensemble member (early stop: any fooling iterate counts)."""
-    eps = check_eps(eps)
+def import_torchattacks():
+    """torchattacks, or an error saying how to install it (the `[attacks]` extra)."""
+    try:
+        import torchattacks
+    except ModuleNotFoundError:
+        raise ModuleNotFoundError(
+            "AutoAttack needs torchattacks: pip install 'trustml[attacks]' (or, to keep your torch, "
+            "pip install --no-deps torchattacks==3.5.1)") from None
+    return torchattacks
 
-    def attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        g = torch.Generator(device=x.device).manual_seed(seed)
-        return pgd(model, x, y, eps, steps=steps, restarts=restarts, loss=loss, generator=g,
-                   early_stop=True)
 
-    return attack
+def check_classes(model: nn.Module, x: torch.Tensor, n_classes: int) -> None:
+    """The model's number of classes (its logits on one image) must be `n_classes`."""
+    check_model_and_batch(model, x, torch.zeros(len(x), dtype=torch.long))
+    if len(x):
+        with torch.no_grad(), eval_mode(model):
+            classes = model(x[:1]).shape[-1]
+        if classes != n_classes:
+            raise ValueError(f"the model has {classes} classes but autoattack was built for "
+                             f"n_classes={n_classes}: pass n_classes={classes} to autoattack")
 
 
 def autoattack(eps: float, apgd_steps: int = 100, fab_steps: int = 100,
@@ -106,7 +114,7 @@ def autoattack(eps: float, apgd_steps: int = 100, fab_steps: int = 100,
     """The standard AutoAttack ensemble (ℓ∞) from torchattacks, at the paper's sizes by default.
     `targets` (default: every other class, as the paper) is the number of target classes
     APGD-T and FAB-T try, the likeliest first."""
-    import torchattacks  # installed with --no-deps (it needs no torchvision)
+    torchattacks = import_torchattacks()
 
     eps = check_eps(eps)
     apgd_steps, fab_steps = integer(apgd_steps, "apgd_steps"), integer(fab_steps, "fab_steps")
@@ -133,29 +141,10 @@ def autoattack(eps: float, apgd_steps: int = 100, fab_steps: int = 100,
 
     def wrap(make: Callable[[nn.Module], object]) -> Attack:
         def attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            check_classes(model, x, n_classes)
             # torchattacks' FAB reshapes with .view: give it the standard (not channels-last) layout
             x = x.contiguous()
             return project(x, make(model)(x, y).detach(), eps)
         return attack
 
     return [(name, wrap(make)) for name, make in factories.items()]
-
-
-def mcnemar(a_correct: torch.Tensor, b_correct: torch.Tensor) -> dict[str, float]:
-    """Exact McNemar test of two models on the same images (boolean 'robust' per image).
-
-    `a_only`/`b_only` count the images only A / only B gets right; the two-sided p-value is
-    that of `b_only` successes in `a_only + b_only` fair coin flips (1 when they are equal).
-    """
-    for name, v in (("a_correct", a_correct), ("b_correct", b_correct)):
-        if not isinstance(v, torch.Tensor) or v.dtype != torch.bool or v.ndim != 1:
-            raise ValueError(f"{name} must be a 1-d boolean tensor (one entry per image)")
-    if a_correct.shape != b_correct.shape:
-        raise ValueError(f"a_correct and b_correct must cover the same images, got {len(a_correct)} "
-                         f"and {len(b_correct)}")
-    a_only = int((a_correct & ~b_correct).sum())
-    b_only = int((b_correct & ~a_correct).sum())
-    n = a_only + b_only
-    p = 1.0 if n == 0 else float(binomtest(b_only, n, 0.5).pvalue)
-    return {"a_only": a_only, "b_only": b_only, "p_value": min(p, 1.0),
-            "difference": (b_only - a_only) / len(a_correct) if len(a_correct) else 0.0}

@@ -3,13 +3,13 @@ and after the attack (an attack that fails on a misclassified image must not 'fi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from trustml.progress import progress
-from trustml.training import predict
+from trustml.core.progress import progress
+from trustml.core.torch_utils import predict
 
 Attack = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -37,16 +37,3 @@ def robust_correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor, attack: A
     """
     clean = predict(model, x).argmax(1) == y
     return survivors(model, x, y, attack, clean, batch_size, desc)
-
-
-def accuracy_table(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
-                   attacks: dict[str, Attack], eps_values: Sequence[float],
-                   make_attack: Callable[[str, float], Attack]) -> dict[str, dict[float, float]]:
-    """`{attack name: {eps: robust accuracy}}` plus `{"clean": {eps: clean accuracy}}`."""
-    clean = float((predict(model, x).argmax(1) == y).float().mean())
-    table: dict[str, dict[float, float]] = {"clean": dict.fromkeys(eps_values, clean)}
-    for name in attacks:
-        table[name] = {}
-        for eps in eps_values:
-            table[name][eps] = float(robust_correct(model, x, y, make_attack(name, eps)).float().mean())
-    return table

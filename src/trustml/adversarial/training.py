@@ -18,26 +18,35 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trustml.adversarial.attacks import check_eps, pgd
-from trustml.progress import progress
-from trustml.training import accuracy, minibatches
+from trustml.adversarial.attacks import check_eps, fgsm, pgd
+from trustml.core.progress import progress
+from trustml.core.torch_utils import accuracy, minibatches
 
 Method = Literal["fgsm", "fgsm_rs", "pgd"]
 METHODS = ("fgsm", "fgsm_rs", "pgd")
 
 
-def fgsm_rs_examples(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float,
-                     alpha: float, generator: torch.Generator | None = None,
-                     random_start: bool = True) -> torch.Tensor:
-    r"""One FGSM step of size $\alpha$ from a uniform random start in the $\varepsilon$-ball
-    (from $x$ itself with `random_start=False`: plain FGSM when $\alpha=\varepsilon$)."""
-    delta = (torch.rand(x.shape, generator=generator) * 2 - 1) * eps if random_start else \
-        torch.zeros_like(x)
-    delta = ((x + delta).clamp(0, 1) - x).requires_grad_(True)
-    loss = F.cross_entropy(model(x + delta), y)
-    (grad,) = torch.autograd.grad(loss, delta)
-    delta = (delta + alpha * grad.sign()).clamp(-eps, eps)
-    return (x + delta).clamp(0, 1).detach()
+def adversarial_examples(model: nn.Module, x: torch.Tensor, y: torch.Tensor, method: Method,
+                         eps: float, *, steps: int = 1, step: float | None = None,
+                         generator: torch.Generator | None = None) -> torch.Tensor:
+    """The adversarial version of a training batch, the model's mode left as it was: `"fgsm"`
+    one FGSM step of size `step` (default eps) from `x`; `"fgsm_rs"` the same from a uniform
+    random start; `"pgd"` PGD with `steps` steps of 2.5 eps / steps from a random start. The
+    MNIST and CIFAR-10 training loops both make their batches with it."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
+    if method == "pgd":
+        return pgd(model, x, y, eps, steps=steps, step_size=2.5 * eps / steps, random_start=True,
+                   generator=generator)
+    return fgsm(model, x, y, eps, random_start=method == "fgsm_rs", step=step, generator=generator)
+
+
+def robustness_check(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, steps: int,
+                     generator: torch.Generator | None = None) -> tuple[float, float]:
+    """The in-training check of both loops: clean accuracy and accuracy under PGD (`steps`
+    steps, random start from `generator`) on held-out images."""
+    adv = pgd(model, x, y, eps, steps=steps, generator=generator)
+    return accuracy(model, x, y), accuracy(model, adv, y)
 
 
 def adversarial_train(
@@ -76,13 +85,8 @@ def adversarial_train(
             xb, yb = x[idx], y[idx]
             eps_now = eps * min(1.0, (step + 1) / warmup_steps) if warmup_steps > 0 else eps
             step += 1
-            if method in ("fgsm", "fgsm_rs"):
-                x_adv = fgsm_rs_examples(model, xb, yb, eps_now, alpha_ratio * eps_now, gen,
-                                         random_start=method == "fgsm_rs")
-            else:
-                x_adv = pgd(model, xb, yb, eps_now, steps=pgd_steps,
-                            step_size=2.5 * eps_now / pgd_steps, random_start=True, generator=gen)
-                model.train()
+            x_adv = adversarial_examples(model, xb, yb, method, eps_now, steps=pgd_steps,
+                                         step=alpha_ratio * eps_now, generator=gen)
             loss = F.cross_entropy(model(x_adv), yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -91,9 +95,8 @@ def adversarial_train(
             total += float(loss.detach()) * len(idx)
         history["train_loss"].append(total / len(x))
         history["seconds"].append(time.perf_counter() - start)
-        adv = pgd(model, check_x, check_y, eps, steps=check_steps, generator=gen)
-        robust = accuracy(model, adv, check_y)
-        history["check_clean"].append(accuracy(model, check_x, check_y))
+        clean, robust = robustness_check(model, check_x, check_y, eps, check_steps, gen)
+        history["check_clean"].append(clean)
         history["check_pgd"].append(robust)
         collapsed = best_pgd >= 0 and robust < best_pgd - collapse_drop
         history["collapsed"].append(float(collapsed))

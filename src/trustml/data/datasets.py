@@ -10,9 +10,9 @@ from typing import Literal
 import numpy as np
 import torch
 
+from trustml.core.errors import DataError
 from trustml.data.files import data_root, read_verified
 from trustml.data.idx import IMAGES_MAGIC, LABELS_MAGIC, parse_idx
-from trustml.errors import DataError
 
 Split = Literal["train", "test"]
 

@@ -19,8 +19,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from trustml.core.errors import ChecksumError, DataError
 from trustml.data.checksums import SHA256_RAW
-from trustml.errors import ChecksumError, DataError
 
 ENV_ROOT = "TRUSTML_DATA"
 ENV_OFFLINE = "TRUSTML_OFFLINE"

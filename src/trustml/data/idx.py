@@ -11,7 +11,7 @@ import struct
 
 import numpy as np
 
-from trustml.errors import DataError
+from trustml.core.errors import DataError
 
 IMAGES_MAGIC = 2051
 LABELS_MAGIC = 2049

@@ -18,18 +18,21 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from trustml.adversarial.attacks import fgsm, pgd, pgd_top_targets
+from trustml.adversarial.attacks import fgsm
 from trustml.adversarial.ensemble import autoattack, worst_case
 from trustml.adversarial.evaluation import robust_correct
-from trustml.adversarial.models import FastCNN, count_parameters
+from trustml.adversarial.specs import FGSM, PGD, TopTargetsPGD
 from trustml.adversarial.training import METHODS, adversarial_train
-from trustml.budget import Budget
-from trustml.cache import Result, experiment, run_or_load
+from trustml.core.budget import Budget
+from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.chapters import declare_chapter
+from trustml.core.device import get_device
+from trustml.core.keys import number_key
+from trustml.core.torch_utils import count_parameters, predict
+from trustml.core.validate import NON_NEGATIVE, POSITIVE, UNIT, check_config
 from trustml.data import load_mnist, to_float
-from trustml.device import get_device
 from trustml.experiments.classifier import fast_cnn_from
-from trustml.training import predict
-from trustml.validate import NON_NEGATIVE, POSITIVE, UNIT, check_config
+from trustml.models.mnist import FastCNN
 
 EVAL_EPS = (0.1, 0.2, 0.3, 0.5)
 CHECK_SIZE = 1000  # training images held out for the per-epoch PGD check
@@ -101,14 +104,14 @@ STRONG_MODEL_CONFIGS = {
 
 @experiment("ex3-fgsm-plain-model", version=1, configs=FGSM_PLAIN_MODEL_CONFIGS,
             metrics=("device", "history", "n_train", "parameters"))
-def fgsm_plain_model(config: RobustTrainingConfig, budget: Budget) -> Result:
+def train_plain_fgsm_model(config: RobustTrainingConfig, budget: Budget) -> Result:
     """(c) Plain FGSM adversarial training (no random start, step eps), last epoch kept."""
     return _train_robust(config)
 
 
 @experiment("ex3-fgsm-model", version=1, configs=FGSM_MODEL_CONFIGS,
             metrics=("device", "history", "n_train", "parameters"))
-def fgsm_model(config: RobustTrainingConfig, budget: Budget) -> Result:
+def train_fgsm_rs_model(config: RobustTrainingConfig, budget: Budget) -> Result:
     """(c) FGSM adversarial training with a random start, catastrophic-overfitting guard."""
     return _train_robust(config)
 
@@ -192,18 +195,13 @@ _EVAL = {"full": {"test_limit": None, "ce_steps": 40, "ce_restarts": 1, "targets
          "smoke": {"test_limit": 300, "ce_steps": 5, "ce_restarts": 1, "targets": 2,
                    "targeted_steps": 5}}
 
-def our_pgd(config: AttackEvalConfig, eps: float) -> list[tuple[str, object]]:
+def our_pgd(config: AttackEvalConfig, eps: float) -> list[tuple[str, PGD | TopTargetsPGD]]:
     """The two members of our PGD ensemble at `eps`, as (name, attack), in the order run."""
-    def gen() -> torch.Generator:
-        return torch.Generator().manual_seed(config.seed)
-
     return [
-        ("pgd_ce", lambda m, a, b: pgd(m, a, b, eps, steps=config.ce_steps,
-                                       restarts=config.ce_restarts, early_stop=True,
-                                       generator=gen(), shards=config.shards)),
-        ("pgd_margin", lambda m, a, b: pgd_top_targets(m, a, b, eps, targets=config.targets,
-                                                       steps=config.targeted_steps,
-                                                       generator=gen(), shards=config.shards)),
+        ("pgd_ce", PGD(eps, steps=config.ce_steps, restarts=config.ce_restarts, early_stop=True,
+                       shards=config.shards, seed=config.seed)),
+        ("pgd_margin", TopTargetsPGD(eps, targets=config.targets, steps=config.targeted_steps,
+                                     shards=config.shards, seed=config.seed)),
     ]
 
 
@@ -227,19 +225,17 @@ def evaluate_attacks(config: AttackEvalConfig, budget: Budget) -> Result:
     for eps in config.eps:
         label = MODELS[config.model]
         start = time.perf_counter()
-        def attack_fgsm(m, a, b, eps=eps):
-            return fgsm(m, a, b, eps)
-        robust = robust_correct(model, x, y, attack_fgsm, config.batch_size,
+        robust = robust_correct(model, x, y, FGSM(eps), config.batch_size,
                                 desc=f"{label}: FGSM eps={eps}")
         metrics["seconds"][f"fgsm@{eps}"] = time.perf_counter() - start
-        metrics["fgsm"][str(eps)] = float(robust.float().mean())
+        metrics["fgsm"][number_key(eps)] = float(robust.float().mean())
         arrays[f"robust/fgsm/{eps}"] = robust.numpy().astype(np.uint8)
         start = time.perf_counter()
         attacks = our_pgd(config, eps)
         report = worst_case(model, x, y, attacks, config.batch_size)
         metrics["seconds"][f"pgd@{eps}"] = time.perf_counter() - start
-        metrics["pgd"][str(eps)] = float(report.robust.float().mean())
-        metrics["pgd_ce"][str(eps)] = report.accuracy()["pgd_ce"]
+        metrics["pgd"][number_key(eps)] = float(report.robust.float().mean())
+        metrics["pgd_ce"][number_key(eps)] = report.accuracy()["pgd_ce"]
         for name in report.names:
             arrays[f"broken/{name}/{eps}"] = report.broken_by[name].numpy().astype(np.uint8)
         arrays[f"robust/pgd/{eps}"] = report.robust.numpy().astype(np.uint8)
@@ -327,11 +323,11 @@ def evaluate_autoattack(config: AutoAttackConfig, budget: Budget) -> Result:
         if eps not in config.full_eps:
             attacks = attacks[:2]  # APGD-CE and APGD-T
         report = worst_case(model, x, y, attacks, config.batch_size, candidates=robust)
-        metrics["seconds"][str(eps)] = time.perf_counter() - start
-        metrics["accuracy"][str(eps)] = {"pgd": float(robust.float().mean()),
+        metrics["seconds"][number_key(eps)] = time.perf_counter() - start
+        metrics["accuracy"][number_key(eps)] = {"pgd": float(robust.float().mean()),
                                          **{k: v for k, v in report.accuracy().items()
                                             if k != "clean"}}
-        metrics["added"][str(eps)] = report.added()
+        metrics["added"][number_key(eps)] = report.added()
         for name in report.names:
             arrays[f"broken/{name}/{eps}"] = report.broken_by[name].numpy().astype(np.uint8)
         arrays[f"robust/{eps}"] = report.robust.numpy().astype(np.uint8)
@@ -343,3 +339,20 @@ for _model in MODELS:
                metrics=("accuracy", "added", "model", "n", "seconds"), configs={
         budget: AutoAttackConfig(model=_model, eps=EVAL_EPS, **sizes)
         for budget, sizes in _AUTOATTACK.items()})(evaluate_autoattack)
+
+
+CHAPTER = declare_chapter(
+    "chapters/ex3-adversarial.qmd",
+    tuple(name for model in MODELS for name in (model, eval_name(model), autoattack_name(model))),
+    "trustml.views.adversarial", command="ex3",
+    title="exercise 3 (attacks, adversarial training)",
+    parts={
+        "a": ("mnist-standard-cnn",),
+        "b": (eval_name("mnist-standard-cnn"), autoattack_name("mnist-standard-cnn")),
+        "c": ("ex3-fgsm-plain-model", eval_name("ex3-fgsm-plain-model"),
+              autoattack_name("ex3-fgsm-plain-model"), "ex3-fgsm-model",
+              eval_name("ex3-fgsm-model"), autoattack_name("ex3-fgsm-model")),
+        "d": ("ex3-pgd-model", eval_name("ex3-pgd-model"), autoattack_name("ex3-pgd-model")),
+        "e": ("ex3-strong-model", eval_name("ex3-strong-model"),
+              autoattack_name("ex3-strong-model")),
+    })

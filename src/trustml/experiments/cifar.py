@@ -23,17 +23,19 @@ import numpy as np
 import torch
 
 from trustml.adversarial.attacks import fgsm, pgd
-from trustml.adversarial.ensemble import autoattack, pgd_attack, worst_case
-from trustml.adversarial.evaluation import Attack, robust_correct
-from trustml.adversarial.models import count_parameters
-from trustml.budget import Budget
-from trustml.cache import Result, experiment, run_or_load
-from trustml.cifar.net import CifarResNet
-from trustml.cifar.training import Defence, Recipe, clone, to_pixels, train
+from trustml.adversarial.ensemble import autoattack, worst_case
+from trustml.adversarial.evaluation import robust_correct
+from trustml.adversarial.specs import FGSM, PGD
+from trustml.core.budget import Budget
+from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.chapters import declare_chapter
+from trustml.core.device import get_device
+from trustml.core.keys import number_key
+from trustml.core.torch_utils import count_parameters, load_model, predict
+from trustml.core.validate import UNIT, check_config
 from trustml.data import load_cifar10
-from trustml.device import get_device
-from trustml.training import predict
-from trustml.validate import UNIT, check_config
+from trustml.fasttrain.training import Defence, Recipe, clone, to_pixels, train
+from trustml.models.cifar import CifarResNet
 
 PIXEL = 1 / 255
 # the reference solution's radii were set in normalised units, (x - mean) / std; with CIFAR-10's
@@ -66,7 +68,7 @@ class CifarModelConfig:
 
 def training_images(config: CifarModelConfig) -> tuple[torch.Tensor, torch.Tensor]:
     """The uint8 training images and labels a model config trains on."""
-    from trustml.cifar.measures import stratified_halves
+    from trustml.adversarial.measures import stratified_halves
 
     x, y = load_cifar10("train")
     if config.train_limit is not None:
@@ -108,10 +110,8 @@ def train_model(config: CifarModelConfig, desc: str) -> tuple[CifarResNet, dict]
 
 def model_from(result: Result) -> CifarResNet:
     """The model of a cached result that kept its weights, in eval mode, channels-last."""
-    widths = tuple(result.meta["config"]["widths"])
-    model = CifarResNet(widths).to(memory_format=torch.channels_last)
-    model.load_state_dict({k: v.float() for k, v in result.weights["model"].items()})
-    return model.eval()
+    model = load_model(result, CifarResNet, widths="widths")
+    return model.to(memory_format=torch.channels_last)
 
 
 _RECIPES = {"full": Recipe(epochs=10), "smoke": Recipe(epochs=1, batch_size=100)}
@@ -179,12 +179,12 @@ EVAL_CONFIGS = {
 }
 
 
-def attack_at(name: str, config: EvalConfig, eps: float) -> Attack:
-    """The chapter's FGSM or PGD (`name`) at `eps`, as an attack (model, x, y) -> x_adv; PGD is
-    cross-entropy PGD with `config.pgd_steps` steps and early stopping (`ensemble.pgd_attack`)."""
+def attack_at(name: str, config: EvalConfig, eps: float) -> FGSM | PGD:
+    """The chapter's FGSM or PGD (`name`) at `eps`, as an attack spec (model, x, y) -> x_adv; PGD
+    is cross-entropy PGD with `config.pgd_steps` steps and early stopping."""
     if name == "fgsm":
-        return lambda model, x, y: fgsm(model, x, y, eps)
-    return pgd_attack(eps, steps=config.pgd_steps, loss="ce", seed=config.seed)
+        return FGSM(eps)
+    return PGD(eps, steps=config.pgd_steps, loss="ce", early_stop=True, seed=config.seed)
 
 
 def evaluate(model: torch.nn.Module, config: EvalConfig, label: str) -> tuple[dict, dict]:
@@ -202,7 +202,7 @@ def evaluate(model: torch.nn.Module, config: EvalConfig, label: str) -> tuple[di
             robust = robust_correct(model, xs, ys, attack, config.batch_size,
                                     desc=f"{label}: {name} {eps * 255:.2f}/255")
             metrics["seconds"][f"{name}@{eps}"] = time.perf_counter() - start
-            metrics[name][str(eps)] = float(robust.float().mean())
+            metrics[name][number_key(eps)] = float(robust.float().mean())
             arrays[f"robust/{name}/{eps}"] = robust.numpy().astype(np.uint8)
     eps, n = config.autoattack_eps, config.autoattack_n
     start = time.perf_counter()
@@ -276,7 +276,7 @@ NOISE_CONFIGS = {"full": NoiseConfig(eps=STANDARD_EPS, n=2000),
 def noise(config: NoiseConfig, budget: Budget) -> Result:
     """2.1(b): FGSM, random sign noise and a random l2 direction of FGSM's norms: accuracy, loss
     increase and its first-order prediction (the alignment with the input gradient)."""
-    from trustml.cifar.measures import input_gradients, l2_noise, loss_change, sign_noise
+    from trustml.adversarial.measures import input_gradients, l2_noise, loss_change, sign_noise
 
     model, _ = load_standard(budget)
     x, y = test_images(config.n)
@@ -340,7 +340,7 @@ STUDY_CONFIGS = {
 def study(config: StudyConfig, budget: Budget) -> Result:
     """2.1(c, d): models A, B (stratified halves) and A without augmentation; their robustness
     tables, the transfer matrix, A and B's agreement and input-gradient cosine."""
-    from trustml.cifar.measures import gradient_cosine, input_gradients, transfer_accuracy
+    from trustml.adversarial.measures import gradient_cosine, input_gradients, transfer_accuracy
 
     metrics: dict = {"models": {}, "transfer": {}}
     arrays: dict[str, np.ndarray] = {}
@@ -442,7 +442,7 @@ def _fine_tune(config: DefenceConfig, budget: Budget, label: str) -> Result:
 @experiment("cifar-fgsm-defence", version=1, configs=FGSM_DEFENCE_CONFIGS,
             metrics=("autoattack", "clean", "epochs", "fgsm", "history", "n", "n_test", "n_train", "pgd",
                      "seconds", "seconds_per_epoch", "train_seconds"))
-def fgsm_defence(config: DefenceConfig, budget: Budget) -> Result:
+def fine_tune_fgsm_defence(config: DefenceConfig, budget: Budget) -> Result:
     """2.2: fine-tuning with the adversarial loss (alpha = 0.5, FGSM); PGD checks; evaluation."""
     return _fine_tune(config, budget, "FGSM defence")
 
@@ -477,7 +477,7 @@ GRADIENTS_CONFIGS = {"full": GradientsConfig(n=250), "smoke": GradientsConfig(n=
 def gradients(config: GradientsConfig, budget: Budget) -> Result:
     """2.3(b): the parameter gradients of the adversarial loss and of the appended batch, with
     batch-norm in eval and in train mode, for FGSM and PGD examples and several alphas."""
-    from trustml.cifar.measures import objective_gradients
+    from trustml.adversarial.measures import objective_gradients
 
     model, _ = load_standard(budget)
     x, y = load_cifar10("train")
@@ -496,3 +496,19 @@ def gradients(config: GradientsConfig, budget: Budget) -> Result:
                                  g_mix, g_app, dim=0)),
                              "relative_difference": float((g_mix - g_app).norm() / g_mix.norm())})
     return Result(metrics={"n": config.n, "eps": config.eps, "rows": rows})
+
+
+CHAPTER = declare_chapter(
+    "chapters/ext-cifar10.qmd",
+    ("cifar-standard", "cifar-attacks", "cifar-noise", "cifar-study", "cifar-fgsm-defence",
+     "cifar-pgd-defence", "cifar-gradients"),
+    "trustml.views.cifar", command="ext-cifar",
+    title="extension: CIFAR-10 attacks and defences (HW3 question 2)",
+    parts={  # each part with its prerequisites
+        "2.1a": ("cifar-standard", "cifar-attacks"),
+        "2.1b": ("cifar-standard", "cifar-noise"),
+        "2.1c": ("cifar-study",),
+        "2.1d": ("cifar-study",),
+        "2.2": ("cifar-standard", "cifar-fgsm-defence"),
+        "2.3": ("cifar-standard", "cifar-pgd-defence", "cifar-gradients"),
+    })

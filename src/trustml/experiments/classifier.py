@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
-from trustml.adversarial.models import FastCNN, count_parameters, layer_table
-from trustml.budget import Budget
-from trustml.cache import Result, experiment, run_or_load
+from trustml.core.budget import Budget
+from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.device import get_device
+from trustml.core.stats import wilson_interval
+from trustml.core.torch_utils import accuracy, count_parameters, load_model
+from trustml.core.validate import POSITIVE, check_config
 from trustml.data import load_mnist, to_float
-from trustml.device import get_device
-from trustml.training import accuracy, train_classifier
-from trustml.validate import POSITIVE, check_config
+from trustml.models.mnist import FastCNN, layer_table
+from trustml.models.training import train_classifier
 
 
 @dataclass(frozen=True)
@@ -34,14 +35,6 @@ class ClassifierConfig:
 
 CONFIGS = {"full": ClassifierConfig(epochs=10, train_limit=None),
            "smoke": ClassifierConfig(epochs=1, train_limit=1_000)}
-
-
-def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95 % Wilson score interval for a binomial proportion."""
-    p = successes / n
-    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return float(centre - half), float(centre + half)
 
 
 @experiment("mnist-standard-cnn", version=2, configs=CONFIGS,
@@ -75,9 +68,7 @@ def standard_cnn(config: ClassifierConfig, budget: Budget) -> Result:
 
 def fast_cnn_from(result: Result) -> FastCNN:
     """The `FastCNN` stored in a cached result (its width from the config), in eval mode."""
-    model = FastCNN(result.meta["config"].get("width", 1))
-    model.load_state_dict(result.weights["model"])
-    return model.eval()
+    return load_model(result, FastCNN, width="width")
 
 
 def load_standard_cnn(budget: Budget | str | None = None) -> tuple[FastCNN, Result]:

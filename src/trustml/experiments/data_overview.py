@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trustml.budget import Budget
-from trustml.cache import Result, experiment
+from trustml.core.budget import Budget
+from trustml.core.cache import Result, experiment
+from trustml.core.chapters import declare_chapter
+from trustml.core.validate import check_config
 from trustml.data import (
     CIFAR10_CLASSES,
     FASHION_MNIST_CLASSES,
@@ -16,7 +18,6 @@ from trustml.data import (
     load_fashion_mnist,
     load_mnist,
 )
-from trustml.validate import check_config
 
 DATASETS = {
     "MNIST": (load_mnist, MNIST_CLASSES),
@@ -73,3 +74,6 @@ def data_overview(config: DataOverviewConfig, budget: Budget) -> Result:
                 arrays[f"{key}/samples"] = x[picks]
         metrics["datasets"][key] = info
     return Result(metrics=metrics, arrays=arrays)
+
+
+CHAPTER = declare_chapter("chapters/data.qmd", ("data-overview",), "trustml.views.data_overview")

@@ -9,22 +9,24 @@ import numpy as np
 import torch
 from torch import nn
 
-from trustml.budget import Budget
-from trustml.cache import Result, experiment, run_or_load
-from trustml.conv_gan import ConvDiscriminator, ConvGenerator
+from trustml.core.budget import Budget
+from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.chapters import declare_chapter
+from trustml.core.torch_utils import load_model
+from trustml.core.validate import POSITIVE, Interval, check_config
 from trustml.data import load_mnist, to_float
 from trustml.experiments.classifier import load_standard_cnn
-from trustml.gan import Discriminator, Generator
-from trustml.generative_metrics import (
+from trustml.generative.conv_gan import ConvDiscriminator, ConvGenerator
+from trustml.generative.gan import Discriminator, Generator
+from trustml.generative.metrics import (
     class_histogram,
     features,
     frechet_bootstrap,
     frechet_by_size,
 )
-from trustml.precision_recall import manifold, precision_recall_of
-from trustml.training import train_gan, train_vae
-from trustml.vae import MLPVAE
-from trustml.validate import POSITIVE, Interval, check_config
+from trustml.generative.precision_recall import manifold, precision_recall_of
+from trustml.generative.training import train_gan, train_vae
+from trustml.generative.vae import MLPVAE
 
 
 def _mnist(train_limit: int | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -186,24 +188,17 @@ GENERATORS = {"VAE": "ex1-vae", "GAN": "ex1-gan", "conv GAN": "ex1-convgan"}
 
 
 def load_vae(result: Result) -> MLPVAE:
-    cfg = result.meta["config"]
-    model = MLPVAE(cfg["latent"], tuple(cfg["hidden"]))
-    model.load_state_dict(result.weights["vae"])
-    return model.eval()
+    return load_model(result, MLPVAE, weights="vae", latent="latent", hidden="hidden")
 
 
 def load_generator(result: Result) -> Generator:
-    cfg = result.meta["config"]
-    model = Generator(cfg["noise_dim"], tuple(cfg["g_hidden"]))
-    model.load_state_dict(result.weights["generator"])
-    return model.eval()
+    return load_model(result, Generator, weights="generator", noise_dim="noise_dim",
+                      hidden="g_hidden")
 
 
 def load_conv_generator(result: Result) -> ConvGenerator:
-    cfg = result.meta["config"]
-    model = ConvGenerator(cfg["noise_dim"], cfg["channels"])
-    model.load_state_dict(result.weights["generator"])
-    return model.eval()
+    return load_model(result, ConvGenerator, weights="generator", noise_dim="noise_dim",
+                      channels="channels")
 
 
 @torch.no_grad()
@@ -247,3 +242,11 @@ def compare_experiment(config: CompareConfig, budget: Budget) -> Result:
     arrays.update({f"hist/{k}": v for k, v in hist.items()})
     return Result(metrics={"fid": fid, "fid_ci": fid_ci, "pr": pr, "n": n, "pr_k": config.pr_k},
                   arrays=arrays)
+
+
+CHAPTER = declare_chapter(
+    "chapters/ex1-generative.qmd",
+    ("ex1-vae", "ex1-gan", "ex1-convgan", "mnist-standard-cnn", "ex1-compare"),
+    "trustml.views.generative", command="ex1", title="exercise 1 (VAE, GAN, conv GAN)",
+    parts={"vae": ("ex1-vae",), "gan": ("ex1-gan",), "convgan": ("ex1-convgan",)},
+    part_option="model", parallel=("ex1-vae", "ex1-gan", "ex1-convgan"))

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 from joblib import Parallel, delayed
 
-from trustml.budget import Budget
-from trustml.cache import Result, experiment
+from trustml.core.budget import Budget
+from trustml.core.cache import Result, experiment
+from trustml.core.chapters import declare_chapter
+from trustml.core.progress import progress
+from trustml.core.validate import NON_NEGATIVE, POSITIVE, PROBABILITY, Interval, check_config
 from trustml.privacy import gaussian_mean as gm
 from trustml.privacy import lira
 from trustml.privacy import logistic as lr
@@ -22,8 +25,6 @@ from trustml.privacy.threshold import (
     tpr_at_fpr,
     tpr_at_fprs,
 )
-from trustml.progress import progress
-from trustml.validate import NON_NEGATIVE, POSITIVE, PROBABILITY, Interval, check_config
 
 
 # --------------------------------------------------------------------------- (a) Gaussian mean
@@ -76,10 +77,10 @@ def gaussian_mean_experiment(config: GaussianMeanConfig, budget: Budget) -> Resu
     in_sample, fresh, thresholds = [], [], []
     for d in progress(config.dims, desc="ex4 Gaussian d"):
         ins, outs, _ = gm.simulate_scores(d, n, config.reps, rng)
-        fit = best_threshold(ins, outs)
+        fit = best_threshold(in_scores=ins, out_scores=outs)
         ins2, outs2, _ = gm.simulate_scores(d, n, config.reps, rng)  # fresh worlds
         in_sample.append(fit.accuracy)
-        fresh.append(threshold_accuracy(ins2, outs2, fit.threshold))
+        fresh.append(threshold_accuracy(in_scores=ins2, out_scores=outs2, threshold=fit.threshold))
         thresholds.append(fit.threshold)
     dims = np.array(config.dims, dtype=float)
 
@@ -87,13 +88,13 @@ def gaussian_mean_experiment(config: GaussianMeanConfig, budget: Budget) -> Resu
     norms, acc_in_sample, acc_fresh = [], [], []
     for sigma2 in progress(config.defence_sigma2, desc="ex4 noise defence"):
         ins, outs, mu = gm.simulate_scores(d, n, config.defence_reps, rng, sigma2)
-        fit = best_threshold(ins, outs)
+        fit = best_threshold(in_scores=ins, out_scores=outs)
         # the attacker calibrates one threshold on half of the worlds, applies it to the others
         half = config.defence_reps // 2
         t_star = float(np.median(fit.threshold[:half]))
         norms.append(np.linalg.norm(mu, axis=1))
         acc_in_sample.append(fit.accuracy)
-        acc_fresh.append(threshold_accuracy(ins[half:], outs[half:], t_star))
+        acc_fresh.append(threshold_accuracy(in_scores=ins[half:], out_scores=outs[half:], threshold=t_star))
     sig = np.array(config.defence_sigma2)
     return Result(
         metrics={"n": n, "reps": config.reps, "defence_d": d, "defence_reps": config.defence_reps},
@@ -177,10 +178,10 @@ def _fit(X, y, C, max_iter):
 def _attack_summary(in_scores: np.ndarray,
                     out_scores: np.ndarray) -> tuple[dict, np.ndarray, np.ndarray]:
     """Best-threshold accuracy, TPR at 1 % FPR and AUC, plus the ROC curve (fpr, tpr)."""
-    fit = best_threshold(in_scores, out_scores)
-    fpr, tpr = roc_curve(in_scores, out_scores)
+    fit = best_threshold(in_scores=in_scores, out_scores=out_scores)
+    fpr, tpr = roc_curve(in_scores=in_scores, out_scores=out_scores)
     summary = {"accuracy": float(fit.accuracy),
-               "tpr_at_1pct_fpr": tpr_at_fpr(in_scores, out_scores, 0.01),
+               "tpr_at_1pct_fpr": tpr_at_fpr(in_scores=in_scores, out_scores=out_scores, fpr=0.01),
                "auc": float(np.trapezoid(tpr, fpr))}
     return summary, fpr, tpr
 
@@ -230,12 +231,13 @@ def _population_attacks(config: LogisticConfig, Xi, yi, Xo, yo, held_out: tuple,
         attacks[kind] = {}
         for attack, s in scores.items():
             s = s.astype(np.float64)
-            fit = best_threshold(s[member], s[~member])
-            arrays[f"roc_{kind}_{attack}"] = tpr_at_fprs(s[member], s[~member], ROC_GRID)
+            fit = best_threshold(in_scores=s[member], out_scores=s[~member])
+            arrays[f"roc_{kind}_{attack}"] = tpr_at_fprs(in_scores=s[member], out_scores=s[~member],
+                                                         fprs=ROC_GRID)
             tpr = pooled_tpr_interval(s, member, FPRS, config.bootstrap, rng)
             attacks[kind][attack] = {
                 "accuracy": float(fit.accuracy),
-                "auc": auc(s[member], s[~member]),
+                "auc": auc(in_scores=s[member], out_scores=s[~member]),
                 "tpr": {f"{f:g}": tpr[:, i].tolist() for i, f in enumerate(FPRS)},
                 "test_acc": float(np.mean([lr.accuracy(m.W, m.b, *held_out) for m in targets])),
             }
@@ -321,3 +323,9 @@ def logistic_experiment(config: LogisticConfig, budget: Budget) -> Result:
                  "fprs": list(FPRS), "dp_delta": config.dp_delta, "dp_steps": config.dp_steps},
         arrays=arrays,
     )
+
+
+CHAPTER = declare_chapter(
+    "chapters/ex4-membership.qmd", ("ex4-gaussian-mean", "ex4-logistic"),
+    "trustml.views.membership", command="ex4",
+    title="exercise 4 (membership inference)")

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
-from trustml.budget import Budget
-from trustml.cache import Result, experiment
-from trustml.progress import progress
-from trustml.robust_regression import (
+from trustml.core.budget import Budget
+from trustml.core.cache import Result, experiment
+from trustml.core.chapters import declare_chapter
+from trustml.core.progress import progress
+from trustml.core.validate import NON_NEGATIVE, POSITIVE, Interval, check_config
+from trustml.regression.robust import (
     inner_max_pga,
     perturbed_loss,
     robust_minmax_cutting_plane,
@@ -22,7 +24,6 @@ from trustml.robust_regression import (
     sqrt_lasso_objective,
     worst_case_perturbation,
 )
-from trustml.validate import NON_NEGATIVE, POSITIVE, Interval, check_config
 
 
 @dataclass(frozen=True)
@@ -233,3 +234,11 @@ def pivotal_recovery(config: RobustRegressionConfig, rng: np.random.Generator) -
                     "lasso_tp": stats["lasso"][0] / reps, "lasso_fp": stats["lasso"][1] / reps,
                     "k": spec.k, "d": spec.d})
     return out
+
+
+CHAPTER = declare_chapter(
+    "chapters/ex2-robust-regression.qmd", ("ex2-robust-regression",),
+    "trustml.views.robust_regression", command="ex2",
+    title="exercise 2 (robust regression)")
+CHECKS = declare_chapter("chapters/ex2-checks.qmd", ("ex2-robust-regression",),
+                         "trustml.views.robust_regression")

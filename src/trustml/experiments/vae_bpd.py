@@ -17,14 +17,18 @@ import numpy as np
 import torch
 from scipy.stats import norm
 
-from trustml.budget import Budget
-from trustml.cache import Result, experiment, run_or_load
+from trustml.core.budget import Budget
+from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.keys import number_key
+from trustml.core.progress import progress
+from trustml.core.torch_utils import in_mode
+from trustml.core.torch_utils import load_model as load_model_of
+from trustml.core.validate import POSITIVE, Interval, check_config
 from trustml.data import load_mnist
 from trustml.experiments.classifier import load_standard_cnn
-from trustml.progress import progress
-from trustml.training import train_vae
-from trustml.vae import kl_per_dimension, reparameterize
-from trustml.vae_categorical import (
+from trustml.generative.training import train_vae
+from trustml.generative.vae import kl_per_dimension, reparameterize
+from trustml.generative.vae_categorical import (
     ConvCategoricalVAE,
     active_units,
     categorical_elbo_terms,
@@ -35,7 +39,6 @@ from trustml.vae_categorical import (
     nats_to_bpd,
     quantize,
 )
-from trustml.validate import POSITIVE, Interval, check_config
 
 
 def quantized_mnist(val_size: int, train_limit: int | None, test_limit: int | None = None
@@ -87,10 +90,8 @@ _BETA_EPOCHS = {"full": 2, "smoke": 1}
 
 def load_model(result: Result) -> ConvCategoricalVAE:
     """The model of a cached result that kept its weights (the main model), in eval mode."""
-    cfg = result.meta["config"]
-    model = ConvCategoricalVAE(cfg["latent"], cfg["hidden"], tuple(cfg["channels"]))
-    model.load_state_dict(result.weights["vae"])
-    return model.eval()
+    return load_model_of(result, ConvCategoricalVAE, weights="vae", latent="latent",
+                         hidden="hidden", channels="channels")
 
 
 @torch.no_grad()
@@ -121,11 +122,8 @@ def train_categorical_vae(config: CategoricalVAEConfig, keep_weights: bool = Tru
     pixel_gen = torch.Generator().manual_seed(2)
 
     def snapshot(z: torch.Tensor) -> torch.Tensor:  # sampled pixels and decoder means, stacked
-        was_training = model.training
-        model.eval()
-        out = torch.stack([model.sample_pixels(z, pixel_gen), model.sample(z)])
-        model.train(was_training)
-        return out
+        with in_mode(model):
+            return torch.stack([model.sample_pixels(z, pixel_gen), model.sample(z)])
 
     start = time.perf_counter()
     history, snaps = train_vae(
@@ -200,7 +198,7 @@ def beta_sweep(config: BetaSweepConfig, budget: Budget) -> Result:
             epochs=config.epochs, train_limit=config.train_limit, beta=beta, lr=config.lr,
             kl_warmup_epochs=config.kl_warmup_epochs, val_size=config.val_size, test_limit=config.test_limit,
             snapshot_epochs=(config.epochs,)), keep_weights=False)
-        metrics["runs"][str(beta)] = {k: r.metrics[k] for k in (
+        metrics["runs"][number_key(beta)] = {k: r.metrics[k] for k in (
             "test_rec", "test_kl", "test_bpd", "test_bpd_se", "kl_per_dim", "active_units",
             "train_seconds", "history")}
         arrays[f"samples/{beta}"] = r.arrays["snapshots"][-1]
@@ -300,11 +298,11 @@ def latents(config: LatentsConfig, budget: Budget) -> Result:
                                   (config.model.latent, main, load_model(main))):
         start = time.perf_counter()
         est = _estimates(model, x, config.samples, config.groups, gen)
-        metrics["runs"][str(latent)] = {
+        metrics["runs"][number_key(latent)] = {
             k: result.metrics[k] for k in ("test_bpd", "test_bpd_se", "test_rec", "test_kl",
                                            "active_units", "train_seconds", "n_train")}
-        metrics["runs"][str(latent)]["epochs"] = len(result.metrics["history"]["seconds"])
-        metrics["runs"][str(latent)]["estimate_seconds"] = time.perf_counter() - start
+        metrics["runs"][number_key(latent)]["epochs"] = len(result.metrics["history"]["seconds"])
+        metrics["runs"][number_key(latent)]["estimate_seconds"] = time.perf_counter() - start
         arrays.update({f"{latent}/{k}": v for k, v in est.items()})
     arrays.update(_manifold(small_model, config, test, budget))
     return Result(metrics=metrics, arrays=arrays)

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from trustml.budget import Budget
-from trustml.cache import Result, experiment, run_or_load
+from trustml.core.budget import Budget
+from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.chapters import declare_chapter
+from trustml.core.validate import POSITIVE, check_config
 from trustml.experiments.vae_bpd import (
     MAIN_CONFIGS,
     CategoricalVAEConfig,
@@ -27,9 +29,9 @@ from trustml.experiments.vae_bpd import (
     load_model,
     quantized_mnist,
 )
-from trustml.vae import kl_standard_normal
-from trustml.vae_categorical import categorical_nll, log_importance_weights
-from trustml.vae_theory import (
+from trustml.generative.vae import kl_standard_normal
+from trustml.generative.vae_categorical import categorical_nll, log_importance_weights
+from trustml.generative.vae_theory import (
     gaussian_kl,
     lg_elbo,
     lg_iwae,
@@ -39,7 +41,6 @@ from trustml.vae_theory import (
     reparam_grads,
     score_function_grads,
 )
-from trustml.validate import POSITIVE, check_config
 
 
 @dataclass(frozen=True)
@@ -137,3 +138,10 @@ def theory(config: TheoryConfig, budget: Budget) -> Result:
     }
     return Result(metrics={"ks": list(config.ks), "kl_samples": list(config.kl_samples)},
                   arrays=arrays)
+
+
+CHAPTER = declare_chapter(
+    "chapters/ext-vae-bpd.qmd",
+    ("mnist-standard-cnn", "ext-vae-bpd", "ext-vae-latents", "ext-vae-beta", "ext-vae-theory"),
+    "trustml.views.vae_bpd", command="ext-vae",
+    title="extension: categorical VAE in bits per dimension")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from trustml.validate import NON_NEGATIVE, UNIT, real
+from trustml.core.validate import NON_NEGATIVE, UNIT, real
 
 
 def dp_tpr_bound(fpr: np.ndarray | float, epsilon: float, delta: float) -> np.ndarray:

@@ -33,7 +33,7 @@ def complementary_splits(models: int, pool: int, rng: np.random.Generator) -> np
     return masks
 
 
-def lira_scores(target_phi: np.ndarray, shadow_phi: np.ndarray, shadow_in: np.ndarray,
+def lira_scores(target_phi: np.ndarray, *, shadow_phi: np.ndarray, shadow_in: np.ndarray,
                 variant: str = "online") -> np.ndarray:
     """LiRA scores of the N candidate points (higher: more likely a member).
 
@@ -43,6 +43,10 @@ def lira_scores(target_phi: np.ndarray, shadow_phi: np.ndarray, shadow_in: np.nd
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
     shadow_phi = np.asarray(shadow_phi, dtype=np.float64)
+    shadow_in = np.asarray(shadow_in)
+    if shadow_in.dtype != bool and not np.isin(shadow_in, (0, 1)).all():
+        raise ValueError("shadow_in must say which points each shadow model trained on (booleans "
+                         "or 0/1), got other values: are shadow_phi and shadow_in swapped?")
     if shadow_phi.shape != shadow_in.shape or shadow_phi.ndim != 2:
         raise ValueError("shadow_phi and shadow_in must be (K, N) arrays of the same shape")
     if np.shape(target_phi) != shadow_phi.shape[1:]:
@@ -93,5 +97,6 @@ def leave_one_out(phi: np.ndarray, masks: np.ndarray, targets: int,
     scores = np.empty((targets, phi.shape[1]))
     for t in range(targets):
         others = np.arange(len(phi)) != t
-        scores[t] = lira_scores(phi[t], phi[others], masks[others], variant)
+        scores[t] = lira_scores(phi[t], shadow_phi=phi[others], shadow_in=masks[others],
+                                variant=variant)
     return scores, masks[:targets].copy()

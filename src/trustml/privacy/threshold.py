@@ -27,7 +27,7 @@ def _as_batch(a: np.ndarray, name: str) -> np.ndarray:
     return a
 
 
-def best_threshold(in_scores: np.ndarray, out_scores: np.ndarray) -> ThresholdFit:
+def best_threshold(*, in_scores: np.ndarray, out_scores: np.ndarray) -> ThresholdFit:
     """The threshold T maximising the accuracy of "IN iff score >= T" over all 2n scores.
 
     Sort and sweep, O(N log N) for N scores: the rule only changes where T passes a score, so
@@ -60,7 +60,7 @@ def best_threshold(in_scores: np.ndarray, out_scores: np.ndarray) -> ThresholdFi
     return ThresholdFit(threshold=thresholds, accuracy=accuracy)
 
 
-def threshold_accuracy(in_scores: np.ndarray, out_scores: np.ndarray, threshold) -> np.ndarray:
+def threshold_accuracy(*, in_scores: np.ndarray, out_scores: np.ndarray, threshold) -> np.ndarray:
     """Accuracy of "IN iff score >= threshold" (threshold broadcast over the batch axes)."""
     ins = _as_batch(in_scores, "in_scores")
     outs = _as_batch(out_scores, "out_scores")
@@ -69,7 +69,7 @@ def threshold_accuracy(in_scores: np.ndarray, out_scores: np.ndarray, threshold)
     return correct / (ins.shape[-1] + outs.shape[-1])
 
 
-def tpr_at_fprs(in_scores: np.ndarray, out_scores: np.ndarray, fprs) -> np.ndarray:
+def tpr_at_fprs(*, in_scores: np.ndarray, out_scores: np.ndarray, fprs) -> np.ndarray:
     """Largest true-positive rate of a threshold whose false-positive rate is <= each of `fprs`."""
     ins = np.sort(_as_batch(in_scores, "in_scores").ravel())
     outs = np.sort(_as_batch(out_scores, "out_scores").ravel())
@@ -83,11 +83,11 @@ def tpr_at_fprs(in_scores: np.ndarray, out_scores: np.ndarray, fprs) -> np.ndarr
     return np.where(allowed >= len(outs), 1.0, tpr)
 
 
-def tpr_at_fpr(in_scores: np.ndarray, out_scores: np.ndarray, fpr: float) -> float:
+def tpr_at_fpr(*, in_scores: np.ndarray, out_scores: np.ndarray, fpr: float) -> float:
     """Largest true-positive rate of a threshold whose false-positive rate is <= fpr."""
     if not 0 <= fpr <= 1:
         raise ValueError(f"fpr must be in [0, 1], got {fpr}")
-    return float(tpr_at_fprs(in_scores, out_scores, [fpr])[0])
+    return float(tpr_at_fprs(in_scores=in_scores, out_scores=out_scores, fprs=[fpr])[0])
 
 
 def pooled_tpr_interval(scores: np.ndarray, is_member: np.ndarray, fprs, reps: int,
@@ -105,7 +105,7 @@ def pooled_tpr_interval(scores: np.ndarray, is_member: np.ndarray, fprs, reps: i
 
     def pooled(rows):
         s, m = scores[rows].ravel(), is_member[rows].ravel()
-        return tpr_at_fprs(s[m], s[~m], fprs)
+        return tpr_at_fprs(in_scores=s[m], out_scores=s[~m], fprs=fprs)
 
     estimate = pooled(np.arange(len(scores)))
     boot = np.stack([pooled(rng.integers(0, len(scores), len(scores))) for _ in range(reps)])
@@ -113,7 +113,7 @@ def pooled_tpr_interval(scores: np.ndarray, is_member: np.ndarray, fprs, reps: i
     return np.stack([estimate, lo, hi])
 
 
-def auc(in_scores: np.ndarray, out_scores: np.ndarray) -> float:
+def auc(*, in_scores: np.ndarray, out_scores: np.ndarray) -> float:
     """Area under the ROC curve: P(IN score > OUT score) + P(tie) / 2 (Mann-Whitney, by ranks)."""
     ins = _as_batch(in_scores, "in_scores").ravel()
     outs = _as_batch(out_scores, "out_scores").ravel()
@@ -121,7 +121,7 @@ def auc(in_scores: np.ndarray, out_scores: np.ndarray) -> float:
     return float((ranks[: len(ins)].sum() - len(ins) * (len(ins) + 1) / 2) / (len(ins) * len(outs)))
 
 
-def roc_curve(in_scores: np.ndarray, out_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def roc_curve(*, in_scores: np.ndarray, out_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(fpr, tpr) over all thresholds, from (0, 0) to (1, 1)."""
     ins = _as_batch(in_scores, "in_scores").ravel()
     outs = _as_batch(out_scores, "out_scores").ravel()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from trustml.cache import Result, run_or_load
-from trustml.plots import grouped_bars, show_grid
+from trustml.core.cache import Result, run_or_load
 from trustml.views.format import fmt_float, fmt_int
+from trustml.views.plots import grouped_bars, show_grid
 from trustml.views.table import Table, as_table
 
 

@@ -1,6 +1,24 @@
-"""Number formatting for prose and tables (inline expressions use these)."""
+"""Number formatting for prose and tables (inline expressions use these).
+
+The whole book rounds one way, `half_up`: half away from zero after removing float noise, so a
+number reads the same in a sentence, in a table (`views.table.Table` rounds with it too) and in
+the preface, wherever and in whichever precision it was computed.
+"""
 
 from __future__ import annotations
+
+import math
+
+
+def half_up(x: float, digits: int = 1) -> float:
+    """`x` rounded half away from zero at `digits` decimals, after removing float noise (so a
+    share of 127/2,000 is 6.4 % wherever it was computed, whether 0.0635 came out a hair above
+    or below in 32-bit floats), without negative zeros."""
+    scaled = abs(x) * 10**digits
+    if not math.isfinite(scaled) or scaled >= 2**52:  # no decimals left to round
+        return float(x)
+    scaled = round(scaled, 3)  # float32 shares carry noise near 1e-5 of a point
+    return math.copysign(math.floor(scaled + 0.5), x) / 10**digits + 0.0
 
 
 def fmt_int(n: float) -> str:
@@ -9,13 +27,13 @@ def fmt_int(n: float) -> str:
 
 
 def fmt_pct(p: float, digits: int = 1) -> str:
-    """0.9912 -> '99.1 %' (a fraction in, a percentage out)."""
-    return f"{100 * p:.{digits}f} %"
+    """0.9912 -> '99.1 %' (a fraction in, a percentage out, rounded by `half_up`)."""
+    return f"{half_up(100 * p, digits):.{digits}f} %"
 
 
 def fmt_pp(diff: float, digits: int = 1) -> str:
     """A difference of two fractions in percentage points: 0.122 -> '12.2 percentage points'."""
-    return f"{100 * diff:.{digits}f} percentage points"
+    return f"{half_up(100 * diff, digits):.{digits}f} percentage points"
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -31,7 +49,8 @@ def fmt_sci(x: float, digits: int = 1) -> str:
 
 
 def fmt_float(x: float, digits: int = 3) -> str:
-    return f"{x:.{digits}f}"
+    """1.23456 -> '1.235' (rounded by `half_up`)."""
+    return f"{half_up(x, digits):.{digits}f}"
 
 
 def fmt_seconds(s: float) -> str:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from trustml.cache import Result, run_or_load, run_or_load_parallel
-from trustml.plots import show_grid
+from trustml.core.cache import Result, run_or_load, run_or_load_parallel
+from trustml.experiments.generative import CHAPTER
 from trustml.views.format import fmt_seconds
 from trustml.views.history import epoch_frame
+from trustml.views.plots import show_grid
 from trustml.views.table import Table, as_table
 
 PYTORCH_EXAMPLES_TEST_LOSS_EPOCH_10 = 105.6  # pytorch/examples' VAE, summed BCE + KL, epoch 10
@@ -217,7 +220,15 @@ def summary_convgan(convgan: Result) -> str:
     return "conv " + summary_gan(convgan)
 
 
-def summary(vae: Result, gan: Result, convgan: Result, cnn: Result, compare: Result) -> str:
-    results = {"vae": vae, "gan": gan, "convgan": convgan, "cnn": cnn, "compare": compare}
-    return "\n\n".join([summary_vae(vae), summary_gan(gan), summary_convgan(convgan),
-                        comparison_table(results).text()])
+def summary(results: Mapping[str, Result]) -> str:
+    """Plain-text tables for `python -m trustml ex1`, of the experiments in `results` (one
+    model's curves for `--model`; the comparison once every model and the metrics are there)."""
+    parts = [show(results[name]) for name, show in (("ex1-vae", summary_vae),
+                                                    ("ex1-gan", summary_gan),
+                                                    ("ex1-convgan", summary_convgan))
+             if name in results]
+    if all(name in results for name in CHAPTER.experiments):
+        short = {"vae": "ex1-vae", "gan": "ex1-gan", "convgan": "ex1-convgan",
+                 "cnn": "mnist-standard-cnn", "compare": "ex1-compare"}
+        parts.append(comparison_table({k: results[v] for k, v in short.items()}).text())
+    return "\n\n".join(parts)

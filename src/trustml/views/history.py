@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from trustml.cache import Result
+from trustml.core.cache import Result
 
 
 def epoch_frame(result: Result) -> pd.DataFrame:

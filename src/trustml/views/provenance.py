@@ -3,7 +3,7 @@
 Quarto's freeze hashes only a chapter's text, so a chapter rendered before one of its
 experiments changed (a new version or config) keeps showing the old numbers. The last cell of
 every chapter shows `results_used()`: an HTML comment (invisible in HTML, dropped from the PDF)
-naming each experiment and config hash the chapter's kernel used. `tests/test_book.py` compares
+naming each experiment and config hash the chapter's kernel used. `tests/book/test_book.py` compares
 the frozen comments with the current full-budget hashes.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from trustml.cache import used_results
+from trustml.core.cache import used_results
 
 STAMP = re.compile(r"<!-- trustml-results (.*?) -->")
 

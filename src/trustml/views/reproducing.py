@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from trustml.budget import Budget, get_budget
-from trustml.cache import _note_used, entry_dir, get_experiment
-from trustml.cache_entry import read_manifest
-from trustml.errors import CacheError
+from trustml.core.budget import Budget, get_budget
+from trustml.core.cache import _note_used, entry_dir, get_experiment
+from trustml.core.cache_entry import read_manifest
+from trustml.core.errors import CacheError
 from trustml.views.format import fmt_seconds
 from trustml.views.table import Table, as_table
 
@@ -51,7 +51,7 @@ def compute_times(budget: Budget | str | None = None) -> list[Timing]:
 
     An experiment whose current entry is missing (or unreadable) gets `elapsed_s=None`; the
     others are recorded as used, so the chapter's provenance stamp names them."""
-    from trustml.cache import REGISTRY
+    from trustml.core.cache import REGISTRY
 
     get_experiment("data-overview")  # imports trustml.experiments: registers them all
     budget = budget if isinstance(budget, Budget) else get_budget(budget)

@@ -13,6 +13,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from trustml.views.format import half_up
+
 
 def _cell(value: object, digits: int | None) -> str:
     if isinstance(value, (bool, np.bool_)):
@@ -26,7 +28,7 @@ def _cell(value: object, digits: int | None) -> str:
         elif digits is None:
             text = f"{x:g}"
         else:
-            text = f"{x:.{digits}f}"
+            text = f"{half_up(x, digits):.{digits}f}"
     elif value is None:
         text = ""
     else:

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from trustml.cache import Result, run_or_load
-from trustml.plots import show_grid
-from trustml.vae_categorical import nats_to_bpd
+from trustml.core.cache import Result, run_or_load
+from trustml.core.keys import number_key
+from trustml.experiments.vae_theory import CHAPTER
+from trustml.generative.vae_categorical import nats_to_bpd
 from trustml.views import vae_theory as theory_view
 from trustml.views.history import epoch_frame
+from trustml.views.plots import show_grid
 from trustml.views.table import Table, as_table
 
-NAMES = ("ext-vae-bpd", "ext-vae-latents", "ext-vae-beta", "ext-vae-theory")
+# the chapter's own experiments (its declaration also lists the standard CNN it borrows)
+NAMES = tuple(name for name in CHAPTER.experiments if name.startswith("ext-vae-"))
 
 # the homework's reference solution: test bpd of its categorical VAE and its training epochs
 REFERENCE_BPD = 0.56
@@ -25,8 +30,14 @@ REFERENCE_EPOCHS = 80
 PRINT_WIDTH = 5.75
 
 
+def latent_run(result: Result, latent: int) -> dict:
+    """The measurements of the model with `latent` latent dimensions (`ext-vae-latents`)."""
+    return result.metrics["runs"][number_key(latent)]
+
+
 def compute() -> dict[str, Result]:
-    return {name: run_or_load(name) for name in NAMES}
+    """Every experiment of the chapter (as `experiments.vae_theory.CHAPTER` declares them)."""
+    return {name: run_or_load(name) for name in CHAPTER.experiments}
 
 
 def _styled(df: pd.DataFrame, digits: int = 3) -> Table:
@@ -121,7 +132,7 @@ def manifold_coverage(result: Result) -> float:
 def beta_frame(result: Result) -> pd.DataFrame:
     rows = []
     for beta in result.metrics["betas"]:
-        r = result.metrics["runs"][str(beta)]
+        r = result.metrics["runs"][number_key(beta)]
         rows.append({"beta": beta, "reconstruction (nats)": r["test_rec"],
                      "KL (nats)": r["test_kl"], "test bpd (beta = 1 bound)": r["test_bpd"],
                      "active units (of 20)": r["active_units"],
@@ -142,7 +153,7 @@ def beta_figure(result: Result) -> Figure:
         grid = result.arrays[f"samples/{beta}"].astype(np.float32)[1]  # decoder means
         show_grid(grid[:36], nrow=6, ax=axes[0, i], title=f"beta = {beta:g}")
         axes[0, i].title.set_fontsize(8)
-        kl = np.sort(result.metrics["runs"][str(beta)]["kl_per_dim"])[::-1]
+        kl = np.sort(result.metrics["runs"][number_key(beta)]["kl_per_dim"])[::-1]
         axes[1, i].bar(np.arange(len(kl)), kl, color="C0")
         axes[1, i].set_xlabel("latent unit (sorted)", fontsize=7)
         axes[1, i].tick_params(labelsize=7)
@@ -159,7 +170,7 @@ def bound_frame(result: Result) -> pd.DataFrame:
         k = result.meta["config"]["samples"]
         rows.append({
             "latent size": latent,
-            "test bpd": result.metrics["runs"][str(latent)]["test_bpd"],
+            "test bpd": result.metrics["runs"][number_key(latent)]["test_bpd"],
             "ELBO": float(nats_to_bpd(-get("elbo")).mean()),
             f"IWAE, K = {k}": float(nats_to_bpd(-get("encoder_full")).mean()),
             f"prior MC, K = {k}": float(nats_to_bpd(-get("prior_full")).mean()),
@@ -176,8 +187,9 @@ def bound_table(result: Result):
     return _styled(df.rename(columns={c: f"{c} (bpd)" for c in df.columns[2:5]}), 3)
 
 
-def summary(*results: Result) -> str:
-    by = {r.meta["experiment"]: r for r in results}
+def summary(results: Mapping[str, Result]) -> str:
+    """Plain-text tables for `python -m trustml ext-vae`, of the experiments in `results`."""
+    by = dict(results)
     lines = []
     if "ext-vae-bpd" in by:
         r = by["ext-vae-bpd"]

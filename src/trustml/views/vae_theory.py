@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from trustml.cache import Result
+from trustml.core.cache import Result
 from trustml.views.history import epoch_frame
 from trustml.views.table import Table, as_table
 

@@ -1,0 +1,175 @@
+"""The exercise-3 view's shared pieces: constants, formatting helpers, what it computes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from trustml.core.cache import Result, run_or_load
+from trustml.core.keys import number_key
+from trustml.core.stats import mcnemar, wilson_interval
+from trustml.experiments.adversarial import (
+    CHAPTER,
+    EVAL_EPS,
+    MODELS,
+    autoattack_name,
+    eval_name,
+)
+from trustml.views.history import epoch_frame
+from trustml.views.table import Table, as_table
+
+MODEL_NAMES = list(MODELS)
+
+
+# which experiments each part of the exercise runs (the command line's --part)
+PARTS = dict(CHAPTER.parts)  # the chapter's parts, as its experiments module declares them
+
+
+EXPERIMENTS = CHAPTER.experiments
+
+
+DEFENDED = ("ex3-pgd-model", "ex3-strong-model")  # part (e) compares these two
+
+
+# published MNIST results at eps 0.3 (clean, reported robust, AutoAttack), from the AutoAttack
+# repository's table (Croce & Hein 2020)
+PUBLISHED_PARAMS = {"madry": 3_274_634}  # Madry et al.'s MNIST network (two conv + fc 1024)
+
+
+PUBLISHED = {
+    "PGD training": ("madry2018towards", 98.53, 89.62, 88.43),
+    "FGSM-RS training": ("wong2020fast", 98.50, 88.77, 82.88),
+    "TRADES": ("zhang2019theoretically", 99.48, 95.60, 92.76),
+}
+
+
+def compute() -> dict[str, Result]:
+    """Every experiment of the chapter, one after the other. (Convolutions use both cores well:
+    two single-threaded processes side by side measured no faster than one with two threads.)"""
+    return {name: run_or_load(name) for name in EXPERIMENTS}
+
+
+def _styled(df: pd.DataFrame, digits: int = 2) -> Table:
+    return as_table(df, digits)
+
+
+def _short_args(text: str) -> str:
+    inside = text[text.find("(") + 1: text.rfind(")")]
+    keep = [a.strip() for a in inside.split(",") if "=" not in a or a.strip().startswith(
+        ("kernel_size", "stride", "padding", "in_features", "out_features"))]
+    return f"({', '.join(keep)})" if inside and keep != [""] else ""
+
+
+def accuracy_ci(cnn: Result) -> tuple[float, float, float]:
+    lo, hi = cnn.metrics["test_acc_ci"]
+    return cnn.metrics["test_acc"], lo, hi
+
+
+def eval_result(results: dict[str, Result], model: str) -> Result:
+    return results[eval_name(model)]
+
+
+def aa_result(results: dict[str, Result], model: str) -> Result:
+    return results[autoattack_name(model)]
+
+
+def accuracies(results: dict[str, Result], model: str, eps: float) -> dict[str, float]:
+    """Clean, FGSM, textbook PGD and our PGD on the test set; our PGD and the worst case with
+    AutoAttack on the subset; the number of subset images AutoAttack adds."""
+    m = eval_result(results, model).metrics
+    a = aa_result(results, model)
+    acc = a.metrics["accuracy"][number_key(eps)]
+    return {"clean": m["clean"], "fgsm": m["fgsm"][number_key(eps)], "pgd_ce": m["pgd_ce"][number_key(eps)],
+            "pgd": m["pgd"][number_key(eps)], "subset_pgd": acc["pgd"],
+            "worst": list(acc.values())[-1],  # after the last attack run at this eps
+            "added": sum(a.metrics["added"][number_key(eps)].values()), "n": m["n"],
+            "n_subset": a.metrics["n"]}
+
+
+def worst_case_ci(results: dict[str, Result], model: str, eps: float
+                  ) -> tuple[float, float, float]:
+    """Worst case over every attack on the subset, with a 95 % Wilson interval."""
+    robust = aa_result(results, model).arrays[f"robust/{eps}"]
+    lo, hi = wilson_interval(int(robust.sum()), len(robust))
+    return float(robust.mean()), lo, hi
+
+
+def largest_pgd_gap(results: dict[str, Result]) -> tuple[float, str, float]:
+    """The largest difference (on the subset) between our PGD and the worst case over every
+    attack: (gap, model label, eps)."""
+    gaps = []
+    for m in MODEL_NAMES:
+        for e in EVAL_EPS:
+            a = accuracies(results, m, e)
+            gaps.append((a["subset_pgd"] - a["worst"], MODELS[m], e))
+    return max(gaps)
+
+
+def saturated_share(results: dict[str, Result]) -> float:
+    """Share of the test images on which the standard model's softmax probability of the true
+    class is exactly 1 in float32 (the cross-entropy's gradient loses its true-class term)."""
+    return eval_result(results, "mnist-standard-cnn").metrics["saturated"]
+
+
+def grey_bound() -> float:
+    """Largest share of one class in the test set: every test image lies within 0.5 of the
+    all-grey image, so at eps 0.5 no classifier can be right on more images than that."""
+    from trustml.data import load_mnist
+
+    _, y = load_mnist("test")
+    return float(np.bincount(y.numpy()).max() / len(y))
+
+
+def masked(results: dict[str, Result], min_gap: float = 0.2) -> list[tuple[str, float, float, float]]:
+    """(model, eps, FGSM accuracy, PGD accuracy) wherever the single step leaves at least
+    `min_gap` more images correct than PGD while the grey bound (at 0.5) or PGD shows the
+    images are not robust: the signature of gradient masking."""
+    out = []
+    for model in MODEL_NAMES[1:]:
+        m = eval_result(results, model).metrics
+        for e in EVAL_EPS:
+            f, p = m["fgsm"][number_key(e)], m["pgd"][number_key(e)]
+            if f - p >= min_gap:
+                out.append((MODELS[model], e, f, p))
+    return out
+
+
+def training_history(result: Result) -> pd.DataFrame:
+    return epoch_frame(result)
+
+
+def collapse_summary(result: Result) -> dict[str, float]:
+    """Best and last held-out PGD accuracy, and the epochs flagged as collapsed."""
+    h = training_history(result)
+    return {"best": float(h.check_pgd.max()), "best_epoch": int(h.epoch[h.check_pgd.idxmax()]),
+            "epochs": len(h), "last": float(h.check_pgd.iloc[-1]),
+            "last_clean": float(h.check_clean.iloc[-1]),
+            "collapsed_epochs": int(h.collapsed.sum()),
+            "first_collapse": int(h.epoch[h.collapsed.astype(bool)].min())
+            if h.collapsed.any() else 0}
+
+
+PAIRED_ON = {"subset, all attacks": lambda eps: f"robust/{eps}",
+             "test set, our PGD": lambda eps: f"robust/pgd/{eps}"}
+
+
+def paired(results: dict[str, Result], eps: float, images: str) -> tuple[float, float, dict]:
+    """The two PGD defences (part d, part e) at `eps` on `images` (a key of PAIRED_ON): their
+    robust accuracies and McNemar's test on the same images."""
+    source = aa_result if images == "subset, all attacks" else eval_result
+    a, b = (torch_bool(source(results, model).arrays[PAIRED_ON[images](eps)])
+            for model in DEFENDED)
+    return float(a.float().mean()), float(b.float().mean()), mcnemar(a, b)
+
+
+def radii(values) -> str:
+    """(0.1, 0.2, 0.3) -> '0.1, 0.2 and 0.3'."""
+    text = [f"{e:g}" for e in values]
+    return text[0] if len(text) == 1 else ", ".join(text[:-1]) + " and " + text[-1]
+
+
+def torch_bool(values: np.ndarray):
+    import torch
+
+    return torch.from_numpy(np.asarray(values).astype(bool))
+

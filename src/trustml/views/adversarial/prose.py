@@ -1,0 +1,217 @@
+"""The exercise-3 chapter's computed sentences and facts (prose apart from tables and figures)."""
+
+from __future__ import annotations
+
+from trustml.core.cache import Result
+from trustml.core.keys import number_key
+from trustml.experiments.adversarial import (
+    AUTOATTACK_NAMES,
+    EVAL_EPS,
+    MODELS,
+)
+from trustml.views.adversarial.common import (
+    DEFENDED,
+    MODEL_NAMES,
+    PUBLISHED,
+    PUBLISHED_PARAMS,
+    aa_result,
+    accuracies,
+    collapse_summary,
+    eval_result,
+    grey_bound,
+    largest_pgd_gap,
+    masked,
+    paired,
+    radii,
+    worst_case_ci,
+)
+from trustml.views.adversarial.tables import (
+    sanity_checks,
+)
+from trustml.views.format import fmt_int, fmt_pct
+
+
+def added_sentence(results: dict[str, Result]) -> str:
+    """What AutoAttack found beyond our PGD, in words."""
+    total = dict.fromkeys(AUTOATTACK_NAMES, 0)
+    for model in MODEL_NAMES:
+        for eps in EVAL_EPS:
+            for name, k in aa_result(results, model).metrics["added"][number_key(eps)].items():
+                total[name] += k
+    n_all = sum(total.values())
+    gap, label, eps = largest_pgd_gap(results)
+    if n_all == 0:
+        return ("AutoAttack broke no image that our PGD had left robust, on any model at any "
+                "radius.")
+    found = ", ".join(f"{name} {k}" for name, k in total.items() if k)
+    square = total["Square"]
+    square_part = (
+        "Square, which runs last, broke none that every gradient attack had missed: no sign of "
+        "gradient masking in the models we evaluate at the radii where they are robust."
+        if square == 0 else
+        f"Square, which runs last, broke {square} that every gradient attack had missed, the "
+        "signature of gradient masking where it happens.")
+    return (f"Over the {len(MODEL_NAMES)} models and {len(EVAL_EPS)} radii, AutoAttack broke "
+            f"{n_all} subset images that our PGD had left robust ({found}); the largest "
+            f"difference between our PGD and the worst case over every attack is "
+            f"{100 * gap:.1f} percentage points ({label}, ε = {eps:g}). {square_part}")
+
+
+def failed_checks(results: dict[str, Result]) -> list[str]:
+    """'model: check' for every sanity check that fails."""
+    table = sanity_checks(results)
+    return [f"{row['model']}: {col}" for _, row in table.iterrows()
+            for col in table.select_dtypes(bool).columns if not row[col]]
+
+
+def masked_sentence(results: dict[str, Result], min_gap: float = 0.2) -> str:
+    """Where FGSM leaves at least `min_gap` more images correct than our PGD, per model, in
+    words."""
+    found = masked(results, min_gap)
+    if not found:
+        return (f"No model shows it: FGSM never leaves {100 * min_gap:.0f} percentage points more "
+                "images correct than our PGD.")
+    by_model: dict[str, list[float]] = {}
+    for model, eps, _, _ in found:
+        by_model.setdefault(model, []).append(eps)
+    worst = max(found, key=lambda item: item[2] - item[3])
+    return (f"FGSM leaves at least {100 * min_gap:.0f} percentage points more images correct "
+            "than our PGD on " + "; ".join(f"{model} at {radii(e)}" for model, e in
+                                            by_model.items())
+            + f" (most on {worst[0]} at {worst[1]:g}: FGSM {fmt_pct(worst[2])}, PGD "
+            f"{fmt_pct(worst[3])}).")
+
+
+def rising_fgsm_sentence(results: dict[str, Result]) -> str:
+    """Models on which FGSM leaves more images correct at a larger radius (impossible for the
+    best attack, whose balls are nested), in words; empty when there is none."""
+    found = []
+    for model in MODEL_NAMES:
+        m = eval_result(results, model).metrics
+        for a, b in zip(EVAL_EPS[:-1], EVAL_EPS[1:], strict=True):
+            if m["fgsm"][number_key(b)] > m["fgsm"][number_key(a)]:
+                found.append(f"{MODELS[model]} ({fmt_pct(m['fgsm'][number_key(a)])} at {a:g}, "
+                             f"{fmt_pct(m['fgsm'][number_key(b)])} at {b:g})")
+    if not found:
+        return ""
+    return ("A second symptom: FGSM leaves more images correct at a larger radius than at a "
+            "smaller one, impossible for the best attack since the balls are nested, on "
+            + "; ".join(found) + ".")
+
+
+def plain_fgsm_failure_sentence(result: Result, floor: float = 0.05) -> tuple[str, bool]:
+    """How plain FGSM training went, in words, and whether it failed: held-out PGD accuracy
+    ending below `floor`, or an epoch flagged as a collapse (more than 20 points below the
+    best), or neither."""
+    c = collapse_summary(result)
+    clean = fmt_pct(c["last_clean"])
+    if c["last"] < floor:
+        return (f"held-out PGD accuracy rose to at most {fmt_pct(c['best'])} (epoch "
+                f"{c['best_epoch']}) and then fell to {fmt_pct(c['last'])} by the last epoch, "
+                f"while clean accuracy on the same images ended at {clean}.", True)
+    if c["collapsed_epochs"]:
+        return (f"held-out PGD accuracy peaked at {fmt_pct(c['best'])} in epoch "
+                f"{c['best_epoch']} and then collapsed: from epoch {c['first_collapse']} on it "
+                f"fell more than 20 percentage points below that peak, and the last epoch ends "
+                f"at {fmt_pct(c['last'])}, while clean accuracy on the same images is {clean}.",
+                True)
+    return (f"held-out PGD accuracy peaked at {fmt_pct(c['best'])} in epoch {c['best_epoch']} and "
+            f"ended at {fmt_pct(c['last'])}: this run did not fail.", False)
+
+
+def verdict(results: dict[str, Result], alpha: float = 0.05) -> str:
+    """The part (e) verdict from McNemar's test on the subset (worst case over every attack)."""
+    d_model, e_model = DEFENDED
+    better, worse, tied = [], [], []
+    for eps in EVAL_EPS:
+        pa, pb, test = paired(results, eps, "subset, all attacks")
+        entry = (eps, test, pa, pb)
+        if test["p_value"] < alpha and test["b_only"] > test["a_only"]:
+            better.append(entry)
+        elif test["p_value"] < alpha:
+            worse.append(entry)
+        else:
+            tied.append(entry)
+
+    def radii_of(entries) -> str:
+        return radii([e for e, *_ in entries])
+
+    def pvalue(p: float) -> str:
+        return "p < 0.0001" if p < 1e-4 else f"p = {p:.2g}"
+
+    parts = []
+    if better:
+        detail = "; ".join(f"at {e:g}: {fmt_pct(pb)} against {fmt_pct(pa)} for "
+                           f"{MODELS[d_model]}, {pvalue(t['p_value'])}" for e, t, pa, pb in better)
+        parts.append(f"PGD training at 0.3 is the stronger defence at {radii_of(better)} under the "
+                     f"worst case over every attack ({detail}).")
+    if worse:
+        detail = "; ".join(f"at {e:g} {fmt_pct(pb)} against {fmt_pct(pa)}, {pvalue(t['p_value'])}"
+                           for e, t, pa, pb in worse)
+        parts.append(f"It is weaker at {radii_of(worse)} ({detail}): robustness at a larger radius "
+                     "was bought with some at the smaller one.")
+    if tied:
+        parts.append(f"At {radii_of(tied)} the two cannot be told apart on "
+                     f"{fmt_int(aa_result(results, d_model).metrics['n'])} images.")
+        for eps, *_ in tied:  # the whole test set, our PGD only: more images, weaker attack
+            pa, pb, test = paired(results, eps, "test set, our PGD")
+            if test["p_value"] < alpha:
+                winner = e_model if test["b_only"] > test["a_only"] else d_model
+                parts.append(
+                    f"On the whole test set under our PGD alone, {MODELS[winner]} keeps more at "
+                    f"{eps:g} ({fmt_pct(pa)} for {MODELS[d_model]}, {fmt_pct(pb)} for "
+                    f"{MODELS[e_model]}, {pvalue(test['p_value'])}), a difference of "
+                    f"{100 * abs(pa - pb):.1f} percentage points.")
+    if not better:
+        parts.append("It is not the stronger defence at any radius we test.")
+    a = aa_result(results, e_model)
+    for eps in a.meta["config"]["full_eps"]:
+        acc = a.metrics["accuracy"][number_key(eps)]
+        n = a.metrics["n"]
+        left, added = round(acc["pgd"] * n), sum(a.metrics["added"][number_key(eps)].values())
+        held = ("held" if added <= 0.01 * max(left, 1) else "did not fully hold")
+        parts.append(f"Attacked harder at {eps:g}, with all four attacks of AutoAttack after our "
+                     f"PGD, its robustness {held}: they broke {added} of the {left} subset images "
+                     f"our PGD had left robust.")
+    return " ".join(parts)
+
+
+def trend_sentences(results: dict[str, Result]) -> str:
+    """The trends of the tables, in words chosen for the values."""
+    clean = {m: accuracies(results, m, 0.1)["clean"] for m in MODEL_NAMES}
+    at3 = {m: accuracies(results, m, 0.3)["worst"] for m in MODEL_NAMES}
+    at5 = {m: accuracies(results, m, 0.5)["pgd"] for m in MODEL_NAMES}
+    bound = grey_bound()
+    cost = clean["mnist-standard-cnn"] - min(clean[m] for m in DEFENDED)
+    first = (f"Robustness costs clean accuracy, but little on MNIST: "
+             f"{', '.join(f'{fmt_pct(clean[m], 2)} {MODELS[m]}' for m in MODEL_NAMES)} "
+             f"(at most {100 * cost:.1f} percentage points for the PGD-trained models).")
+    second = (f"At 0.3, the worst case over every attack leaves "
+              f"{', '.join(f'{fmt_pct(at3[m])} for {MODELS[m]}' for m in MODEL_NAMES)}.")
+    over = [MODELS[m] for m in MODEL_NAMES if at5[m] > bound]
+    third = ("At 0.5 our PGD brings every model to or below the grey-image bound, as it must."
+             if not over else f"At 0.5 our PGD leaves {', '.join(over)} above the grey-image "
+             "bound: the attack is too weak there.")
+    return " ".join((first, second, third))
+
+
+def published_sentence(results: dict[str, Result]) -> str:
+    """Our PGD-trained models at 0.3 against Madry et al.'s under AutoAttack, in words."""
+    madry = PUBLISHED["PGD training"][3] / 100
+    ours = {m: accuracies(results, m, 0.3)["worst"] for m in DEFENDED}
+    best = max(ours, key=ours.get)
+    robust = aa_result(results, best).arrays["robust/0.3"]
+    _, lo, hi = worst_case_ci(results, best, 0.3)
+    diff = ours[best] - madry
+    relation = ("above" if diff > 0.005 else "below" if diff < -0.005 else "level with")
+    drops = [reported - aa for _, _, reported, aa in PUBLISHED.values()][:2]
+    return (f"AutoAttack took {drops[0]:.1f} and {drops[1]:.1f} percentage points off their "
+            f"reported figures. Our best, {MODELS[best]}, keeps {fmt_pct(ours[best])} under the "
+            "worst case over "
+            f"every attack, {relation} the {fmt_pct(madry, 2)} of Madry et al.'s model under "
+            f"AutoAttack, with a network "
+            f"{PUBLISHED_PARAMS['madry'] / results[best].metrics['parameters']:.0f} times smaller "
+            f"and trained for {results[best].meta['config']['epochs']} epochs on a 2-core CPU. "
+            f"On a subset of {fmt_int(len(robust))} images the 95 % interval of that figure "
+            f"runs from {fmt_pct(lo)} to {fmt_pct(hi)}.")
+

@@ -1,0 +1,145 @@
+"""The exercise-3 chapter's tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from trustml.core.cache import Result
+from trustml.core.keys import number_key
+from trustml.experiments.adversarial import (
+    AUTOATTACK_NAMES,
+    EVAL_EPS,
+    MODELS,
+)
+from trustml.views.adversarial.common import (
+    DEFENDED,
+    MODEL_NAMES,
+    PAIRED_ON,
+    PARTS,
+    PUBLISHED,
+    _short_args,
+    _styled,
+    aa_result,
+    accuracies,
+    eval_result,
+    grey_bound,
+    paired,
+)
+from trustml.views.format import fmt_pct, fmt_seconds
+
+
+def architecture_table(cnn: Result, styled: bool = True):
+    rows = [{"layer": r["layer"].split("(")[0] + _short_args(r["layer"]),
+             "output shape": " × ".join(map(str, r["output"])),
+             "parameters": f"{r['parameters']:,}"} for r in cnn.metrics["layers"]]
+    rows.append({"layer": "total", "output shape": "",
+                 "parameters": f"{cnn.metrics['parameters']:,}"})
+    df = pd.DataFrame(rows)
+    return _styled(df) if styled else df
+
+
+def eps_table(results: dict[str, Result], eps: float | None = None,
+              models: list[str] | None = None, styled: bool = True):
+    """Accuracy (%) on the test set and on the AutoAttack subset: one row per model at `eps`, or
+    (`eps=None`) one row per eps for the given models."""
+    models = models or MODEL_NAMES
+    eps_values = EVAL_EPS if eps is None else (eps,)
+    rows = []
+    for model in models:
+        for e in eps_values:
+            a = accuracies(results, model, e)
+            row = {"model": MODELS[model]} if len(models) > 1 else {}
+            if len(eps_values) > 1:
+                row["eps"] = f"{e:g}"
+            row.update({"clean": 100 * a["clean"], "FGSM": 100 * a["fgsm"],
+                        "PGD, cross-entropy": 100 * a["pgd_ce"], "our PGD": 100 * a["pgd"],
+                        "subset: our PGD": 100 * a["subset_pgd"],
+                        "subset: all attacks": 100 * a["worst"]})
+            rows.append(row)
+    df = pd.DataFrame(rows)
+    return _styled(df) if styled else df
+
+
+def added_table(results: dict[str, Result], styled: bool = True):
+    """Per model and eps: subset images our PGD leaves robust, how many each attack of AutoAttack
+    breaks beyond it (in order), and the images left."""
+    rows = []
+    for model in MODEL_NAMES:
+        a = aa_result(results, model)
+        for eps in EVAL_EPS:
+            acc = a.metrics["accuracy"][number_key(eps)]
+            row = {"model": MODELS[model], "eps": f"{eps:g}",
+                   "robust to our PGD": round(acc["pgd"] * a.metrics["n"])}
+            added = a.metrics["added"][number_key(eps)]
+            row.update({name: added.get(name, "–") for name in AUTOATTACK_NAMES})
+            row["robust to all"] = round(list(acc.values())[-1] * a.metrics["n"])
+            rows.append(row)
+    df = pd.DataFrame(rows)
+    return _styled(df, 0) if styled else df
+
+
+def sanity_checks(results: dict[str, Result], styled: bool = False):
+    """Checks that flag a weak attack (they bind the best attack, so a heuristic attack that
+    fails one is too weak somewhere), on our PGD: its robust accuracy falls with eps, it leaves
+    no more images correct than FGSM, and at eps 0.5 no more than the grey-image bound."""
+    rows, bound = [], grey_bound()
+    for model in MODEL_NAMES:
+        m = eval_result(results, model).metrics
+        fg = [m["fgsm"][number_key(e)] for e in EVAL_EPS]
+        pg = [m["pgd"][number_key(e)] for e in EVAL_EPS]
+        rows.append({
+            "model": MODELS[model],
+            "falls with eps": bool(np.all(np.diff(pg) <= 0) and pg[0] <= m["clean"]),
+            "PGD ≤ FGSM": all(p <= f for p, f in zip(pg, fg, strict=True)),
+            f"PGD ≤ {fmt_pct(bound, 2)} at 0.5": pg[-1] <= bound,
+            "PGD at 0.5": fmt_pct(pg[-1], 2),
+            "FGSM at 0.5": fmt_pct(fg[-1], 2),
+        })
+    df = pd.DataFrame(rows)
+    if styled:
+        return _styled(df.replace({True: "yes", False: "no"}))
+    return df
+
+
+def paired_tests(results: dict[str, Result], styled: bool = True):
+    """PGD training at 0.3 against PGD training (d), per eps: McNemar on the subset (worst case
+    over every attack) and on the test set (our PGD)."""
+    d_model, e_model = DEFENDED
+    rows = []
+    for eps in EVAL_EPS:
+        for where in PAIRED_ON:
+            pa, pb, test = paired(results, eps, where)
+            rows.append({"eps": f"{eps:g}", "images": where, MODELS[d_model]: 100 * pa,
+                         MODELS[e_model]: 100 * pb,
+                         f"only {MODELS[d_model]}": test["a_only"],
+                         f"only {MODELS[e_model]}": test["b_only"], "p-value": test["p_value"]})
+    df = pd.DataFrame(rows)
+    if styled:
+        df["p-value"] = df["p-value"].map(lambda p: "< 0.0001" if p < 1e-4 else f"{p:.2g}")
+        return _styled(df)
+    return df
+
+
+def published_table(results: dict[str, Result], styled: bool = True):
+    """Our models at eps 0.3 beside published MNIST results at the same radius."""
+    rows = [{"model": f"{name} [@{key}]", "clean": clean, "reported": reported,
+             "AutoAttack": aa} for name, (key, clean, reported, aa) in PUBLISHED.items()]
+    for model in ("ex3-fgsm-model", "ex3-pgd-model", "ex3-strong-model"):
+        a = accuracies(results, model, 0.3)
+        rows.append({"model": f"ours: {MODELS[model]}", "clean": 100 * a["clean"],
+                     "reported": 100 * a["pgd"], "AutoAttack": 100 * a["worst"]})
+    df = pd.DataFrame(rows)
+    return _styled(df) if styled else df
+
+
+def timing_table(results: dict[str, Result]) -> pd.DataFrame:
+    rows = []
+    for part, names in PARTS.items():
+        for name in names:
+            rows.append({"part": part, "experiment": name,
+                         "seconds": results[name].meta["elapsed_s"]})
+    table = pd.DataFrame(rows)
+    table["time"] = table.seconds.map(fmt_seconds)
+    return table
+

@@ -1,0 +1,98 @@
+"""The CIFAR-10 chapter's tables, figures and computed sentences (HW3, question 2).
+
+The package splits the jobs: `common` (constants, helpers, `compute`), `tables`, `figures`
+and `prose` (the sentences); everything is re-exported here, so a chapter calls `view.<name>`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from trustml.core.cache import Result
+from trustml.experiments.cifar import (  # noqa: F401  (the chapter reads the radii from the view)
+    PIXEL,
+    REFERENCE_FGSM_EPS,
+    REFERENCE_PGD_EPS,
+    REFERENCE_STD,
+)
+from trustml.views.cifar.common import (  # noqa: F401
+    CLASSES,
+    EPS8,
+    EXPERIMENTS,
+    MODEL_LABELS,
+    NOISE_NAMES,
+    PARTS,
+    PUBLISHED,
+    STUDY_LABELS,
+    _all_model_metrics,
+    _bool,
+    _compare_rows,
+    _table,
+    at_radius,
+    autoattack_cell,
+    compute,
+    eps_label,
+    eps_name,
+)
+from trustml.views.cifar.figures import check_figure, curve_figure, samples_figure  # noqa: F401
+from trustml.views.cifar.prose import (  # noqa: F401
+    _flat_fgsm,
+    _signed,
+    adversarial_loss_defence_sentence,
+    augmentation_verdict,
+    cost_sentence,
+    defences_verdict,
+    gradient_facts,
+    interval_text,
+    noise_facts,
+    overfitting_sentence,
+    part_time,
+    pgd_defence_sentence,
+    pgd_versus_fgsm,
+    reference_reading,
+    resnet18_cost,
+    standard_facts,
+    tradeoff_facts,
+    tradeoff_sentence,
+    transfer_facts,
+)
+from trustml.views.cifar.tables import (  # noqa: F401
+    all_models_table,
+    augmentation_table,
+    cost_table,
+    defence_table,
+    eps_table,
+    gradients_table,
+    noise_table,
+    published_table,
+    transfer_table,
+)
+
+
+def summary(results: Mapping[str, Result]) -> str:
+    """Plain-text tables for `python -m trustml ext-cifar`, of the experiments in `results`."""
+    by = dict(results)
+    lines = []
+    if "cifar-standard" in by:
+        f = standard_facts(by["cifar-standard"])
+        lines.append(f"standard model: test accuracy {f['accuracy']}, {f['epochs']} epochs in "
+                     f"{f['minutes']} ({f['images_per_second']} images/s)")
+    if "cifar-attacks" in by:
+        lines += ["\n2.1(a) standard model under attack", eps_table(by["cifar-attacks"]).text()]
+    if "cifar-noise" in by:
+        lines += ["\n2.1(b) FGSM against random noise", noise_table(by["cifar-noise"]).text()]
+    if "cifar-study" in by:
+        lines += ["\n2.1(c) transfer", transfer_table(by["cifar-study"]).text(),
+                  "\n2.1(d) augmentation", augmentation_table(by["cifar-study"]).text(),
+                  augmentation_verdict(by["cifar-study"])]
+    for key, title in (("cifar-fgsm-defence", "2.2 FGSM defence"),
+                       ("cifar-pgd-defence", "2.3 PGD defence")):
+        if key in by:
+            lines += [f"\n{title}", eps_table(by[key]).text()]
+    if "cifar-fgsm-defence" in by:
+        lines.append(overfitting_sentence(by["cifar-fgsm-defence"]))
+    if "cifar-gradients" in by:
+        lines += ["\n2.3(b) adversarial loss against the appended batch",
+                  gradients_table(by["cifar-gradients"]).text()]
+    return "\n".join(lines)
+

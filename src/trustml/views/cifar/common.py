@@ -1,0 +1,122 @@
+"""The CIFAR-10 view's shared pieces: constants, formatting helpers, what it computes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from trustml.core.cache import Result, run_or_load
+from trustml.core.keys import number_key
+from trustml.core.stats import mcnemar
+from trustml.experiments.cifar import (
+    CHAPTER,
+    PIXEL,
+    REFERENCE_FGSM_EPS,
+    REFERENCE_PGD_EPS,
+)
+from trustml.views.format import half_up
+from trustml.views.table import Table, as_table
+
+CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+           "truck")
+
+
+PARTS = dict(CHAPTER.parts)  # the question's parts, as the experiments module declares them
+
+
+EXPERIMENTS = CHAPTER.experiments
+
+
+EPS8 = 8 * PIXEL
+
+
+# published CIFAR-10 models at 8/255 (clean, reported robust, AutoAttack), from the AutoAttack
+# repository's table (Croce & Hein 2020); TRADES was evaluated at 0.031 (7.9/255), as published
+PUBLISHED = {
+    "PGD training": ("madry2018towards", 87.14, 47.04, 44.29),
+    "FGSM-RS training": ("wong2020fast", 83.34, 46.06, 43.38),
+    "TRADES": ("zhang2019theoretically", 84.92, 56.43, 53.18),
+}
+
+
+def compute() -> dict[str, Result]:
+    """Every experiment of the chapter, one after the other."""
+    return {name: run_or_load(name) for name in EXPERIMENTS}
+
+
+def _table(df: pd.DataFrame, digits: int | None = 1) -> Table:
+    """`as_table` after rounding every float cell half-up at `digits` (`half_up`), so the same
+    count shows the same way in every table and in the prose."""
+    df = df.copy()
+    for c in df.columns:
+        if pd.api.types.is_float_dtype(df[c]) and isinstance(digits, int):
+            df[c] = df[c].map(lambda v: half_up(v, digits))
+    return as_table(df, digits)
+
+
+def eps_label(eps: float) -> str:
+    """A radius in /255 units: '8/255', '0.64/255'."""
+    k = eps / PIXEL
+    return f"{k:.0f}/255" if abs(k - round(k)) < 1e-6 else f"{k:.2f}/255"
+
+
+def eps_name(eps: float) -> str:
+    """The radius with the reference's setting it stands for, where it is one."""
+    if abs(eps - REFERENCE_FGSM_EPS) < 1e-9:
+        return f"{eps_label(eps)} (reference FGSM)"
+    if abs(eps - REFERENCE_PGD_EPS) < 1e-9:
+        return f"{eps_label(eps)} (reference PGD)"
+    return eps_label(eps)
+
+
+def _bool(a: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.asarray(a).astype(bool))
+
+
+def at_radius(metrics: dict, attack: str, eps: float) -> float:
+    """An evaluation's accuracy under `attack` ("fgsm" or "pgd") at radius `eps`."""
+    return metrics[attack][number_key(eps)]
+
+
+def autoattack_cell(result_metrics: dict) -> float:
+    aa = result_metrics["autoattack"]
+    names = list(aa["added"])
+    return aa["accuracy"][names[-1]]
+
+
+NOISE_NAMES = {"fgsm": "FGSM", "sign": "random signs", "l2": "random ℓ2"}
+
+
+def _compare_rows(study: Result, a: str, b: str) -> list[dict]:
+    arrays = study.arrays
+    rows = []
+    keys = [("clean", "clean", None)]
+    for eps in (4 * PIXEL, EPS8):
+        keys += [(f"FGSM {eps_label(eps)}", f"robust/fgsm/{eps}", eps),
+                 (f"PGD-10 {eps_label(eps)}", f"robust/pgd/{eps}", eps)]
+    keys.append(("AutoAttack 8/255", "autoattack/robust", EPS8))
+    for label, key, _ in keys:
+        if f"{a}/{key}" not in arrays:  # a radius the smoke budget does not evaluate
+            continue
+        ca, cb = _bool(arrays[f"{a}/{key}"]), _bool(arrays[f"{b}/{key}"])
+        test = mcnemar(ca, cb)
+        rows.append({"measure": label, "images": len(ca), "acc_a": float(ca.float().mean()),
+                     "acc_b": float(cb.float().mean()), **test})
+    return rows
+
+
+MODEL_LABELS = {"cifar-attacks": "standard", "cifar-fgsm-defence": "FGSM defence",
+                "cifar-pgd-defence": "PGD defence"}
+
+
+STUDY_LABELS = {"A": "model A", "B": "model B", "A-noaug": "A, no aug."}
+
+
+def _all_model_metrics(results: dict[str, Result]) -> dict[str, dict]:
+    out = {"standard": results["cifar-attacks"].metrics}
+    out.update({STUDY_LABELS[k]: m for k, m in results["cifar-study"].metrics["models"].items()})
+    out.update({MODEL_LABELS[k]: results[k].metrics for k in ("cifar-fgsm-defence",
+                                                               "cifar-pgd-defence")})
+    return out
+

@@ -1,0 +1,210 @@
+"""The exercise-4 chapter's figures."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from trustml.core.cache import Result
+from trustml.views.membership.common import (
+    ATTACK_LABEL,
+    MODEL_LABEL,
+    _band,
+    _roc_axes,
+    _tidy,
+    defences,
+    dp_models,
+    sweep,
+)
+
+
+def gaussian_figure(result: Result) -> Figure:
+    a = result.arrays
+    fig = Figure(figsize=(7, 3.2), layout="constrained")
+    ax = fig.subplots()
+    _band(ax, a["dims"], a["in_sample"], "fitted threshold, same data (in-sample)", "C0")
+    _band(ax, a["dims"], a["fresh"], "same threshold, fresh data", "C1")
+    ax.plot(a["dims"], a["theory"], "k--", lw=1, label="Gaussian approximation, best threshold")
+    ax.plot(a["dims"], a["theory_simple"], "k:", lw=1, label="Φ(½√(d/n))")
+    ax.set_xlabel("dimension d")
+    ax.set_ylabel("attack accuracy")
+    ax.legend(frameon=False, fontsize="small", loc="lower right")
+    _tidy(ax)
+    return fig
+
+
+def gaussian_defence_figure(result: Result) -> Figure:
+    a = result.arrays
+    fig = Figure(figsize=(5.5, 4.4), layout="constrained")
+    left, right = fig.subplots(2, 1, sharex=True)
+    _band(left, a["sigma2"], a["norm"], "‖μ̃‖₂ (mean, 95 % CI, 10–90 %)", "C2")
+    left.plot(a["sigma2"], a["norm_theory"], "k--", lw=1, label="√(d(1/n + σ²))")
+    left.set_ylabel("error ‖μ̃ − μ‖₂ = ‖μ̃‖₂")
+    left.legend(frameon=False, fontsize="small")
+    _band(right, a["sigma2"], a["defence_in_sample"], "fitted per release (in-sample)", "C0")
+    _band(right, a["sigma2"], a["defence_fresh"], "calibrated threshold, new releases", "C1")
+    right.plot(a["sigma2"], a["defence_theory"], "k--", lw=1, label="Gaussian approximation")
+    right.axhline(0.5, color="grey", lw=0.8, ls=":")
+    right.set_xlabel("noise variance σ²")
+    right.set_ylabel("attack accuracy")
+    right.legend(frameon=False, fontsize="small")
+    for ax in (left, right):
+        _tidy(ax)
+    return fig
+
+
+def sweep_figure(result: Result) -> Figure:
+    df = sweep(result)
+    fig = Figure(figsize=(5.5, 5.0), layout="constrained")
+    left, right = fig.subplots(2, 1, sharex=True)
+    for colour, (name, group) in zip(("C0", "C3"), df.groupby("model", sort=False), strict=False):
+        label = MODEL_LABEL[name] + (f" (C = {result.metrics['C_strong']:g})" if name == "l2" else "")
+        left.semilogx(group["n"], group["train_acc"], "o-", color=colour, label=f"{label}: train")
+        left.semilogx(group["n"], group["test_acc"], "s--", color=colour, label=f"{label}: test")
+        right.semilogx(group["n"], group["correctness_attack"], "o-", color=colour,
+                       label=f"{label}: attack accuracy")
+        right.semilogx(group["n"], 0.5 + (group["train_acc"] - group["test_acc"]) / 2, "x:",
+                       color="k", ms=6, label="½ + gap / 2" if name == "none" else None)
+    left.set_ylabel("accuracy")
+    right.set_xlabel("n (members = non-members)")
+    right.set_ylabel("membership attack accuracy")
+    right.axhline(0.5, color="grey", lw=0.8, ls=":")
+    left.legend(frameon=False, fontsize="small", ncols=2, loc="lower right")
+    right.legend(frameon=False, fontsize="small", loc="upper right")
+    for ax in (left, right):
+        _tidy(ax)
+    return fig
+
+
+def noise_figure(result: Result) -> Figure:
+    a = result.arrays
+    fig = Figure(figsize=(5.5, 4.6), layout="constrained")
+    axes = fig.subplots(2, 1, sharex=True, sharey=True)
+    x = a["noise_sigma2"]
+    for ax, name in zip(axes, ("none", "l2"), strict=True):
+        for key, colour, label in (("train", "C0", "train accuracy"), ("test", "C1", "test accuracy"),
+                                   ("attack", "C3", "attack accuracy")):
+            values = a[f"noise_{name}_{key}"]
+            mean = values.mean(1)
+            lo, hi = np.percentile(values, [10, 90], axis=1)
+            ax.plot(x, mean, color=colour, label=label)
+            ax.fill_between(x, lo, hi, color=colour, alpha=0.2, lw=0)
+        title = MODEL_LABEL[name] + (f", C = {result.metrics['noise_C']:g}" if name == "l2" else "")
+        ax.set_title(title, fontsize="medium")
+        ax.set_xscale("symlog", linthresh=float(x[x > 0].min()))  # 0, then a log axis
+        ax.axhline(0.5, color="grey", lw=0.8, ls=":")
+        _tidy(ax)
+    for ax in axes:
+        ax.set_ylabel("accuracy")
+    axes[0].legend(frameon=False, fontsize="small", ncols=3, loc="upper center",
+                   bbox_to_anchor=(0.5, 1.35))
+    axes[1].set_xlabel("noise variance σ² on every parameter (0, then a logarithmic scale)")
+    return fig
+
+
+def roc_figure(result: Result) -> Figure:
+    a = result.arrays
+    fig = Figure(figsize=(5.5, 5.6), layout="constrained")
+    axes = fig.subplots(2, 1, sharex=True)
+    styles = {"correctness": ":", "loss": "--", "lira_online": "-", "lira_online_fixed": "-.",
+              "lira_offline_fixed": (0, (1, 1))}
+    for ax, model in zip(axes, ("none", "l2"), strict=True):
+        for name, style in styles.items():
+            ax.plot(a["roc_fpr"], np.maximum(a[f"roc_{model}_{name}"], 1e-4), ls=style,
+                    label=ATTACK_LABEL[name])
+        _roc_axes(ax, MODEL_LABEL[model])
+    for ax in axes:
+        ax.set_ylabel("true-positive rate")
+    axes[1].set_xlabel("false-positive rate")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=2,
+               frameon=False, fontsize="small")
+    return fig
+
+
+def confidence_figure(result: Result) -> Figure:
+    a = result.arrays
+    fig = Figure(figsize=(5.5, 4.4), layout="constrained")
+    grid = fig.add_gridspec(2, 2)
+    axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), fig.add_subplot(grid[1, :])]
+    for ax, model in zip(axes[:2], ("none", "l2"), strict=True):
+        phi, member = a[f"phi_{model}"], a[f"member_{model}"].astype(bool)
+        bins = np.linspace(np.percentile(phi, 1), np.percentile(phi, 99), 40)
+        ax.hist(phi[member], bins, alpha=0.6, label="members")
+        ax.hist(phi[~member], bins, alpha=0.6, label="non-members")
+        ax.set_title(MODEL_LABEL[model], fontsize="medium")
+        ax.set_xlabel("φ = log(p_y / (1 − p_y))")
+        _tidy(ax)
+    axes[0].set_ylabel("points")
+    axes[0].legend(frameon=False, fontsize="small")
+    sep = np.concatenate([a["separation_none"], a["separation_l2"]])
+    bins = np.linspace(np.percentile(sep, 1), np.percentile(sep, 99), 40)
+    for model in ("none", "l2"):
+        axes[2].hist(a[f"separation_{model}"], bins, alpha=0.6, label=MODEL_LABEL[model])
+    axes[2].set_xlabel("(μ_in − μ_out) / σ per point")
+    axes[2].set_title("shadow models", fontsize="medium")
+    axes[2].legend(frameon=False, fontsize="small")
+    _tidy(axes[2])
+    return fig
+
+
+def dp_roc_figure(result: Result) -> Figure:
+    """ROC curves of the attacks on each DP-GD model against the region its guarantee allows."""
+    a = result.arrays
+    kinds = dp_models(result)
+    cols = 2 if len(kinds) > 1 else 1
+    rows = -(-len(kinds) // cols)
+    fig = Figure(figsize=(5.5, 2.1 * rows + 0.5), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True)).ravel()
+    for ax in axes[len(kinds):]:
+        ax.set_axis_off()
+    axes = axes[: len(kinds)]
+    fpr = a["roc_fpr"]
+    for ax, kind in zip(np.atleast_1d(axes), kinds, strict=True):
+        bound = a[f"bound_{kind}"]
+        ax.fill_between(fpr, bound, 1.05, color="0.85", lw=0, label="excluded by (ε, δ)-DP")
+        ax.plot(fpr, bound, color="k", lw=0.8)
+        for name, style in (("loss", "--"), ("lira_online", "-")):
+            ax.plot(fpr, np.maximum(a[f"roc_{kind}_{name}"], 1e-4), ls=style, label=ATTACK_LABEL[name])
+        _roc_axes(ax, f"ε = {result.metrics['attacks'][kind]['epsilon']:.1f}")
+        ax.tick_params(labelsize="small")
+    for i, ax in enumerate(axes):
+        if i % cols == 0:
+            ax.set_ylabel("true-positive rate")
+        if i >= len(axes) - cols:
+            ax.set_xlabel("false-positive rate")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
+               ncols=3, frameon=False, fontsize="small")
+    return fig
+
+
+def defences_figure(result: Result) -> Figure:
+    df = defences(result)
+    a = result.arrays
+    fig = Figure(figsize=(5.5, 5.4), layout="constrained")
+    left, right = fig.subplots(2, 1, sharex=True)
+    styles = {"l2": ("C0", "o-", "L2 penalty (C sweep)"), "early": ("C2", "s-", "early stopping"),
+              "dp": ("C3", "^-", "DP-GD")}
+    for kind, (colour, marker, label) in styles.items():
+        g = df[df["defence"] == kind]
+        left.plot(g["test_acc"], g["loss_attack"], marker, color=colour, label=label, ms=4)
+        right.plot(g["test_acc"], g["loss_tpr_1pct"], marker, color=colour, ms=4)
+        if kind == "dp":
+            for i, r in enumerate(g.itertuples()):  # alternate above/below: neighbours do not collide
+                left.annotate(f"ε = {r.epsilon:.1f}", (r.test_acc, r.loss_attack), fontsize="x-small",
+                              xytext=(2, 4 if i % 2 == 0 else -9), textcoords="offset points",
+                              zorder=5, bbox={"fc": "white", "ec": "none", "pad": 0.5, "alpha": 0.85})
+    for name, colour in (("none", "C4"), ("l2", "C5")):
+        test = a[f"noise_{name}_test"].mean(1)
+        att = a[f"noise_{name}_attack"].mean(1)
+        left.plot(test, att, "x:", color=colour, ms=4,
+                  label=f"weight noise ({MODEL_LABEL[name]}; correctness attack)")
+    left.axhline(0.5, color="grey", lw=0.8, ls=":")
+    right.set_xlabel("test accuracy (utility)")
+    left.set_ylabel("loss-attack accuracy")
+    right.set_ylabel("loss-attack TPR at 1 % FPR")
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncols=2,
+               frameon=False, fontsize="small")
+    for ax in (left, right):
+        _tidy(ax)
+    return fig
+

@@ -1,0 +1,64 @@
+"""The exercise-4 chapter's computed sentences and facts (prose apart from tables and figures)."""
+
+from __future__ import annotations
+
+from trustml.core.cache import Result
+from trustml.privacy.dp_bound import dp_tpr_bound
+from trustml.views.format import fmt_pct
+from trustml.views.membership.common import (
+    attack,
+    defences,
+    sweep,
+)
+
+
+def l2_cost_phrase(result: Result, scarce: float = 0.02) -> str:
+    """What the L2 penalty costs in test accuracy over the n sweep, in words that fit the values:
+    a real cost where data are scarce is named with its numbers."""
+    sw = sweep(result)
+    none, l2 = (sw[sw.model == m].set_index("n") for m in ("none", "l2"))
+    n_small = int(sw.n.min())
+    if none.loc[n_small, "test_acc"] - l2.loc[n_small, "test_acc"] > scarce:
+        return (f"it pays for its small gap in test accuracy where data are scarce "
+                f"({fmt_pct(l2.loc[n_small, 'test_acc'])} against "
+                f"{fmt_pct(none.loc[n_small, 'test_acc'])} without the penalty at n = {n_small})")
+    return "it gives up little test accuracy for its small gap"
+
+
+def dp_guarantee_sentence(result: Result, max_attack: float = 0.55, fpr: float = 0.01) -> str:
+    """What the DP guarantee of the most accurate DP-GD model within `max_attack` says about
+    attacks not measured here, in words chosen for how informative it is at that epsilon."""
+    df = defences(result)
+    ok = df[(df["defence"] == "dp") & (df["loss_attack"] <= max_attack)]
+    if not len(ok):
+        return "No DP-GD model keeps the loss attack that low."
+    row = ok.loc[ok["test_acc"].idxmax()]
+    bound = float(dp_tpr_bound(fpr, float(row["epsilon"]), result.metrics["dp_delta"]))
+    head = (f"Only DP-GD's model carries a guarantee against attacks not measured here, "
+            f"TPR ≤ exp(ε)·FPR + δ; at its ε = {row['epsilon']:.1f} ")
+    if bound >= 0.99:
+        return head + (f"that guarantee is vacuous: at {100 * fpr:g} % FPR it allows a TPR of "
+                       f"{100 * bound:.0f} %, so its measured privacy is an empirical result, "
+                       "like the others'.")
+    return head + f"it caps every attack's TPR at {100 * fpr:g} % FPR at {100 * bound:.3g} %."
+
+
+def leak_phrase(result: Result, fpr: float) -> str:
+    """Whether, to LiRA (its better variant per model), the L2 model leaks more or less than the
+    unregularised one at `fpr`, said only as strongly as the bootstrap intervals allow."""
+    variants = ("lira_online", "lira_online_fixed")
+
+    def best(model: str) -> list[float]:
+        return max((attack(result, model, a)["tpr"][f"{fpr:g}"] for a in variants),
+                   key=lambda v: v[0])
+
+    l2, none = best("l2"), best("none")
+    if l2[1] > none[2]:
+        return ("the L2 model leaks more than the unregularised one, and the intervals do not "
+                "overlap")
+    if l2[2] < none[1]:
+        return ("the L2 model leaks less than the unregularised one, and the intervals do not "
+                "overlap")
+    return ("the two models cannot be told apart at this number of target models (the intervals "
+            "overlap)")
+

@@ -1,0 +1,120 @@
+"""The exercise-2 chapter's computed sentences and facts (prose apart from tables and figures)."""
+
+from __future__ import annotations
+
+from trustml.core.cache import Result
+from trustml.views.format import fmt_sci
+from trustml.views.robust_regression.common import (
+    IDENTITY_CHECKS,
+    TOLERANCE,
+    _mean_count,
+    _tol,
+    failing_checks,
+    pivotal_row,
+    rows,
+    worst,
+)
+
+
+def bundle_sentence(result: Result) -> str:
+    """Where the level bundle method's certified gap stays open, grouped by instance."""
+    df = rows(result)
+    bad = df[df["minmax_certified_gap_rel"] > TOLERANCE]
+    if not len(bad):
+        return f"The bundle method closed its certified gap below {_tol()} on every problem."
+    groups = [f"{name.replace('rho', 'ρ')} (λ/λmax = "
+              f"{', '.join(f'{f:g}' for f in sorted(g['lambda_fraction']))})"
+              for name, g in bad.groupby("instance", sort=False)]
+    where = groups[0] if len(groups) == 1 else ", ".join(groups[:-1]) + " and " + groups[-1]
+    return (f"Its certified gap itself stays above {_tol()} on {len(bad)} of the {len(df)} "
+            f"problems: the {where} instances.")
+
+
+def tolerance_sentence(result: Result) -> str:
+    """Which of the chapter's checks meet the tolerance, in words chosen for the values: the
+    identity's own checks, the solvers' optimal values, the solvers' weights."""
+    failing = set(failing_checks(result, IDENTITY_CHECKS))
+    groups = (
+        ("the checks of the identity", {"worst_case_rel", "ball_excess", "pga_excess_rel",
+                                        "pga_gap_rel"}),
+        ("the solvers' optimal values", {"scs_value_rel", "statsmodels_value_rel"}),
+        ("the solvers' weights", {"scs_w_rel", "statsmodels_w_rel"}),
+    )
+    good = [name for name, keys in groups if not keys & failing]
+    bad = [name for name, keys in groups if keys & failing]
+    if not bad:
+        return f"Every one of these checks meets a relative tolerance of {_tol()}."
+    if not good:
+        return f"None of these groups of checks meets a relative tolerance of {_tol()}."
+    def listed(items: list[str]) -> str:
+        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+    good_text = listed(good)
+    return (f"{good_text[0].upper() + good_text[1:]} meet a relative tolerance of {_tol()}; "
+            f"{listed(bad)} do not.")
+
+
+def weights_sentence(result: Result) -> str:
+    """How well the solvers' weights agree, and why they may agree less well than the values."""
+    scs, sm = worst(result, "scs_w_rel"), worst(result, "statsmodels_w_rel")
+    if max(scs, sm) <= TOLERANCE:
+        return f"The weights agree too, to {fmt_sci(scs)} (SCS) and {fmt_sci(sm)} (statsmodels)."
+    return (f"The weights agree less well, to {fmt_sci(scs)} (SCS) and {fmt_sci(sm)} (statsmodels), "
+            "which is "
+            "a matter of the solvers' accuracy and not of the identity: near the optimum the objective "
+            "is flat along some directions, so a difference in value at the solvers' tolerance "
+            "(statsmodels' interior-point solver, for one, stops at a duality gap near 10⁻⁷) allows "
+            "a larger difference in w.")
+
+
+def minmax_sentence(result: Result) -> str:
+    """What the identity-free level bundle method found, in words chosen for the values: where it
+    misses the tolerance, whether its own certified gap covers the miss."""
+    df = rows(result)
+    value, gap = df["minmax_value_rel"], df["minmax_certified_gap_rel"]
+    if value.max() <= TOLERANCE:
+        return (f"a level bundle method, whose certified lower bound owes nothing to the theorem, "
+                f"agrees with the square-root Lasso value to {fmt_sci(value.max())} on every instance.")
+    miss = value > TOLERANCE
+    covered = bool((value[miss] <= gap[miss]).all())
+    head = (f"a level bundle method, whose certified lower bound owes nothing to the theorem, "
+            f"agrees with the square-root Lasso value to {_tol()} on {int((~miss).sum())} of the "
+            f"{len(df)} instances. On the other {int(miss.sum())} its iteration cap stops it early")
+    if covered:
+        return head + (f", and on each of them its own certified gap (up to {fmt_sci(gap[miss].max())}) "
+                       f"is wider than its distance from the square-root Lasso value (up to "
+                       f"{fmt_sci(value[miss].max())}): the method has not converged, and what it has "
+                       "certified agrees with the identity.")
+    return head + (f", and its distance from the square-root Lasso value (up to "
+                   f"{fmt_sci(value[miss].max())}) "
+                   "exceeds its certified gap on some of them, which the identity does not allow: "
+                   "a bug to look for.")
+
+
+def support_recovery_sentence(result: Result, low_sigma: float = 0.25, high_sigma: float = 4.0) -> str:
+    """What @tbl-ex2-pivotal shows, in words chosen for the values it holds."""
+    low, high = pivotal_row(result, low_sigma), pivotal_row(result, high_sigma)
+    k = low["k"]
+    tp = [_mean_count(r["sqrt_tp"], k) for r in (low, high)]
+    fp = [_mean_count(r["sqrt_fp"]) for r in (low, high)]
+    sigmas = f"σ = {low_sigma:g} and σ = {high_sigma:g}"
+    if tp[0] == tp[1]:
+        found = (f"finds all {k} true variables at both noise levels" if tp[0] == f"all {k}"
+                 else f"finds on average {tp[0]} of the {k} true variables at both noise levels")
+    else:
+        found = f"finds on average {tp[0]} and {tp[1]} of the {k} true variables at {sigmas}"
+    def false_ones(count: str) -> str:
+        return "no false variable" if count == "none" else f"{count} false variables on average"
+
+    if fp[0] == fp[1]:
+        false = f"selects {false_ones(fp[0])} at both"
+    else:
+        false = (f"selects {false_ones(fp[0])} at σ = {low_sigma:g} and {false_ones(fp[1])} at "
+                 f"σ = {high_sigma:g}")
+    true_lasso = _mean_count(low["lasso_tp"], k)
+    true_lasso = (f"{true_lasso} true ones" if true_lasso.startswith("all")
+                  else f"{true_lasso} of the {k} true ones on average")
+    lasso = (f"while the Lasso with α tuned for σ = 1 selects {high['lasso_fp']:.1f} false variables "
+             f"on average at σ = {high_sigma:g} and finds {true_lasso} at σ = {low_sigma:g}")
+    return f"the square-root Lasso at that one λ {found} and {false}, {lasso}."
+
