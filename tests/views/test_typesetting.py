@@ -65,7 +65,7 @@ def test_legible_narrows_a_wide_figure_and_raises_only_small_texts():
     big = ax.set_xlabel("big", fontsize=30)
     smallest = legible(fig)
     assert fig.get_figwidth() == pytest.approx(PRINT_WIDTH)
-    assert smallest == pytest.approx(min_font_pt(PRINT_WIDTH))
+    assert smallest == pytest.approx(min_font_pt(PRINT_WIDTH + 2 * legibility.TIGHT_PAD))
     assert big.get_fontsize() == 30
 
 

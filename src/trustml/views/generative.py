@@ -72,12 +72,14 @@ def vae_curves_figure(r: Result, skip: int = 2) -> Figure:
             ax.plot(h.epoch, h[f"train_{key}"], "-", color=colour, label=f"{label}, training set")
             ax.plot(h.epoch, h[f"test_{key}"], "--", color=colour, label=f"{label}, test set")
         ax.set_ylabel("nats per image")
-        ax.legend(frameon=False, fontsize="small", ncols=2 if ax is top else 1)
         _tidy(ax)
+    # above the axes (inside, it covered the first epochs, which rise off the zoomed range)
+    fig.legend(*top.get_legend_handles_labels(), loc="outside upper center", ncols=2, frameon=False)
+    bottom.legend(frameon=False)
     late = h[h.epoch > skip] if (h.epoch > skip).any() else h  # a short (smoke) run: all of it
     cols = ["train_loss", "test_loss", "train_rec", "test_rec"]
     lo, hi = float(h[cols].min().min()), float(late[cols].max().max())
-    top.set_ylim(lo - 0.05 * (hi - lo), hi + 0.35 * (hi - lo))  # room for the legend
+    top.set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
     bottom.set_xlabel("epoch")
     return fig
 
@@ -112,15 +114,15 @@ def gan_curves_figure(r: Result) -> Figure:
     """Discriminator and generator losses per epoch, training set (solid) and test set (dashed)
     on one axis."""
     h = gan_history(r)
-    fig = Figure(figsize=(6, 3), layout="constrained")
+    fig = Figure(figsize=(5.5, 3.4), layout="constrained")
     ax = fig.subplots()
     for key, colour, label in (("d", "C0", "discriminator"), ("g", "C1", "generator")):
         ax.plot(h.epoch, h[f"train_{key}"], "-", color=colour, label=f"{label}, training set")
         ax.plot(h.epoch, h[f"test_{key}"], "--", color=colour, label=f"{label}, test set")
     ax.set_xlabel("epoch")
     ax.set_ylabel("binary cross-entropy")
-    ax.legend(frameon=False, fontsize="small", ncols=2, loc="upper center",
-              bbox_to_anchor=(0.5, 1.2))
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=2,
+               frameon=False)  # above the axes: inside, it covered the first epochs
     _tidy(ax)
     return fig
 
@@ -155,7 +157,7 @@ def comparison_table(results: dict[str, Result]) -> Table:
 
 def class_histogram_figure(results: dict[str, Result]) -> Figure:
     cmp = results["compare"]
-    fig = Figure(figsize=(7, 2.6), layout="constrained")
+    fig = Figure(figsize=(5.5, 3.0), layout="constrained")
     ax = fig.subplots()
     names = ("test images", *MODELS)
     width = 0.8 / len(names)
@@ -166,7 +168,8 @@ def class_histogram_figure(results: dict[str, Result]) -> Figure:
     ax.set_xticks(range(10))
     ax.set_xlabel("class predicted by the standard CNN")
     ax.set_ylabel("share of images (%)")
-    ax.legend(frameon=False, fontsize="small", ncols=len(names))
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=len(names),
+               frameon=False)
     _tidy(ax)
     return fig
 

@@ -14,7 +14,7 @@ Examples::
     >>> from matplotlib.figure import Figure
     >>> fig = Figure(figsize=(8, 3)); ax = fig.add_subplot(); _ = ax.set_title("t", fontsize=6)
     >>> round(legible(fig), 1), bool(fig.get_figwidth() <= PRINT_WIDTH)
-    (11.0, True)
+    (11.4, True)
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ PRINT_MIN_PT = 7.0  # smallest text on paper, points
 PHONE_WIDTH = 339.0  # CSS pixels a figure gets on a 390-pixel-wide phone (Quarto's padding)
 PHONE_MIN_PX = 9.0  # smallest text on that phone, CSS pixels
 MIN_FONT_KEY = "trustml:min-font-pt"
+TIGHT_PAD = 0.1  # inches matplotlib's tight bounding box adds on each side (savefig.pad_inches)
 
 
 def min_font_pt(width_in: float) -> float:
@@ -60,10 +61,16 @@ def legible(fig: Figure) -> float:
     width, height = fig.get_size_inches()
     if width > PRINT_WIDTH:
         fig.set_size_inches(PRINT_WIDTH, height * PRINT_WIDTH / width)
-    floor = min_font_pt(fig.get_figwidth())
+    floor = min_font_pt(fig.get_figwidth() + 2 * TIGHT_PAD)
     for text in _texts(fig):
         if text.get_fontsize() < floor:
             text.set_fontsize(floor)
+    for ax in fig.axes:  # tick labels are made anew when drawn: raise the axes' own setting too
+        for axis, name in ((ax.xaxis, "x"), (ax.yaxis, "y")):
+            for which in ("major", "minor"):
+                size = axis._get_tick(major=which == "major").label1.get_fontsize()
+                if size < floor:
+                    ax.tick_params(axis=name, which=which, labelsize=floor)
     smallest = smallest_font_pt(fig)
     return floor if smallest is None else smallest
 

@@ -20,7 +20,7 @@ def _cell(value: object, digits: int | None) -> str:
     if isinstance(value, (bool, np.bool_)):
         text = "yes" if value else "no"
     elif isinstance(value, numbers.Integral):
-        text = str(int(value))
+        text = f"{int(value):,}"  # 10,000, as in the prose
     elif isinstance(value, numbers.Real):
         x = float(value)
         if np.isnan(x):

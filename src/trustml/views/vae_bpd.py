@@ -76,7 +76,7 @@ def curves_figure(result: Result) -> Figure:
     ax.set_xlabel("epoch")
     ax.set_ylabel("negative ELBO (bits per dimension)")
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, fontsize=8, loc="upper right")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", frameon=False)
     return fig
 
 
@@ -84,35 +84,32 @@ def samples_figure(result: Result) -> Figure:
     """8x8 grids with every pixel sampled, per snapshot epoch, and the final decoder means."""
     epochs = result.metrics["snapshot_epochs"]
     snaps = result.arrays["snapshots"].astype(np.float32)  # (epochs, 2, 64, 1, 28, 28)
-    panels = [(snaps[i, 0], f"epoch {e}: sampled pixels") for i, e in enumerate(epochs)]
-    panels.append((snaps[-1, 1], f"epoch {epochs[-1]}: decoder means"))
-    # PRINT_WIDTH wide, so printed at its own size: 7 pt text stays 7 pt
-    fig = Figure(figsize=(PRINT_WIDTH, PRINT_WIDTH / len(panels) + 0.3), layout="constrained")
+    panels = [(snaps[i, 0], f"epoch {e}") for i, e in enumerate(epochs)]
+    panels.append((snaps[-1, 1], f"means, {epochs[-1]}"))
+    fig = Figure(figsize=(PRINT_WIDTH, PRINT_WIDTH / len(panels) + 0.4), layout="constrained")
     for ax, (grid, title) in zip(fig.subplots(1, len(panels)), panels, strict=True):
         show_grid(grid, nrow=8, ax=ax, title=title)
-        ax.title.set_fontsize(7)
     return fig
 
 
 def manifold_figure(result: Result) -> Figure:
     a = result.arrays
-    fig = Figure(figsize=(PRINT_WIDTH, 2.9), layout="constrained")
-    left, right = fig.subplots(1, 2, width_ratios=[1, 1.15])
+    # stacked, so that the grid of decoded digits gets the page's width (side by side, each
+    # digit was under 3 mm wide in print)
+    fig = Figure(figsize=(4.6, 7.4), layout="constrained")
+    left, right = fig.subplots(2, 1, height_ratios=[1.45, 1])
     grid = a["manifold"].astype(np.float32)
     show_grid(grid, nrow=int(np.sqrt(len(grid))), ax=left, title="decoder means on the grid")
-    left.title.set_fontsize(8)
     mu, labels = a["test_mu"], a["test_labels"]
     sc = right.scatter(mu[:, 0], mu[:, 1], c=labels, cmap="tab10", s=1, alpha=0.5, rasterized=True)
     q = a["grid"]
     right.add_patch(Rectangle((q[0], q[0]), q[-1] - q[0], q[-1] - q[0], fill=False, ls="--",
                               color="black", lw=0.8))
-    right.set_xlabel("$z_1$ (posterior mean)", fontsize=8)
-    right.set_ylabel("$z_2$", fontsize=8)
-    right.set_title("test images in latent space", fontsize=8)
-    right.tick_params(labelsize=7)
+    right.set_xlabel("$z_1$ (posterior mean)")
+    right.set_ylabel("$z_2$")
+    right.set_title("test images in latent space")
     cb = fig.colorbar(sc, ax=right, ticks=range(10))
-    cb.set_label("digit", fontsize=8)
-    cb.ax.tick_params(labelsize=7)
+    cb.set_label("digit")
     return fig
 
 
@@ -133,8 +130,8 @@ def beta_frame(result: Result) -> pd.DataFrame:
     rows = []
     for beta in result.metrics["betas"]:
         r = result.metrics["runs"][number_key(beta)]
-        rows.append({"beta": beta, "reconstruction (nats)": r["test_rec"],
-                     "KL (nats)": r["test_kl"], "test bpd (beta = 1 bound)": r["test_bpd"],
+        rows.append({"β": beta, "reconstruction (nats)": r["test_rec"],
+                     "KL (nats)": r["test_kl"], "test bpd (β = 1 bound)": r["test_bpd"],
                      "active units (of 20)": r["active_units"],
                      "units with KL > 0.1 nats": int(np.sum(np.asarray(r["kl_per_dim"]) > 0.1)),
                      "largest KL of one unit (nats)": max(r["kl_per_dim"])})
@@ -147,18 +144,16 @@ def beta_table(result: Result):
 
 def beta_figure(result: Result) -> Figure:
     betas = result.metrics["betas"]
-    fig = Figure(figsize=(PRINT_WIDTH, 3.3), layout="constrained")
+    fig = Figure(figsize=(PRINT_WIDTH, 3.8), layout="constrained")
     axes = fig.subplots(2, len(betas), height_ratios=[2.2, 1])
     for i, beta in enumerate(betas):
         grid = result.arrays[f"samples/{beta}"].astype(np.float32)[1]  # decoder means
-        show_grid(grid[:36], nrow=6, ax=axes[0, i], title=f"beta = {beta:g}")
-        axes[0, i].title.set_fontsize(8)
+        show_grid(grid[:36], nrow=6, ax=axes[0, i], title=f"β = {beta:g}")
         kl = np.sort(result.metrics["runs"][number_key(beta)]["kl_per_dim"])[::-1]
         axes[1, i].bar(np.arange(len(kl)), kl, color="C0")
-        axes[1, i].set_xlabel("latent unit (sorted)", fontsize=7)
-        axes[1, i].tick_params(labelsize=7)
         axes[1, i].spines[["top", "right"]].set_visible(False)
-    axes[1, 0].set_ylabel("KL (nats)", fontsize=7)
+    axes[1, 0].set_ylabel("KL (nats)")
+    fig.supxlabel("latent unit, sorted by its KL")
     return fig
 
 

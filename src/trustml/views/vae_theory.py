@@ -17,7 +17,7 @@ def _spines(ax) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def _finish(ax, xlabel: str, ylabel: str, legend_size: int) -> None:
+def _finish(ax, xlabel: str, ylabel: str, legend_size: int | None) -> None:
     """Labels, a frameless legend, no top and right spines."""
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -28,17 +28,17 @@ def _finish(ax, xlabel: str, ylabel: str, legend_size: int) -> None:
 def terms_figure(main: Result) -> Figure:
     """Reconstruction and KL (nats per image) per epoch, training and validation."""
     h = epoch_frame(main)
-    fig = Figure(figsize=(5.75, 2.4), layout="constrained")
-    left, right = fig.subplots(1, 2)
+    fig = Figure(figsize=(5.5, 4.6), layout="constrained")  # stacked: legible on a phone
+    left, right = fig.subplots(2, 1, sharex=True)
     for ax, term, title in ((left, "rec", "reconstruction $-\\mathbb{E}_q\\log p(x\\mid z)$"),
                             (right, "kl", "regularisation KL$(q\\,\\|\\,p(z))$")):
         ax.plot(h.epoch, h[f"train_{term}"], label="training (epoch average)")
         ax.plot(h.epoch, h[f"val_{term}"], label="validation")
-        ax.set_title(title, fontsize=9)
-        ax.set_xlabel("epoch")
+        ax.set_title(title)
         ax.set_ylabel("nats per image")
         _spines(ax)
-    left.legend(frameon=False, fontsize=8)
+    right.set_xlabel("epoch")
+    left.legend(frameon=False)
     return fig
 
 
@@ -63,20 +63,20 @@ def gap_table(theory: Result) -> Table:
 
 def gap_figure(theory: Result) -> Figure:
     a, ks = theory.arrays, np.asarray(theory.metrics["ks"])
-    fig = Figure(figsize=(5.75, 2.6), layout="constrained")
-    left, right = fig.subplots(1, 2)
+    fig = Figure(figsize=(5.5, 5.0), layout="constrained")  # stacked: legible on a phone
+    left, right = fig.subplots(2, 1, sharex=True)
     gap = a["iwae"] - a["elbo"]
     left.plot(ks, gap, color="grey", lw=0.5, alpha=0.5)
     left.plot(ks, gap.mean(1), color="C0", lw=2, marker="o", label="mean over test images")
-    left.set_title("trained VAE, per test image", fontsize=9)
+    left.set_title("trained VAE, per test image")
     lg_gap = (a["lg_iwae"] - a["lg_elbo"]).mean(1)
-    right.plot(ks, lg_gap, color="C0", marker="o", label="IWAE$_K$ - ELBO (mean)")
+    right.plot(ks, lg_gap, color="C0", marker="o", label="IWAE$_K$ − ELBO (mean)")
     right.axhline(a["lg_kl"].mean(), color="C3", ls="--",
                   label="exact KL$(q\\,\\|\\,p(z\\mid x))$ (mean)")
-    right.set_title("linear-Gaussian model, exact posterior", fontsize=9)
+    right.set_title("linear-Gaussian model, exact posterior")
     for ax in (left, right):
         ax.set_xscale("log")
-        _finish(ax, "importance samples K", "nats", 7)
+        _finish(ax, "importance samples K" if ax is right else "", "nats", None)
     return fig
 
 

@@ -31,7 +31,7 @@ def curve_figure(results: dict[str, Result]) -> Figure:
         ax.plot(EVAL_EPS, [100 * a["worst"] for a in acc], ls="none", marker="x", ms=7,
                 color=f"C{i}")
     ax.axhline(100 * grey_bound(), color="0.6", lw=0.8, ls=":")
-    ax.set_xlabel("eps (ℓ∞ radius, pixels in [0, 1])")
+    ax.set_xlabel("ε (ℓ∞ radius, pixels in [0, 1])")
     ax.set_ylabel("robust accuracy (%)")
     ax.set_xticks([0.0, *EVAL_EPS])
     ax.spines[["top", "right"]].set_visible(False)
@@ -50,7 +50,7 @@ def images_figure(results: dict[str, Result], sample: int = 0) -> Figure:
         label = int(a["samples/label"][sample])
         panels = [(a["samples/clean"][sample, 0], int(a["samples/clean_pred"][sample]), "clean")]
         panels += [(a[f"samples/pgd/{e}"][sample, 0], int(a[f"samples/pgd/{e}/pred"][sample]),
-                    f"eps {e:g}") for e in EVAL_EPS]
+                    f"ε = {e:g}") for e in EVAL_EPS]
         for c, (img, pred, title) in enumerate(panels):
             ax = axes[r, c]
             ax.imshow(img, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
@@ -64,26 +64,33 @@ def images_figure(results: dict[str, Result], sample: int = 0) -> Figure:
 
 
 def samples_figure(result: Result, attack: str = "fgsm") -> Figure:
-    """Per eps: the clean image, the adversarial image and the perturbation (grey = 0)."""
+    """One row per test image: the clean image, its adversarial version at each eps (the
+    prediction below, red where wrong) and the perturbation at the smallest eps (grey = 0)."""
     a = result.arrays
     n = len(a["samples/label"])
     eps_values = [e for e in EVAL_EPS if f"samples/{attack}/{e}" in a]
-    fig = Figure(figsize=(1.25 * n, 0.8 * 3 * len(eps_values)), layout="constrained")
-    axes = fig.subplots(3 * len(eps_values), n, squeeze=False)
-    for r, eps in enumerate(eps_values):
-        adv = a[f"samples/{attack}/{eps}"]
-        pred = a[f"samples/{attack}/{eps}/pred"]
-        for i in range(n):
-            clean, x_adv = a["samples/clean"][i, 0], adv[i, 0]
-            panels = [(clean, f"y={a['samples/label'][i]}, pred {a['samples/clean_pred'][i]}"),
-                      (x_adv, f"eps {eps:g}: pred {pred[i]}"),
-                      ((x_adv - clean) / (2 * eps) + 0.5, "perturbation")]
-            for k, (img, title) in enumerate(panels):
-                ax = axes[3 * r + k, i]
-                ax.imshow(img, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-                ax.set_title(title, fontsize=8, color="C3" if k == 1
-                             and pred[i] != a["samples/label"][i] else "black")
-                ax.set_axis_off()
+    cols = 2 + len(eps_values)
+    fig = Figure(figsize=(0.85 * cols, 1.05 * n + 0.3), layout="constrained")
+    axes = fig.subplots(n, cols, squeeze=False)
+    for i in range(n):
+        label, clean = int(a["samples/label"][i]), a["samples/clean"][i, 0]
+        cells = [(clean, f"y = {label}", "black", "clean")]
+        for eps in eps_values:
+            pred = int(a[f"samples/{attack}/{eps}/pred"][i])
+            cells.append((a[f"samples/{attack}/{eps}"][i, 0], f"→ {pred}",
+                          "C3" if pred != label else "black", f"ε = {eps:g}"))
+        eps = eps_values[0]  # FGSM's perturbation is eps times one sign pattern: show it once
+        delta = (a[f"samples/{attack}/{eps}"][i, 0] - clean) / (2 * eps) + 0.5
+        cells.append((delta, "", "black", f"δ at {eps:g}"))
+        for c, (img, below, colour, header) in enumerate(cells):
+            ax = axes[i, c]
+            ax.imshow(img, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.spines[:].set_visible(False)
+            ax.set_xlabel(below, color=colour, labelpad=1)
+            if i == 0:
+                ax.set_title(header, pad=2)
     return fig
 
 

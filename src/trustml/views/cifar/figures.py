@@ -21,7 +21,7 @@ from trustml.views.cifar.common import (
 def curve_figure(results: dict[str, Result]) -> Figure:
     """Accuracy against the radius: FGSM (dashed) and PGD (solid) for the standard model and
     the two defences; crosses: AutoAttack at 8/255."""
-    fig = Figure(figsize=(6.2, 3.3), layout="constrained")
+    fig = Figure(figsize=(5.5, 4.4), layout="constrained")
     ax = fig.subplots()
     series = [("standard", results["cifar-attacks"].metrics)]
     for name, key in (("FGSM defence", "cifar-fgsm-defence"), ("PGD defence", "cifar-pgd-defence")):
@@ -40,7 +40,8 @@ def curve_figure(results: dict[str, Result]) -> Figure:
     ax.set_ylabel("accuracy (%)")
     ax.set_xticks([0, 1, 2, 4, 8, 16])
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, fontsize=8, ncol=2)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2,
+               frameon=False)  # below the axes: inside, it covered the curves
     return fig
 
 
@@ -68,10 +69,10 @@ def samples_figure(attacks: Result) -> Figure:
                 pred = int(a[f"samples/{key}/pred"][c])
                 conf = float(a[f"samples/{key}/confidence"][c])
                 wrong = pred != int(a["samples/label"][c])
-                ax.set_title(f"{CLASSES[pred]} {100 * conf:.0f} %", fontsize=8,
+                ax.set_title(f"{CLASSES[pred]}\n{100 * conf:.0f} %",
                              color="C3" if wrong else "black")
             if c == 0:
-                ax.set_ylabel(name, fontsize=9)
+                ax.set_ylabel(name)
     return fig
 
 
@@ -89,6 +90,6 @@ def check_figure(results: dict[str, Result]) -> Figure:
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(0, 100)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False)
     return fig
 

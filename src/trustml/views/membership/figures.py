@@ -20,12 +20,12 @@ from trustml.views.membership.common import (
 
 def gaussian_figure(result: Result) -> Figure:
     a = result.arrays
-    fig = Figure(figsize=(7, 3.2), layout="constrained")
+    fig = Figure(figsize=(5.5, 3.6), layout="constrained")
     ax = fig.subplots()
     _band(ax, a["dims"], a["in_sample"], "fitted threshold, same data (in-sample)", "C0")
     _band(ax, a["dims"], a["fresh"], "same threshold, fresh data", "C1")
     ax.plot(a["dims"], a["theory"], "k--", lw=1, label="Gaussian approximation, best threshold")
-    ax.plot(a["dims"], a["theory_simple"], "k:", lw=1, label="Φ(½√(d/n))")
+    ax.plot(a["dims"], a["theory_simple"], "k:", lw=1, label=r"$\Phi(\frac{1}{2}\sqrt{d/n})$")
     ax.set_xlabel("dimension d")
     ax.set_ylabel("attack accuracy")
     ax.legend(frameon=False, fontsize="small", loc="lower right")
@@ -38,7 +38,7 @@ def gaussian_defence_figure(result: Result) -> Figure:
     fig = Figure(figsize=(5.5, 4.4), layout="constrained")
     left, right = fig.subplots(2, 1, sharex=True)
     _band(left, a["sigma2"], a["norm"], "‖μ̃‖₂ (mean, 95 % CI, 10–90 %)", "C2")
-    left.plot(a["sigma2"], a["norm_theory"], "k--", lw=1, label="√(d(1/n + σ²))")
+    left.plot(a["sigma2"], a["norm_theory"], "k--", lw=1, label=r"$\sqrt{d\,(1/n + \sigma^2)}$")
     left.set_ylabel("error ‖μ̃ − μ‖₂ = ‖μ̃‖₂")
     left.legend(frameon=False, fontsize="small")
     _band(right, a["sigma2"], a["defence_in_sample"], "fitted per release (in-sample)", "C0")
@@ -55,7 +55,7 @@ def gaussian_defence_figure(result: Result) -> Figure:
 
 def sweep_figure(result: Result) -> Figure:
     df = sweep(result)
-    fig = Figure(figsize=(5.5, 5.0), layout="constrained")
+    fig = Figure(figsize=(5.5, 6.0), layout="constrained")
     left, right = fig.subplots(2, 1, sharex=True)
     for colour, (name, group) in zip(("C0", "C3"), df.groupby("model", sort=False), strict=False):
         label = MODEL_LABEL[name] + (f" (C = {result.metrics['C_strong']:g})" if name == "l2" else "")
@@ -64,13 +64,15 @@ def sweep_figure(result: Result) -> Figure:
         right.semilogx(group["n"], group["correctness_attack"], "o-", color=colour,
                        label=f"{label}: attack accuracy")
         right.semilogx(group["n"], 0.5 + (group["train_acc"] - group["test_acc"]) / 2, "x:",
-                       color="k", ms=6, label="½ + gap / 2" if name == "none" else None)
+                       color="k", ms=6, label=r"$\frac{1}{2}$ + gap / 2" if name == "none" else None)
     left.set_ylabel("accuracy")
     right.set_xlabel("n (members = non-members)")
     right.set_ylabel("membership attack accuracy")
     right.axhline(0.5, color="grey", lw=0.8, ls=":")
-    left.legend(frameon=False, fontsize="small", ncols=2, loc="lower right")
-    right.legend(frameon=False, fontsize="small", loc="upper right")
+    handles, labels = left.get_legend_handles_labels()
+    more = right.get_legend_handles_labels()
+    fig.legend(handles + more[0], labels + more[1], loc="outside lower center", ncols=2,
+               frameon=False)  # below the panels: inside, it covered the curves
     for ax in (left, right):
         _tidy(ax)
     return fig
@@ -132,15 +134,17 @@ def confidence_figure(result: Result) -> Figure:
         ax.hist(phi[member], bins, alpha=0.6, label="members")
         ax.hist(phi[~member], bins, alpha=0.6, label="non-members")
         ax.set_title(MODEL_LABEL[model], fontsize="medium")
-        ax.set_xlabel("φ = log(p_y / (1 − p_y))")
+        ax.set_xlabel(r"$\varphi = \log\,p_y / (1 - p_y)$")
         _tidy(ax)
     axes[0].set_ylabel("points")
-    axes[0].legend(frameon=False, fontsize="small")
+    for ax in axes[:2]:  # headroom above the bars for the legend
+        ax.set_ylim(top=1.5 * ax.get_ylim()[1])
+    axes[0].legend(frameon=False, loc="upper left")
     sep = np.concatenate([a["separation_none"], a["separation_l2"]])
     bins = np.linspace(np.percentile(sep, 1), np.percentile(sep, 99), 40)
     for model in ("none", "l2"):
         axes[2].hist(a[f"separation_{model}"], bins, alpha=0.6, label=MODEL_LABEL[model])
-    axes[2].set_xlabel("(μ_in − μ_out) / σ per point")
+    axes[2].set_xlabel(r"$(\mu_{\mathrm{in}} - \mu_{\mathrm{out}}) / \sigma$ per point")
     axes[2].set_title("shadow models", fontsize="medium")
     axes[2].legend(frameon=False, fontsize="small")
     _tidy(axes[2])
@@ -166,12 +170,12 @@ def dp_roc_figure(result: Result) -> Figure:
         for name, style in (("loss", "--"), ("lira_online", "-")):
             ax.plot(fpr, np.maximum(a[f"roc_{kind}_{name}"], 1e-4), ls=style, label=ATTACK_LABEL[name])
         _roc_axes(ax, f"ε = {result.metrics['attacks'][kind]['epsilon']:.1f}")
-        ax.tick_params(labelsize="small")
     for i, ax in enumerate(axes):
         if i % cols == 0:
             ax.set_ylabel("true-positive rate")
-        if i >= len(axes) - cols:
+        if i >= len(axes) - cols:  # the last row's panels, and the one above an empty cell
             ax.set_xlabel("false-positive rate")
+            ax.tick_params(labelbottom=True)
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
                ncols=3, frameon=False, fontsize="small")
     return fig
@@ -180,7 +184,7 @@ def dp_roc_figure(result: Result) -> Figure:
 def defences_figure(result: Result) -> Figure:
     df = defences(result)
     a = result.arrays
-    fig = Figure(figsize=(5.5, 5.4), layout="constrained")
+    fig = Figure(figsize=(5.5, 6.4), layout="constrained")
     left, right = fig.subplots(2, 1, sharex=True)
     styles = {"l2": ("C0", "o-", "L2 penalty (C sweep)"), "early": ("C2", "s-", "early stopping"),
               "dp": ("C3", "^-", "DP-GD")}
@@ -188,22 +192,24 @@ def defences_figure(result: Result) -> Figure:
         g = df[df["defence"] == kind]
         left.plot(g["test_acc"], g["loss_attack"], marker, color=colour, label=label, ms=4)
         right.plot(g["test_acc"], g["loss_tpr_1pct"], marker, color=colour, ms=4)
-        if kind == "dp":
-            for i, r in enumerate(g.itertuples()):  # alternate above/below: neighbours do not collide
-                left.annotate(f"ε = {r.epsilon:.1f}", (r.test_acc, r.loss_attack), fontsize="x-small",
-                              xytext=(2, 4 if i % 2 == 0 else -9), textcoords="offset points",
-                              zorder=5, bbox={"fc": "white", "ec": "none", "pad": 0.5, "alpha": 0.85})
+        if kind == "dp":  # the two ends of the DP-GD curve (the DP table lists every epsilon)
+            ends = g.sort_values("epsilon").iloc[[0, -1]]
+            for r, (dx, dy, ha) in zip(ends.itertuples(), ((6, -14, "left"), (-6, 8, "right")),
+                                       strict=True):
+                left.annotate(f"ε = {r.epsilon:.1f}", (r.test_acc, r.loss_attack), xytext=(dx, dy),
+                              textcoords="offset points", ha=ha, color=colour, zorder=5,
+                              bbox={"fc": "white", "ec": "none", "pad": 0.5, "alpha": 0.85})
     for name, colour in (("none", "C4"), ("l2", "C5")):
         test = a[f"noise_{name}_test"].mean(1)
         att = a[f"noise_{name}_attack"].mean(1)
         left.plot(test, att, "x:", color=colour, ms=4,
-                  label=f"weight noise ({MODEL_LABEL[name]}; correctness attack)")
+                  label=f"weight noise, {MODEL_LABEL[name]} (correctness attack)")
     left.axhline(0.5, color="grey", lw=0.8, ls=":")
     right.set_xlabel("test accuracy (utility)")
     left.set_ylabel("loss-attack accuracy")
     right.set_ylabel("loss-attack TPR at 1 % FPR")
-    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncols=2,
-               frameon=False, fontsize="small")
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncols=1,
+               frameon=False)
     for ax in (left, right):
         _tidy(ax)
     return fig

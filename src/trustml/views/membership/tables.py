@@ -24,7 +24,7 @@ def convergence_table(result: Result) -> Table:
     out = pd.DataFrame({
         "n": df["n"], "Model": df["model"].map(MODEL_LABEL),
         "lbfgs iterations": df["n_iter"],
-        "Converged": df["converged"].map({True: "yes", False: "no (hit max_iter)"}),
+        "Converged": df["converged"].map({True: "yes", False: "no (iteration limit)"}),
         "Train acc.": df["train_acc"].map("{:.3f}".format),
         "Test acc.": df["test_acc"].map("{:.3f}".format),
         "Attack acc.": df["correctness_attack"].map("{:.3f}".format),

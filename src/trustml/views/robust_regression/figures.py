@@ -20,7 +20,8 @@ def objective_grid_figure(result: Result) -> Figure:
     left.set_ylabel("optimal value")
     left.legend(frameon=False, fontsize="small")
     diff = np.abs(a["grid_robust"] - a["grid_sqrt_lasso"]) / a["grid_sqrt_lasso"]
-    right.semilogy(a["grid_lambda"], np.maximum(diff, 1e-17), "o-", label="|robust − √Lasso| / √Lasso")
+    right.semilogy(a["grid_lambda"], np.maximum(diff, 1e-17), "o-",
+                   label=r"$|$robust $-$ $\sqrt{\mathrm{Lasso}}|$ / $\sqrt{\mathrm{Lasso}}$")
     right.semilogy(a["grid_lambda"], np.maximum(a["grid_robust_gap"] / a["grid_robust"], 1e-17),
                    "s:", label="certified gap (robust)")
     right.axhline(TOLERANCE, color="grey", lw=0.8, ls=":")
@@ -42,12 +43,15 @@ def paths_figure(result: Result) -> Figure:
     colours = [f"C{j % 10}" for j in range(len(truth))]
     for j in range(len(truth)):
         style = "-" if truth[j] != 0 else ":"
-        left.semilogx(lam_rel, a["path_sqrt_lasso"][:, j], style, color=colours[j])
+        left.semilogx(lam_rel, a["path_sqrt_lasso"][:, j], style, color=colours[j],
+                      label=(f"$w_{{{j + 1}}}$" if truth[j] != 0 else
+                             "true zeros" if j == int(np.argmax(truth == 0)) else None))
         right.semilogx(alpha_rel, a["path_lasso"][:, j], style, color=colours[j])
     left.set_title("square-root Lasso", fontsize="medium")
     right.set_title("Lasso (scikit-learn)", fontsize="medium")
-    left.set_xlabel("λ / λmax")
-    right.set_xlabel("α / αmax")
+    left.set_xlabel(r"$\lambda / \lambda_{\max}$")
+    right.set_xlabel(r"$\alpha / \alpha_{\max}$")
+    fig.legend(*left.get_legend_handles_labels(), loc="outside right center", frameon=False)
     left.set_ylabel("coefficient")
     right.set_ylabel("coefficient")
     for ax in (left, right):

@@ -16,14 +16,15 @@ from trustml.views.table import Table, as_table
 def instances_table(result: Result) -> Table:
     df = rows(result)
     table = pd.DataFrame({
-        "Instance": df["instance"].str.replace(r"correlated, rho = .*", "correlated", regex=True),
+        "Instance": df["instance"].str.replace(r"correlated, rho = .*", "correlated", regex=True)
+                                  .str.replace(">>", "≫"),
         "n": df["n"], "d": df["d"],
         "λ / λmax": df["lambda_fraction"].map("{:.2f}".format),
         "λ": df["lambda"].map("{:.3f}".format),
         "Optimal value": df["value"].map("{:.6f}".format),
         "Non-zeros": df["nonzeros"],
-        "Robust vs √Lasso": df["minmax_value_rel"].map("{:.1e}".format),
-        "Gap": df["minmax_certified_gap_rel"].map("{:.1e}".format),
+        "Robust vs √Lasso": df["minmax_value_rel"].map(fmt_sci),
+        "Gap": df["minmax_certified_gap_rel"].map(fmt_sci),
         "Iterations": df["minmax_iterations"],
     })
     return as_table(table)
