@@ -104,7 +104,8 @@ def png_facts(png: bytes) -> tuple[float | None, float | None]:
         length, kind = struct.unpack(">I", png[i:i + 4])[0], png[i + 4:i + 8]
         data = png[i + 8:i + 8 + length]
         if kind == b"tEXt" and data.startswith(b"trustml:min-font-pt\0"):
-            font = float(data.split(b"\0", 1)[1])
+            value = data.split(b"\0", 1)[1]
+            font = float("inf") if value == b"none" else float(value)  # none: no text
         elif kind == b"pHYs" and data[8:9] == b"\x01":  # pixels per metre
             dpi = struct.unpack(">I", data[:4])[0] * 0.0254
         elif kind == b"IEND":

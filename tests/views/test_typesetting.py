@@ -106,6 +106,8 @@ def test_every_frozen_figure_records_a_legible_smallest_font(fmt):
         png = path.read_bytes()
         recorded = png_text(png).get(MIN_FONT_KEY)
         assert recorded, f"{path.relative_to(ROOT)} was not drawn through trustml.views.legibility"
+        if recorded == "none":  # a figure of images only
+            continue
         width_in = png_width(png) / png_dpi(png)
         font = float(recorded)
         assert on_paper(font, width_in) >= PRINT_MIN_PT - 0.05, path.name

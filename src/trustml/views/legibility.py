@@ -6,7 +6,8 @@ then `s * min(1, PRINT_WIDTH / w)` points on paper and `s * PHONE_WIDTH / (72 * 
 on the phone. `legible(fig)` narrows a figure wider than the page to the page, then raises every
 text of it to the size that keeps both above `PRINT_MIN_PT` and `PHONE_MIN_PX`. The chapters show
 figures through `install()`, which runs `legible` on each figure before IPython draws it and
-writes the smallest font size into the PNG (a `tEXt` chunk, `MIN_FONT_KEY`), so the rendered
+writes the smallest font size into the PNG (a `tEXt` chunk, `MIN_FONT_KEY`; "none" for a figure
+without text), so the rendered
 book can be checked figure by figure (`tools/check_html.py`, `tests/test_typesetting.py`).
 
 Examples::
@@ -122,12 +123,14 @@ def install() -> None:
         return
 
     def legible_png(fig: Figure):
+        has_text = smallest_font_pt(fig) is not None
         smallest = legible(fig)
         out = draw(fig)
         raw = base64.b64decode(out) if isinstance(out, str) else out
         if not isinstance(raw, bytes | bytearray):
             return out
-        tagged = png_with_text(bytes(raw), MIN_FONT_KEY, f"{smallest:.2f}")
+        recorded = f"{smallest:.2f}" if has_text else "none"  # none: images only (sample grids)
+        tagged = png_with_text(bytes(raw), MIN_FONT_KEY, recorded)
         return base64.b64encode(tagged).decode("ascii") if isinstance(out, str) else tagged
 
     legible_png._trustml_legible = True  # type: ignore[attr-defined]

@@ -130,8 +130,8 @@ def beta_frame(result: Result) -> pd.DataFrame:
     rows = []
     for beta in result.metrics["betas"]:
         r = result.metrics["runs"][number_key(beta)]
-        rows.append({"β": beta, "reconstruction (nats)": r["test_rec"],
-                     "KL (nats)": r["test_kl"], "test bpd (β = 1 bound)": r["test_bpd"],
+        rows.append({"beta": beta, "reconstruction (nats)": r["test_rec"],
+                     "KL (nats)": r["test_kl"], "test bpd (beta = 1 bound)": r["test_bpd"],
                      "active units (of 20)": r["active_units"],
                      "units with KL > 0.1 nats": int(np.sum(np.asarray(r["kl_per_dim"]) > 0.1)),
                      "largest KL of one unit (nats)": max(r["kl_per_dim"])})
@@ -139,7 +139,8 @@ def beta_frame(result: Result) -> pd.DataFrame:
 
 
 def beta_table(result: Result):
-    return _styled(beta_frame(result), 3)
+    frame = beta_frame(result)
+    return _styled(frame.rename(columns={c: c.replace("beta", "β") for c in frame.columns}), 3)
 
 
 def beta_figure(result: Result) -> Figure:

@@ -55,7 +55,7 @@ def gaussian_defence_figure(result: Result) -> Figure:
 
 def sweep_figure(result: Result) -> Figure:
     df = sweep(result)
-    fig = Figure(figsize=(5.5, 6.0), layout="constrained")
+    fig = Figure(figsize=(5.5, 7.0), layout="constrained")
     left, right = fig.subplots(2, 1, sharex=True)
     for colour, (name, group) in zip(("C0", "C3"), df.groupby("model", sort=False), strict=False):
         label = MODEL_LABEL[name] + (f" (C = {result.metrics['C_strong']:g})" if name == "l2" else "")
@@ -71,7 +71,7 @@ def sweep_figure(result: Result) -> Figure:
     right.axhline(0.5, color="grey", lw=0.8, ls=":")
     handles, labels = left.get_legend_handles_labels()
     more = right.get_legend_handles_labels()
-    fig.legend(handles + more[0], labels + more[1], loc="outside lower center", ncols=2,
+    fig.legend(handles + more[0], labels + more[1], loc="outside lower center", ncols=1,
                frameon=False)  # below the panels: inside, it covered the curves
     for ax in (left, right):
         _tidy(ax)
