@@ -31,6 +31,7 @@ for item in _quarto.yml _quarto-smoke.yml _environment-smoke index.qmd reference
   cp -R "$root/$item" "$work/"
 done
 rm -rf "$work"/chapters/*_files
+mkdir -p "$work/tools" && cp "$root/tools/pre_render.py" "$work/tools/"  # _quarto.yml's pre-render
 
 log="$work/render.log"
 # In the background, so that a signal is handled at once (bash runs a trap only between commands).

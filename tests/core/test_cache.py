@@ -149,3 +149,22 @@ def test_parallel_loader_says_truthfully_what_it_loaded_and_computed(cache_dir, 
 
     assert "loaded in" in provenance(results["toy"])
     assert "computed in" in provenance(results["toy-other"])
+
+
+def test_registered_experiments_computed_in_worker_processes_are_found_there(cache_dir):
+    """A spawned worker is a fresh interpreter whose registry is empty: it imports the module that
+    registers the experiment (the core imports no experiment module itself)."""
+    import importlib
+    import sys
+
+    from trustml.core.cache import run_or_load_parallel
+
+    importlib.import_module("tests.core.worker_experiments")
+    try:
+        results = run_or_load_parallel(["worker-toy-a", "worker-toy-b"], budget="smoke")
+    finally:
+        for name in ("worker-toy-a", "worker-toy-b"):
+            REGISTRY.pop(name, None)
+        sys.modules.pop("tests.core.worker_experiments", None)
+    assert {name: (r.metrics["answer"], r.meta["computed"]) for name, r in results.items()} == {
+        "worker-toy-a": (42, True), "worker-toy-b": (42, True)}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib
 import json
 import os
 import pickle
@@ -288,12 +289,19 @@ def _compute(exp: Experiment, config: Any, budget: Budget, folder: Path) -> Resu
     return stored
 
 
-def _run_in_worker(exp: Experiment | str, budget_name: str, threads: int, conn: Any) -> None:
-    """A worker process: compute (and cache) one experiment, send back None or its exception."""
+def _run_in_worker(exp: Experiment | tuple[str, str], budget_name: str, threads: int,
+                   conn: Any) -> None:
+    """A worker process: compute (and cache) one experiment, send back None or its exception.
+    A registered experiment comes as (name, module): the fresh interpreter imports the module
+    that registers it (the core imports no experiment module itself)."""
     warnings.showwarning = show_warning  # one line, as in the command line
     error: BaseException | None = None
     try:
         torch.set_num_threads(threads)
+        if isinstance(exp, tuple):
+            name, module = exp
+            importlib.import_module(module)
+            exp = get_experiment(name)
         run_or_load(exp, budget=budget_name)
     except BaseException as exc:  # noqa: BLE001  sent to the parent, which raises it
         error = exc
@@ -322,7 +330,8 @@ def _in_workers(exps: list[Experiment], budget: Budget, n_jobs: int) -> None:
             while pending and len(running) < n_jobs:
                 exp = pending.pop(0)
                 receive, send = ctx.Pipe(duplex=False)
-                target = exp.name if REGISTRY.get(exp.name) is exp else exp
+                target = ((exp.name, exp.run.__module__) if REGISTRY.get(exp.name) is exp
+                          else exp)
                 proc = ctx.Process(target=_run_in_worker, args=(target, budget.name, threads, send),
                                    daemon=True)
                 proc.start()
