@@ -65,7 +65,7 @@ def test_digits_per_column():
     from trustml.views.table import Table
 
     t = Table(pd.DataFrame({"a": [1.25, 2.0], "b": [0.123456, -0.5]}), {"a": 1, "b": 3})
-    assert t.rows() == [["1.3", "0.123"], ["2.0", "-0.500"]]  # half away from zero, as the book
+    assert t.rows() == [["1.3", "0.123"], ["2.0", "−0.500"]]  # half away from zero; a minus sign
     with pytest.raises(ValueError, match="digits"):
         Table(pd.DataFrame({"a": [1.0]}), {"a": -1})
 

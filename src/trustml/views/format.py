@@ -45,7 +45,7 @@ def fmt_sci(x: float, digits: int = 1) -> str:
         return "0"
     mantissa, exponent = f"{x:.{digits}e}".split("e")
     power = f"10{str(int(exponent)).translate(_SUPERSCRIPT)}"
-    return power if mantissa == "1" else f"{mantissa} × {power}"
+    return power if mantissa == "1" else f"{mantissa}\u00a0×\u00a0{power}"  # one unbreakable unit
 
 
 def fmt_float(x: float, digits: int = 3) -> str:

@@ -33,6 +33,8 @@ def _cell(value: object, digits: int | None) -> str:
         text = ""
     else:
         text = str(value)
+    if text.startswith("-") and text[1:2].isdigit():
+        text = "−" + text[1:]  # a minus sign, not a hyphen
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 

@@ -70,9 +70,9 @@ def curves_figure(result: Result) -> Figure:
     if len(off):
         note = "\n".join(f"epoch {int(r.epoch)}: {r.train_bpd:.2f} / {r.val_bpd:.2f}"
                           for r in off.itertuples())
-        # bottom left: the early epochs' curves are above the axis there
-        ax.text(0.02, 0.2, f"above the axis (training / validation):\n{note}",
-                transform=ax.transAxes, ha="left", va="bottom", fontsize=8)
+        # top right: the curves have come down by then (bottom left, the early ones crossed it)
+        ax.text(0.98, 0.95, f"above the axis (training / validation):\n{note}",
+                transform=ax.transAxes, ha="right", va="top")
     ax.set_xlabel("epoch")
     ax.set_ylabel("negative ELBO (bits per dimension)")
     ax.spines[["top", "right"]].set_visible(False)
@@ -153,6 +153,7 @@ def beta_figure(result: Result) -> Figure:
         kl = np.sort(result.metrics["runs"][number_key(beta)]["kl_per_dim"])[::-1]
         axes[1, i].bar(np.arange(len(kl)), kl, color="C0")
         axes[1, i].spines[["top", "right"]].set_visible(False)
+        axes[1, i].set_xticks([0, 10])  # a tick at 20 ran into the next panel's 0
     axes[1, 0].set_ylabel("KL (nats)")
     fig.supxlabel("latent unit, sorted by its KL")
     return fig

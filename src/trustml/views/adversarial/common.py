@@ -54,10 +54,22 @@ def _styled(df: pd.DataFrame, digits: int = 2) -> Table:
 
 
 def _short_args(text: str) -> str:
-    inside = text[text.find("(") + 1: text.rfind(")")]
-    keep = [a.strip() for a in inside.split(",") if "=" not in a or a.strip().startswith(
-        ("kernel_size", "stride", "padding", "in_features", "out_features"))]
-    return f"({', '.join(keep)})" if inside and keep != [""] else ""
+    """A layer's repr as a reader would write it: 'Conv2d(1, 16, kernel_size=(4, 4), stride=(2,
+    2), padding=(1, 1))' -> 'convolution 4 × 4, 1 → 16 channels, stride 2, padding 1';
+    'Linear(in_features=1568, out_features=100)' -> 'linear, 1,568 → 100'; 'Flatten()' ->
+    'flatten'; anything else: its class name."""
+    import re
+
+    name, _, inside = text.partition("(")
+    numbers = [int(v) for v in re.findall(r"\d+", inside)]
+    if name == "Conv2d" and len(numbers) >= 6:
+        c_in, c_out, k, _, stride, _, *rest = numbers + [0] * 2
+        pad = rest[0] if rest else 0
+        return (f"convolution {k} × {k}, {c_in} → {c_out} channels, stride {stride}"
+                + (f", padding {pad}" if pad else ""))
+    if name == "Linear" and len(numbers) >= 2:
+        return f"linear, {numbers[0]:,} → {numbers[1]:,}"
+    return name.lower() if name in ("Flatten",) else name
 
 
 def accuracy_ci(cnn: Result) -> tuple[float, float, float]:

@@ -30,8 +30,8 @@ from trustml.views.format import fmt_pct, fmt_seconds
 
 
 def architecture_table(cnn: Result, styled: bool = True):
-    rows = [{"layer": r["layer"].split("(")[0] + _short_args(r["layer"]),
-             "output shape": " × ".join(map(str, r["output"])),
+    rows = [{"layer": _short_args(r["layer"]),
+             "output shape": " × ".join(f"{v:,}" for v in r["output"]),
              "parameters": f"{r['parameters']:,}"} for r in cnn.metrics["layers"]]
     rows.append({"layer": "total", "output shape": "",
                  "parameters": f"{cnn.metrics['parameters']:,}"})

@@ -146,6 +146,7 @@ def confidence_figure(result: Result) -> Figure:
         axes[2].hist(a[f"separation_{model}"], bins, alpha=0.6, label=MODEL_LABEL[model])
     axes[2].set_xlabel(r"$(\mu_{\mathrm{in}} - \mu_{\mathrm{out}}) / \sigma$ per point")
     axes[2].set_title("shadow models", fontsize="medium")
+    axes[2].set_ylabel("points")
     axes[2].legend(frameon=False, fontsize="small")
     _tidy(axes[2])
     return fig

@@ -27,7 +27,8 @@ def objective_grid_figure(result: Result) -> Figure:
     right.axhline(TOLERANCE, color="grey", lw=0.8, ls=":")
     right.set_xlabel("λ")
     right.set_ylabel("relative difference")
-    right.legend(frameon=False, fontsize="small")
+    fig.legend(*right.get_legend_handles_labels(), loc="outside lower center", ncols=2,
+               frameon=False)  # below: inside, it covered the gap's drops
     for ax in (left, right):
         ax.spines[["top", "right"]].set_visible(False)
     return fig
