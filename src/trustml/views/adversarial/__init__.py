@@ -47,6 +47,7 @@ from trustml.views.adversarial.prose import (  # noqa: F401
     added_sentence,
     failed_checks,
     masked_sentence,
+    masking_sentence,
     plain_fgsm_failure_sentence,
     published_sentence,
     rising_fgsm_sentence,
