@@ -223,7 +223,7 @@ def published_sentence(results: dict[str, Result]) -> str:
             f"every attack, {relation} the {fmt_pct(madry, 2)} of Madry et al.'s model under "
             f"AutoAttack, with a network "
             f"{PUBLISHED_PARAMS['madry'] / results[best].metrics['parameters']:.0f} times smaller "
-            f"and trained for {results[best].meta['config']['epochs']} epochs on a 2-core CPU. "
+            f"and trained for {results[best].meta['config']['epochs']} epochs. "
             f"On a subset of {fmt_int(len(robust))} images the 95 % interval of that figure "
             f"runs from {fmt_pct(lo)} to {fmt_pct(hi)}.")
 
