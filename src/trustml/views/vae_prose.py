@@ -104,13 +104,28 @@ def beta_answer(result: Result) -> dict[str, str]:
     small = [b for b in betas if b < 1]
     big = [b for b in betas if b > 1]
     out = {}
-    out["best"] = (
-        f"The true bound is best at β = {best:g} ({bpd[best]:.3f} bpd)"
-        + (", the value that optimises it" if best == 1.0 else
-           ", although only β = 1 optimises it in training")
-        + f"; it is {bpd[lo]:.3f} bpd at β = {lo:g} and {bpd[hi]:.3f} at β = {hi:g}"
-        + (": the bound is not monotone in β, because β = 1 is the weight for which the "
-           "training loss is the bound itself" if best == 1.0 and lo < 1 < hi else ""))
+    se = {b: r.get("test_bpd_se", 0.0) for b, r in runs.items()}
+
+    def tied(a: float, b: float) -> bool:  # within the 95 % intervals of the difference
+        return abs(bpd[a] - bpd[b]) <= 1.96 * float(np.hypot(se[a], se[b]))
+
+    ties = [b for b in betas if b != best and tied(b, best)]
+    if ties:
+        out["best"] = (
+            f"The true bound is lowest at β = {best:g} ({bpd[best]:.3f} bpd), but β = "
+            + " and ".join(f"{b:g}" for b in ties)
+            + (" is" if len(ties) == 1 else " are")
+            + " within the 95 % interval of the difference"
+            + "".join(f", and at β = {b:g} it is {bpd[b]:.3f}" for b in betas
+                      if b not in ties and b != best and b == hi))
+    else:
+        out["best"] = (
+            f"The true bound is best at β = {best:g} ({bpd[best]:.3f} bpd)"
+            + (", the value that optimises it" if best == 1.0 else
+               ", although only β = 1 optimises it in training")
+            + f"; it is {bpd[lo]:.3f} bpd at β = {lo:g} and {bpd[hi]:.3f} at β = {hi:g}"
+            + (": the bound is not monotone in β, because β = 1 is the weight for which the "
+               "training loss is the bound itself" if best == 1.0 and lo < 1 < hi else ""))
     if small:
         b = small[0]
         out["small"] = (
@@ -120,7 +135,9 @@ def beta_answer(result: Result) -> dict[str, str]:
             f"{runs[one]['test_rec']:.1f} nats), but the posteriors move away from the prior, "
             "so codes drawn from the prior land where the decoder was rarely trained"
             + (", and the bound, which counts the KL in full, is worse"
-               if bpd[b] > bpd[one] else ""))
+               if bpd[b] > bpd[one] and not tied(b, one) else
+               "; the bound, which counts the KL in full, is about the same, the better "
+               "reconstruction paying for the extra KL" if tied(b, one) else ""))
     if big:
         b = big[-1]
         n_units = len(runs[b]["kl_per_dim"])
