@@ -58,6 +58,7 @@ from trustml.views.adversarial.tables import (  # noqa: F401
     added_table,
     architecture_table,
     eps_table,
+    grid_table,
     paired_tests,
     published_table,
     sanity_checks,
