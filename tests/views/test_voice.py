@@ -25,7 +25,7 @@ from tests.views.test_answer_map import book_files
 
 APPENDICES = {"chapters/data.qmd", "chapters/ex2-checks.qmd", "chapters/reproducing.qmd",
               "chapters/app-ex4-attacks.qmd", "chapters/app-ex3-defence.qmd",
-              "chapters/app-ex1-convgan.qmd",
+              "chapters/app-ex1-convgan.qmd", "chapters/app-vae-theory.qmd", "chapters/app-cifar.qmd",
               "references.qmd"}
 
 # words and phrases that belong to the machinery, not to the answer
