@@ -8,7 +8,7 @@
 - The full book renders from `_freeze/` on a copy of the repository without executing a chapter
   and leaves `git status` clean.
 
-Needs Quarto: `tools/quarto.sh` finds or installs it (see the README).
+Needs Quarto: `tools/quarto.sh` finds or installs it (see CONTRIBUTING.md).
 """
 
 from __future__ import annotations
