@@ -34,7 +34,7 @@ INFRA = {
     "manifests": r"\bmanifests?\b",
     "the compute budget": r"\b(full|smoke|compute) budget\b|\bthis build\b|\bbudget (is|was) used\b",
     "the machine": r"\bCPUs?\b|\bGPUs?\b|\bcores?\b|\btwo-core\b|\bthis machine\b|\bon this computer\b",
-    "tests": r"\bunit tests?\b|\bpytest\b|\btests?/\w",
+    "tests": r"\bunit tests?\b|\bpytest\b|\btests?/\w|\bthe tests (check|show|run)",
     "commands": r"python -m\b|\bmake (report|test|zip|check)\b|`trustml\b|\bquarto render\b",
     "the repository": r"\b(in|of|to) (the|this|our) repository\b|\bcommitted\b",
     "run times": r"\b(computed|took) in \d|\bcomputed in\b|\bThis part computed\b",
