@@ -356,3 +356,6 @@ CHAPTER = declare_chapter(
         "e": ("ex3-strong-model", eval_name("ex3-strong-model"),
               autoattack_name("ex3-strong-model")),
     })
+
+# the appendix that extends this chapter beyond the questions: the same experiments
+APPENDIX = declare_chapter("chapters/app-ex3-defence.qmd", CHAPTER.experiments, CHAPTER.view)
