@@ -88,7 +88,8 @@ def manifold_text(result: Result) -> str:
     places = manifold_places(result)
     order = ["the top left", "the left side", "the bottom left", "the top", "the centre",
              "the bottom", "the top right", "the right side", "the bottom right"]
-    parts = [f"{_digits(places[p])} {'sit' if len(places[p]) > 1 else 'sits'} in {p}"
+    prep = {p: "on" if p.endswith("side") else "in" if p == "the centre" else "at" for p in order}
+    parts = [f"{_digits(places[p])} {'sit' if len(places[p]) > 1 else 'sits'} {prep[p]} {p}"
              for p in order if p in places]
     return "; ".join(parts)
 
