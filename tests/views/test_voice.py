@@ -70,15 +70,15 @@ def source_text(path: Path) -> str:
 
 
 def frozen_text(path: Path) -> str | None:
-    """The frozen markdown of a chapter (any format), or None where it is missing or stale."""
+    """The frozen markdown of a chapter (every format frozen from its current source), or None
+    where no format is."""
     rel = path.relative_to(ROOT).with_suffix("")
     digest = hashlib.md5(path.read_text(encoding="utf-8").replace("\r\n", "\n").encode()).hexdigest()
     texts = []
     for entry in sorted((ROOT / "_freeze" / rel / "execute-results").glob("*.json")):
         frozen = json.loads(entry.read_text(encoding="utf-8"))
-        if frozen["hash"] != digest:
-            return None
-        texts.append(frozen["result"]["markdown"])
+        if frozen["hash"] == digest:  # a stale format is left for the next render
+            texts.append(frozen["result"]["markdown"])
     if not texts:
         return None
     text = "\n".join(texts).replace("\\.", ".")  # Pandoc escapes a dot after digits
