@@ -113,7 +113,8 @@ def test_frozen_chapters_speak_of_the_answer_not_the_machinery(chapter):
 def test_the_scan_finds_what_it_should():
     bad = ("This build used the full budget. It is trained here if it is not cached yet, on this "
            "two-core CPU; python -m trustml bench attacks measures both. Random noise does hurt "
-           "(56.9 % and 56.9 %); at 0.2 the worst case leaves 0.0 % and at 0.3 0.0 %. FGSM leaves 1.0 %, 2.0 %, 3.0 % and 4.0 % correct.")
+           "(56.9 % and 56.9 %); at 0.2 the worst case leaves 0.0 % and at 0.3 0.0 %. "
+           "FGSM leaves 1.0 %, 2.0 %, 3.0 % and 4.0 % correct.")
     kinds = {p.split(":")[0] for p in problems(bad)}
     assert {"the compute budget", "the cache", "the machine", "commands",
             "a list of numbers"} <= kinds

@@ -10,6 +10,7 @@ from trustml.core.keys import number_key
 from trustml.data import load_mnist
 from trustml.generative.vae_categorical import quantize
 
+
 def _ink_stats(levels: np.ndarray) -> tuple[float, float]:
     """(share of pixels with ink, i.e. level >= 1; share of the ink pixels with no inked
     neighbour among their 8) of images of levels (..., 28, 28)."""

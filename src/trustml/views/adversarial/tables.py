@@ -149,7 +149,7 @@ def timing_table(results: dict[str, Result]) -> pd.DataFrame:
 GRID_MODELS = ("mnist-standard-cnn", "ex3-fgsm-model", "ex3-pgd-model")
 
 
-def grid_table(results: dict[str, Result], eps: float) -> Table:
+def grid_table(results: dict[str, Result], eps: float):
     """The assignment's 3 x 3 table at one eps: test accuracy (%) of the standard, the
     FGSM-trained (with random start) and the PGD-trained model, clean and under FGSM and our
     PGD, on the whole test set."""

@@ -26,8 +26,8 @@ from trustml.views.robust_regression.figures import objective_grid_figure, paths
 from trustml.views.robust_regression.prose import (  # noqa: F401
     bundle_sentence,
     entry_points,
-    paths_sentence,
     minmax_sentence,
+    paths_sentence,
     support_recovery_sentence,
     tolerance_sentence,
     weights_sentence,

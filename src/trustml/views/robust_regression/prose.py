@@ -120,7 +120,7 @@ def support_recovery_sentence(result: Result, low_sigma: float = 0.25, high_sigm
 
 
 
-def entry_points(result: "Result", path: str, threshold: float = 1e-3) -> list[float]:
+def entry_points(result: Result, path: str, threshold: float = 1e-3) -> list[float]:
     """Per variable, the largest relative penalty (penalty / its largest value) at which the
     coefficient exceeds `threshold` in absolute value along the path ('sqrt_lasso' or 'lasso');
     0 where it never does."""
@@ -137,7 +137,7 @@ def entry_points(result: "Result", path: str, threshold: float = 1e-3) -> list[f
     return out
 
 
-def paths_sentence(result: "Result") -> str:
+def paths_sentence(result: Result) -> str:
     """How the two paths' entry points compare, for the true and the zero coefficients."""
     truth = [w != 0 for w in result.metrics["path_truth"]]
     first_zero, last_true = {}, {}
