@@ -3,9 +3,11 @@
     python tools/make_zip.py [--pdf _book/trustml.pdf] [--out dist]
 
 The zip holds every file git tracks, plus new files git does not ignore, under one folder
-`trustml-<version>/`: the package, the chapters, the scripts, the README (how to run each
-exercise), `environment.yml`, `pyproject.toml`, the committed full-budget results and `_freeze/`.
-Ignored files never go in: no `.venv`, no data, no smoke-budget cache, no rendered book.
+`trustml-<version>/`: the package, the chapters, the scripts, `environment.yml`, `pyproject.toml`,
+the committed full-budget results and `_freeze/`. Its `README.md` is the TA's one-screen guide
+(`handin/README.md`: how to run each exercise's script); the project's README goes in as
+`README-project.md`. Ignored files never go in: no `.venv`, no data, no smoke-budget cache, no
+rendered book. Both files' sizes are printed.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-REQUIRED = ("pyproject.toml", "environment.yml", "README.md", "src/trustml/__init__.py", "_quarto.yml")
+REQUIRED = ("pyproject.toml", "environment.yml", "README.md", "handin/README.md",
+            "src/trustml/__init__.py", "_quarto.yml")
+# where a file of the checkout goes in the zip, where that is not its own path
+RENAMED = {"handin/README.md": "README.md", "README.md": "README-project.md"}
 
 
 def version(root: Path = ROOT) -> str:
@@ -52,7 +57,7 @@ def write_source_zip(out_dir: Path, root: Path = ROOT) -> Path:
     part = target.with_suffix(".zip.part")
     with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for rel in source_files(root):
-            zf.write(root / rel, f"{name}/{rel}")
+            zf.write(root / rel, f"{name}/{RENAMED.get(rel, rel)}")
     part.replace(target)
     return target
 
@@ -74,9 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if not args.no_pdf:
-        print(copy_pdf(args.pdf, args.out))
-    print(write_source_zip(args.out))
+        print(sized(copy_pdf(args.pdf, args.out)))
+    print(sized(write_source_zip(args.out)))
     return 0
+
+
+def sized(path: Path) -> str:
+    """`path (12.3 MB)`: a file with its size."""
+    size = path.stat().st_size
+    return f"{path} ({size / 1e6:.1f} MB)" if size >= 1e5 else f"{path} ({size / 1e3:.1f} kB)"
 
 
 if __name__ == "__main__":

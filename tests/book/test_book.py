@@ -8,7 +8,7 @@
 - The full book renders from `_freeze/` on a copy of the repository without executing a chapter
   and leaves `git status` clean.
 
-Needs Quarto: `tools/quarto.sh` finds or installs it (see the README).
+Needs Quarto: `tools/quarto.sh` finds or installs it (see CONTRIBUTING.md).
 """
 
 from __future__ import annotations
@@ -33,7 +33,22 @@ import make_zip  # noqa: E402
 pytestmark = pytest.mark.book
 
 BOOK = yaml.safe_load((ROOT / "_quarto.yml").read_text())["book"]
-CHAPTERS = [ROOT / c for c in BOOK["chapters"] + BOOK.get("appendices", [])]
+
+
+def _files(entries: list) -> list[str]:
+    """The book's files in order, Quarto's `part:` entries flattened."""
+    out: list[str] = []
+    for entry in entries:
+        if isinstance(entry, str):
+            out.append(entry)
+        else:
+            if str(entry.get("part", "")).endswith(".qmd"):
+                out.append(entry["part"])
+            out.extend(_files(entry.get("chapters", [])))
+    return out
+
+
+CHAPTERS = [ROOT / c for c in _files(BOOK["chapters"] + BOOK.get("appendices", []))]
 EXECUTED = [c for c in CHAPTERS if "```{python}" in c.read_text(encoding="utf-8")]
 
 

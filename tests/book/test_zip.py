@@ -33,6 +33,27 @@ def test_bundle_is_named_with_the_version_and_holds_the_source(bundle):
     assert any(n.startswith(top + "results/full/") for n in names)
 
 
+def test_the_zip_opens_on_the_TAs_readme(bundle):
+    """The top README is the TA's one-screen guide, naming every exercise's script; the project's
+    README is kept beside it."""
+    zf = zipfile.ZipFile(bundle)
+    top = f"trustml-{make_zip.version()}/"
+    readme = zf.read(top + "README.md").decode()
+    assert readme == (ROOT / "handin" / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 40
+    for script in (ROOT / "scripts").glob("*.py"):
+        assert f"scripts/{script.name}" in readme, script.name
+    assert zf.read(top + "README-project.md") == (ROOT / "README.md").read_bytes()
+    assert top + "handin/README.md" not in zf.namelist()
+
+
+def test_sizes_are_stated(tmp_path):
+    small, big = tmp_path / "a", tmp_path / "b"
+    small.write_bytes(b"x" * 2000)
+    big.write_bytes(b"x" * 3_000_000)
+    assert make_zip.sized(small).endswith("(2.0 kB)") and make_zip.sized(big).endswith("(3.0 MB)")
+
+
 def test_bundle_leaves_out_environments_data_and_scratch(bundle):
     for name in zipfile.ZipFile(bundle).namelist():
         rel = name.split("/", 1)[1]

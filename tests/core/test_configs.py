@@ -54,7 +54,7 @@ FULL_HASHES = {
     "ex3-strong-model": "1dd5254251fc0bce",
     "ex4-gaussian-mean": "807b8af475470f73",
     "ex4-logistic": "20aa24e7ee0b5099",
-    "ext-vae-beta": "1a29320583e82024",
+    "ext-vae-beta": "a98258aaa9693350",
     "ext-vae-bpd": "1485d150c2da5b41",
     "ext-vae-latents": "a3b886fe4bb8addc",
     "ext-vae-theory": "d645788ec99879cb",

@@ -82,3 +82,18 @@ def test_scientific_notation_for_prose():
     assert fmt_sci(2.3e-07) == "2.3\u00a0×\u00a010⁻⁷"  # no-break spaces: one unit
     assert fmt_sci(4.9e-16, 0) == "5\u00a0×\u00a010⁻¹⁶"
     assert fmt_sci(0.0) == "0" and fmt_sci(1e-5, 0) == "10⁻⁵"
+
+
+def test_leak_comparison_is_like_for_like():
+    """The read's case: fixed-variance LiRA separates the models, online LiRA does not (its
+    intervals [0.3, 8.8] and [8.2, 13.3] overlap); a variant is never compared with another."""
+    from trustml.views.membership import leak_phrase
+
+    def tpr(online, fixed):
+        return {"lira_online": {"tpr": {"0.001": online}}, "lira_online_fixed": {"tpr": {"0.001": fixed}}}
+    result = Result(metrics={"attacks": {
+        "none": tpr([0.006, 0.003, 0.088], [0.035, 0.028, 0.058]),
+        "l2": tpr([0.113, 0.082, 0.133], [0.079, 0.066, 0.101])}})
+    phrase = leak_phrase(result, 0.001)
+    assert "with the fixed-variance variant the L2 model leaks more" in phrase
+    assert "with the online variant the two models cannot be told apart" in phrase

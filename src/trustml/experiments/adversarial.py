@@ -130,12 +130,12 @@ def strong_model(config: RobustTrainingConfig, budget: Budget) -> Result:
     return _train_robust(config)
 
 
-MODELS = {  # model experiment -> label in tables
+MODELS = {  # model experiment -> label in text and tables (models apart from attacks: -AT)
     "mnist-standard-cnn": "standard",
-    "ex3-fgsm-plain-model": "FGSM",
-    "ex3-fgsm-model": "FGSM-RS",
-    "ex3-pgd-model": "PGD",
-    "ex3-strong-model": "PGD (ε 0.3)",
+    "ex3-fgsm-plain-model": "FGSM-AT",
+    "ex3-fgsm-model": "FGSM-RS-AT",
+    "ex3-pgd-model": "PGD-AT(0.25)",
+    "ex3-strong-model": "PGD-AT(0.3)",
 }
 SHORT = {  # model experiment -> the suffix of its evaluations' names
     "mnist-standard-cnn": "standard", "ex3-fgsm-plain-model": "fgsm",
@@ -356,3 +356,6 @@ CHAPTER = declare_chapter(
         "e": ("ex3-strong-model", eval_name("ex3-strong-model"),
               autoattack_name("ex3-strong-model")),
     })
+
+# the appendix that extends this chapter beyond the questions: the same experiments
+APPENDIX = declare_chapter("chapters/app-ex3-defence.qmd", CHAPTER.experiments, CHAPTER.view)

@@ -512,3 +512,6 @@ CHAPTER = declare_chapter(
         "2.2": ("cifar-standard", "cifar-fgsm-defence"),
         "2.3": ("cifar-standard", "cifar-pgd-defence", "cifar-gradients"),
     })
+
+# the appendix that extends this chapter beyond the questions: the same experiments
+APPENDIX = declare_chapter("chapters/app-cifar.qmd", CHAPTER.experiments, CHAPTER.view)

@@ -250,3 +250,6 @@ CHAPTER = declare_chapter(
     "trustml.views.generative", command="ex1", title="exercise 1 (VAE, GAN, conv GAN)",
     parts={"vae": ("ex1-vae",), "gan": ("ex1-gan",), "convgan": ("ex1-convgan",)},
     part_option="model", parallel=("ex1-vae", "ex1-gan", "ex1-convgan"))
+
+# the appendix that extends this chapter beyond the questions: the same experiments
+APPENDIX = declare_chapter("chapters/app-ex1-convgan.qmd", CHAPTER.experiments, CHAPTER.view)

@@ -329,3 +329,6 @@ CHAPTER = declare_chapter(
     "chapters/ex4-membership.qmd", ("ex4-gaussian-mean", "ex4-logistic"),
     "trustml.views.membership", command="ex4",
     title="exercise 4 (membership inference)")
+
+# the appendix that extends this chapter beyond the questions: the same experiments
+APPENDIX = declare_chapter("chapters/app-ex4-attacks.qmd", CHAPTER.experiments, CHAPTER.view)

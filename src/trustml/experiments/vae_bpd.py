@@ -79,13 +79,9 @@ class CategoricalVAEConfig:
 # the data every model of the extension trains and is tested on, by budget
 _DATA = {"full": {"train_limit": None, "val_size": 5000, "test_limit": None},
          "smoke": {"train_limit": 500, "val_size": 300, "test_limit": 500}}
-# The main model's schedule. The latent-2 model of `ext-vae-latents` repeats it, so together
-# they take about 2 x 13 epochs x 26 s on the two-core CPU; with the beta sweep and the theory
-# measurements the chapter computes in under 15 minutes from an empty cache.
+# The main model's schedule. The latent-2 model of `ext-vae-latents` and the beta sweep's
+# models repeat it (about 13 epochs x 26 s each on the two-core CPU).
 _EPOCHS = {"full": 13, "smoke": 2}
-# the beta sweep's models: fewer images, fewer epochs
-_BETA_DATA = {"full": {**_DATA["full"], "train_limit": 20000}, "smoke": _DATA["smoke"]}
-_BETA_EPOCHS = {"full": 2, "smoke": 1}
 
 
 def load_model(result: Result) -> ConvCategoricalVAE:
@@ -171,33 +167,38 @@ def main_model(config: CategoricalVAEConfig, budget: Budget) -> Result:
 
 @dataclass(frozen=True)
 class BetaSweepConfig:
+    """Models trained exactly like the main model (`model`: its data, epochs and schedule),
+    with beta * KL in the loss; beta = 1 is the main model itself, loaded from its cache entry."""
     betas: tuple[float, ...]
-    epochs: int
-    train_limit: int | None
-    lr: float = 2e-3
-    kl_warmup_epochs: float = 1.0
-    val_size: int = 5000
-    test_limit: int | None = None
+    model: CategoricalVAEConfig
 
     def __post_init__(self) -> None:
-        check_config(self, betas=POSITIVE, lr=POSITIVE, kl_warmup_epochs=Interval(0))
+        check_config(self, betas=POSITIVE)
+        if self.model.beta != 1.0:
+            raise ValueError(f"BetaSweepConfig.model must be the main model (beta = 1), "
+                             f"got beta = {self.model.beta}")
+
+    def run_config(self, beta: float) -> CategoricalVAEConfig:
+        """The model of one beta: the main model's configuration with that beta."""
+        return dataclasses.replace(self.model, beta=beta)
 
 
-BETA_CONFIGS = {budget: BetaSweepConfig(betas=(0.5, 1.0, 2.0, 4.0), epochs=e, **_BETA_DATA[budget])
-                for budget, e in _BETA_EPOCHS.items()}
+BETA_CONFIGS = {budget: BetaSweepConfig(betas=(0.5, 1.0, 2.0, 4.0), model=MAIN_CONFIGS[budget])
+                for budget in _EPOCHS}
 
 
-@experiment("ext-vae-beta", version=3, configs=BETA_CONFIGS,
+@experiment("ext-vae-beta", version=4, configs=BETA_CONFIGS,
             metrics=("betas", "runs"))
 def beta_sweep(config: BetaSweepConfig, budget: Budget) -> Result:
-    """Latent-20 models trained with beta * KL: reconstruction, KL, bpd, samples, active units."""
+    """Latent-20 models trained like the main model with beta * KL: reconstruction, KL, bpd,
+    samples (decoder means and sampled pixels at the last epoch), active units, curves."""
     metrics: dict = {"betas": list(config.betas), "runs": {}}
     arrays: dict[str, np.ndarray] = {}
     for beta in progress(config.betas, desc="beta sweep"):
-        r, _ = train_categorical_vae(CategoricalVAEConfig(
-            epochs=config.epochs, train_limit=config.train_limit, beta=beta, lr=config.lr,
-            kl_warmup_epochs=config.kl_warmup_epochs, val_size=config.val_size, test_limit=config.test_limit,
-            snapshot_epochs=(config.epochs,)), keep_weights=False)
+        if beta == 1.0:
+            r = run_or_load("ext-vae-bpd", config.model, budget)
+        else:
+            r, _ = train_categorical_vae(config.run_config(beta), keep_weights=False)
         metrics["runs"][number_key(beta)] = {k: r.metrics[k] for k in (
             "test_rec", "test_kl", "test_bpd", "test_bpd_se", "kl_per_dim", "active_units",
             "train_seconds", "history")}

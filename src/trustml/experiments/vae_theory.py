@@ -145,3 +145,6 @@ CHAPTER = declare_chapter(
     ("mnist-standard-cnn", "ext-vae-bpd", "ext-vae-latents", "ext-vae-beta", "ext-vae-theory"),
     "trustml.views.vae_bpd", command="ext-vae",
     title="extension: categorical VAE in bits per dimension")
+
+# the appendix that extends this chapter beyond the questions: the same experiments
+APPENDIX = declare_chapter("chapters/app-vae-theory.qmd", CHAPTER.experiments, CHAPTER.view)

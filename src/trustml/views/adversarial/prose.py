@@ -183,11 +183,23 @@ def trend_sentences(results: dict[str, Result]) -> str:
     at5 = {m: accuracies(results, m, 0.5)["pgd"] for m in MODEL_NAMES}
     bound = grey_bound()
     cost = clean["mnist-standard-cnn"] - min(clean[m] for m in DEFENDED)
-    first = (f"Robustness costs clean accuracy, but little on MNIST: "
-             f"{', '.join(f'{fmt_pct(clean[m], 2)} {MODELS[m]}' for m in MODEL_NAMES)} "
-             f"(at most {100 * cost:.1f} percentage points for the PGD-trained models).")
-    second = (f"At 0.3, the worst case over every attack leaves "
-              f"{', '.join(f'{fmt_pct(at3[m])} for {MODELS[m]}' for m in MODEL_NAMES)}.")
+    costliest = min(MODEL_NAMES, key=clean.get)
+    first = ("Robustness costs clean accuracy, but little on MNIST: the PGD-trained models lose "
+             f"at most {100 * cost:.1f} percentage points against the standard model's "
+             f"{fmt_pct(clean['mnist-standard-cnn'], 2)}"
+             + (f", and {MODELS[costliest]} loses the most, "
+                f"{100 * (clean['mnist-standard-cnn'] - clean[costliest]):.1f} points."
+                if costliest not in DEFENDED else "."))
+    kept = [m for m in MODEL_NAMES if at3[m] >= 0.1]
+    second = (
+        "At 0.3 the worst case over every attack leaves less than 10 % of the digits to every "
+        "model." if not kept else
+        f"At 0.3 only {' and '.join(MODELS[m] for m in kept)} "
+        + ("keeps" if len(kept) == 1 else "keep")
+        + f" a real share of the digits ({', '.join(fmt_pct(at3[m]) for m in kept)} under the "
+        "worst case over every attack); every other model is left with "
+        + ("almost none." if max(at3[m] for m in MODEL_NAMES if m not in kept) < 0.02 else
+           f"at most {fmt_pct(max(at3[m] for m in MODEL_NAMES if m not in kept))}."))
     over = [MODELS[m] for m in MODEL_NAMES if at5[m] > bound]
     third = ("At 0.5 our PGD brings every model to or below the grey-image bound, as it must."
              if not over else f"At 0.5 our PGD leaves {', '.join(over)} above the grey-image "
@@ -211,7 +223,36 @@ def published_sentence(results: dict[str, Result]) -> str:
             f"every attack, {relation} the {fmt_pct(madry, 2)} of Madry et al.'s model under "
             f"AutoAttack, with a network "
             f"{PUBLISHED_PARAMS['madry'] / results[best].metrics['parameters']:.0f} times smaller "
-            f"and trained for {results[best].meta['config']['epochs']} epochs on a 2-core CPU. "
+            f"and trained for {results[best].meta['config']['epochs']} epochs. "
             f"On a subset of {fmt_int(len(robust))} images the 95 % interval of that figure "
             f"runs from {fmt_pct(lo)} to {fmt_pct(hi)}.")
 
+
+
+def masking_sentence(results: dict[str, Result]) -> str:
+    """What shows gradient masking and what does not, in words chosen for the values: the
+    undefended model's FGSM-PGD gap at 0.1 (a gap alone is no evidence), then the models that
+    FGSM leaves above the grey-image bound at 0.5 (which proves FGSM misses examples that
+    exist)."""
+    std = accuracies(results, "mnist-standard-cnn", 0.1)
+    gap = std["fgsm"] - std["pgd"]
+    bound = grey_bound()
+    above = [(MODELS[m], accuracies(results, m, 0.5)["fgsm"]) for m in MODEL_NAMES
+             if accuracies(results, m, 0.5)["fgsm"] > bound]
+    first = ("A single step that does worse than many is no evidence of masking by itself: on "
+             "the undefended standard model FGSM already leaves "
+             f"{100 * gap:.0f} percentage points more images correct than our PGD at ε = 0.1, "
+             "because one linear step is a poor attack on a curved loss."
+             if gap > 0.05 else
+             "On the undefended standard model FGSM and our PGD nearly agree at ε = 0.1.")
+    if not above:
+        return first + (" Nor does FGSM leave any model above the grey-image bound at ε = 0.5, "
+                        "the test that would prove it.")
+    worst = max(above, key=lambda a: a[1])
+    return (first + " The proof of masking is the grey-image bound of part (b): at ε = 0.5 "
+            f"no model can keep more than {fmt_pct(bound, 2)} of the test images, yet FGSM "
+            + ("leaves " + (f"{worst[0]} at {fmt_pct(worst[1])}" if len(above) == 1 else
+                            f"{len(above)} models above it, {worst[0]} at {fmt_pct(worst[1])}"))
+            + ". Adversarial examples exist for those images, and the gradient at the image does "
+              "not point to them: the loss surface has become so curved near the data that one "
+              "step from the image misses them.")

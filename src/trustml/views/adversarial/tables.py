@@ -143,3 +143,21 @@ def timing_table(results: dict[str, Result]) -> pd.DataFrame:
     table["time"] = table.seconds.map(fmt_seconds)
     return table
 
+
+
+# 3(d)'s table: standard / FGSM-trained / PGD-trained x clean / FGSM / PGD, one per eps
+GRID_MODELS = ("mnist-standard-cnn", "ex3-fgsm-model", "ex3-pgd-model")
+
+
+def grid_table(results: dict[str, Result], eps: float):
+    """The assignment's 3 x 3 table at one eps: test accuracy (%) of the standard, the
+    FGSM-trained (with random start) and the PGD-trained model, clean and under FGSM and our
+    PGD, on the whole test set."""
+    from trustml.views.table import as_table
+
+    acc = {m: accuracies(results, m, eps) for m in GRID_MODELS}
+    rows = {"clean": "clean", "fgsm": f"FGSM, ε = {eps:g}", "pgd": f"PGD, ε = {eps:g}"}
+    df = pd.DataFrame({MODELS[m]: [100 * acc[m][k] for k in rows] for m in GRID_MODELS},
+                      index=list(rows.values()))
+    df.index.name = "test accuracy (%)"
+    return as_table(df.reset_index(), 1)

@@ -62,11 +62,11 @@ def eps_label(eps: float) -> str:
 
 
 def eps_name(eps: float) -> str:
-    """The radius with the reference's setting it stands for, where it is one."""
+    """The radius with the assignment's setting it stands for, where it is one."""
     if abs(eps - REFERENCE_FGSM_EPS) < 1e-9:
-        return f"{eps_label(eps)} (reference FGSM)"
+        return f"{eps_label(eps)} (assignment FGSM)"
     if abs(eps - REFERENCE_PGD_EPS) < 1e-9:
-        return f"{eps_label(eps)} (reference PGD)"
+        return f"{eps_label(eps)} (assignment PGD)"
     return eps_label(eps)
 
 

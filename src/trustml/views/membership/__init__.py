@@ -39,7 +39,7 @@ from trustml.views.membership.figures import (  # noqa: F401
     roc_figure,
     sweep_figure,
 )
-from trustml.views.membership.prose import dp_guarantee_sentence, l2_cost_phrase, leak_phrase  # noqa: F401
+from trustml.views.membership.prose import dp_guarantee_sentence, l2_cost_phrase, leak_phrase, leak_verdict  # noqa: F401
 from trustml.views.membership.tables import attacks_table, convergence_table, dp_attack_table, dp_table  # noqa: F401
 
 

@@ -25,7 +25,9 @@ from trustml.views.robust_regression.common import (  # noqa: F401
 from trustml.views.robust_regression.figures import objective_grid_figure, paths_figure  # noqa: F401
 from trustml.views.robust_regression.prose import (  # noqa: F401
     bundle_sentence,
+    entry_points,
     minmax_sentence,
+    paths_sentence,
     support_recovery_sentence,
     tolerance_sentence,
     weights_sentence,

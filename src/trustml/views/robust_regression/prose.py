@@ -118,3 +118,39 @@ def support_recovery_sentence(result: Result, low_sigma: float = 0.25, high_sigm
              f"on average at σ = {high_sigma:g} and finds {true_lasso} at σ = {low_sigma:g}")
     return f"the square-root Lasso at that one λ {found} and {false}, {lasso}."
 
+
+
+def entry_points(result: Result, path: str, threshold: float = 1e-3) -> list[float]:
+    """Per variable, the largest relative penalty (penalty / its largest value) at which the
+    coefficient exceeds `threshold` in absolute value along the path ('sqrt_lasso' or 'lasso');
+    0 where it never does."""
+    import numpy as np
+
+    a = result.arrays
+    coefs = a[f"path_{path}"]
+    pen = a["path_lambda" if path == "sqrt_lasso" else "path_alpha"]
+    rel = pen / pen.max()
+    out = []
+    for j in range(coefs.shape[1]):
+        on = np.nonzero(np.abs(coefs[:, j]) > threshold)[0]
+        out.append(float(rel[on].max()) if len(on) else 0.0)
+    return out
+
+
+def paths_sentence(result: Result) -> str:
+    """How the two paths' entry points compare, for the true and the zero coefficients."""
+    truth = [w != 0 for w in result.metrics["path_truth"]]
+    first_zero, last_true = {}, {}
+    for path in ("sqrt_lasso", "lasso"):
+        e = entry_points(result, path)
+        first_zero[path] = max((x for x, t in zip(e, truth, strict=True) if not t), default=0.0)
+        last_true[path] = min(x for x, t in zip(e, truth, strict=True) if t)
+    both_true_first = all(last_true[p] > first_zero[p] for p in last_true)
+    return (
+        ("On both paths every truly non-zero coefficient enters before any zero one, but not at "
+         "the same relative penalty: " if both_true_first else
+         "The paths do not agree on which variables enter first: ")
+        + f"the first zero coefficient enters the square-root Lasso at λ/λmax = "
+        f"{first_zero['sqrt_lasso']:.2g} and the Lasso at α/αmax = {first_zero['lasso']:.2g}, "
+        f"and the last true one at {last_true['sqrt_lasso']:.2g} and {last_true['lasso']:.2g} "
+        "(a coefficient counts as entered above 10⁻³)")

@@ -1,0 +1,157 @@
+"""Computed sentences of the categorical-VAE chapter (HW3 1.9-1.11): what the samples look like
+during training, which digits sit where on the 2-D manifold, and what beta does."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from trustml.core.cache import Result
+from trustml.core.keys import number_key
+from trustml.data import load_mnist
+from trustml.generative.vae_categorical import quantize
+
+
+def _ink_stats(levels: np.ndarray) -> tuple[float, float]:
+    """(share of pixels with ink, i.e. level >= 1; share of the ink pixels with no inked
+    neighbour among their 8) of images of levels (..., 28, 28)."""
+    ink = levels.reshape(-1, 28, 28) >= 1
+    padded = np.pad(ink, ((0, 0), (1, 1), (1, 1)))
+    neighbours = sum(padded[:, 1 + dr: 29 + dr, 1 + dc: 29 + dc]
+                     for dr in (-1, 0, 1) for dc in (-1, 0, 1) if (dr, dc) != (0, 0))
+    isolated = (ink & (neighbours == 0)).sum() / max(int(ink.sum()), 1)
+    return float(ink.mean()), float(isolated)
+
+
+def sample_stats(result: Result, test_images: int = 2000) -> dict:
+    """Per snapshot epoch, of the sampled-pixel images (every pixel drawn from its categorical
+    distribution): the share of inked pixels and the share of stray ink (inked pixels without an
+    inked neighbour); the same for the first `test_images` test digits, quantised alike."""
+    snaps = result.arrays["snapshots"].astype(np.float32)  # (epochs, 2, n, 1, 28, 28), levels / 15
+    out = {int(e): _ink_stats(np.rint(snaps[i, 0] * 15))
+           for i, e in enumerate(result.metrics["snapshot_epochs"])}
+    x, _ = load_mnist("test")
+    out["test"] = _ink_stats(quantize(x[:test_images]).numpy())
+    return out
+
+
+def samples_text(result: Result) -> str:
+    """What changes in the samples from epoch 0 to the end, with the numbers that show it."""
+    st = sample_stats(result)
+    epochs = sorted(k for k in st if k != "test")
+    first, mid, last = epochs[0], epochs[len(epochs) // 2], epochs[-1]
+    pct = lambda v: f"{100 * v:.1f} %"  # noqa: E731
+    ink_t = st["test"][0]
+    early_close = abs(st[mid][0] - ink_t) < 0.25 * ink_t
+    return (
+        f"Before training (epoch {first}) the decoder's categorical distributions are close to "
+        f"uniform, so a sample is noise: {pct(st[first][0])} of its pixels carry ink, against "
+        f"{pct(ink_t)} in real test digits. By epoch {mid} the samples are digits "
+        + ("with about the right amount of ink" if early_close else "still with the wrong amount of ink")
+        + f" ({pct(st[mid][0])}), but the strokes are ragged and stray pixels dot the "
+        f"background: {pct(st[mid][1])} of the inked pixels have no inked neighbour, where real "
+        + ("digits have none" if st["test"][1] < 5e-4 else f"digits have {pct(st['test'][1])}")
+        + f". At the end (epoch {last}) the strokes are more "
+        "continuous and the stray ink "
+        + (f"falls to {pct(st[last][1])}" if st[last][1] < st[mid][1] else
+           f"stays at {pct(st[last][1])}")
+        + "; most of the change happens in the first epochs")
+def _place(row: float, col: float, n: int) -> str:
+    """Where a point of an n x n grid (row 0 at the top) lies, in words."""
+    third = lambda v: int(min(2, v * 3 // n))  # noqa: E731
+    vertical = ("top", "middle", "bottom")[third(row + 0.5)]
+    horizontal = ("left", "centre", "right")[third(col + 0.5)]
+    if vertical == "middle":
+        return "the centre" if horizontal == "centre" else f"the {horizontal} side"
+    return f"the {vertical}" if horizontal == "centre" else f"the {vertical} {horizontal}"
+
+
+def manifold_places(result: Result) -> dict[str, list[int]]:
+    """Which digits (as the standard CNN reads the grid's cells) sit where: each digit's cells'
+    mean position on the grid, in words, mapped to the digits found there (largest share first)."""
+    cells = result.arrays["manifold_digits"].astype(int)
+    n = int(round(np.sqrt(len(cells))))
+    grid = cells.reshape(n, n)
+    places: dict[str, list[tuple[int, int]]] = {}
+    for digit in range(10):
+        rows, cols = np.nonzero(grid == digit)
+        if len(rows):
+            places.setdefault(_place(rows.mean(), cols.mean(), n), []).append((len(rows), digit))
+    return {place: [d for _, d in sorted(found, reverse=True)] for place, found in places.items()}
+
+
+def _digits(ds: list[int]) -> str:
+    words = [str(d) for d in ds]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def manifold_text(result: Result) -> str:
+    """One sentence: which digits sit where on the decoded grid."""
+    places = manifold_places(result)
+    order = ["the top left", "the left side", "the bottom left", "the top", "the centre",
+             "the bottom", "the top right", "the right side", "the bottom right"]
+    prep = {p: "on" if p.endswith("side") else "in" if p == "the centre" else "at" for p in order}
+    parts = [f"{_digits(places[p])} {'sit' if len(places[p]) > 1 else 'sits'} {prep[p]} {p}"
+             for p in order if p in places]
+    return "; ".join(parts)
+
+
+def beta_answer(result: Result) -> dict[str, str]:
+    """The sentences of the beta answer (HW3 1.11), worded for the values the sweep got."""
+    betas = sorted(result.metrics["betas"])
+    runs = {b: result.metrics["runs"][number_key(b)] for b in betas}
+    busy = {b: int(np.sum(np.asarray(r["kl_per_dim"]) > 0.1)) for b, r in runs.items()}
+    bpd = {b: r["test_bpd"] for b, r in runs.items()}
+    lo, hi, best = betas[0], betas[-1], min(betas, key=bpd.get)
+    one = 1.0 if 1.0 in runs else best
+    small = [b for b in betas if b < 1]
+    big = [b for b in betas if b > 1]
+    out = {}
+    se = {b: r.get("test_bpd_se", 0.0) for b, r in runs.items()}
+
+    def tied(a: float, b: float) -> bool:  # within the 95 % intervals of the difference
+        return abs(bpd[a] - bpd[b]) <= 1.96 * float(np.hypot(se[a], se[b]))
+
+    ties = [b for b in betas if b != best and tied(b, best)]
+    if ties:
+        out["best"] = (
+            f"The true bound is lowest at β = {best:g} ({bpd[best]:.3f} bpd), but β = "
+            + " and ".join(f"{b:g}" for b in ties)
+            + (" is" if len(ties) == 1 else " are")
+            + " within the 95 % interval of the difference"
+            + "".join(f", and at β = {b:g} it is {bpd[b]:.3f}" for b in betas
+                      if b not in ties and b != best and b == hi))
+    else:
+        out["best"] = (
+            f"The true bound is best at β = {best:g} ({bpd[best]:.3f} bpd)"
+            + (", the value that optimises it" if best == 1.0 else
+               ", although only β = 1 optimises it in training")
+            + f"; it is {bpd[lo]:.3f} bpd at β = {lo:g} and {bpd[hi]:.3f} at β = {hi:g}"
+            + (": the bound is not monotone in β, because β = 1 is the weight for which the "
+               "training loss is the bound itself" if best == 1.0 and lo < 1 < hi else ""))
+    if small:
+        b = small[0]
+        out["small"] = (
+            f"With β = {b:g} the code is cheap: the encoder sends {runs[b]['test_kl']:.1f} nats "
+            f"through it (against {runs[one]['test_kl']:.1f} at β = 1) and the decoder "
+            f"reconstructs better ({runs[b]['test_rec']:.1f} against "
+            f"{runs[one]['test_rec']:.1f} nats), but the posteriors move away from the prior, "
+            "so codes drawn from the prior land where the decoder was rarely trained"
+            + (", and the bound, which counts the KL in full, is worse"
+               if bpd[b] > bpd[one] and not tied(b, one) else
+               "; the bound, which counts the KL in full, is about the same, the better "
+               "reconstruction paying for the extra KL" if tied(b, one) else ""))
+    if big:
+        b = big[-1]
+        n_units = len(runs[b]["kl_per_dim"])
+        collapsed = n_units - busy[b]
+        out["big"] = (
+            f"With β = {b:g} the code is expensive: the KL falls to {runs[b]['test_kl']:.1f} nats "
+            f"and the reconstruction cost rises to {runs[b]['test_rec']:.1f} nats; only "
+            f"{busy[b]} of {n_units} latent units carry more than 0.1 nats (against "
+            f"{busy[one]} at β = 1)"
+            + (f"; the other {collapsed} have collapsed onto the prior: their posterior is the "
+               "prior whatever the image, so they tell the decoder nothing"
+               if collapsed > 0 else "")
+            + ". In the limit every unit collapses, the code carries no information and the "
+              "decoder can only draw an average digit: posterior collapse")
+    return out
