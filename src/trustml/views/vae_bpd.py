@@ -96,7 +96,7 @@ def manifold_figure(result: Result) -> Figure:
     a = result.arrays
     # stacked, so that the grid of decoded digits gets the page's width (side by side, each
     # digit was under 3 mm wide in print)
-    fig = Figure(figsize=(4.6, 7.4), layout="constrained")
+    fig = Figure(figsize=(4.0, 6.3), layout="constrained")
     left, right = fig.subplots(2, 1, height_ratios=[1.45, 1])
     grid = a["manifold"].astype(np.float32)
     show_grid(grid, nrow=int(np.sqrt(len(grid))), ax=left, title="decoder means on the grid")

@@ -55,14 +55,14 @@ def gaussian_defence_figure(result: Result) -> Figure:
 
 def sweep_figure(result: Result) -> Figure:
     df = sweep(result)
-    fig = Figure(figsize=(5.5, 7.0), layout="constrained")
+    fig = Figure(figsize=(5.5, 5.6), layout="constrained")
     left, right = fig.subplots(2, 1, sharex=True)
     for colour, (name, group) in zip(("C0", "C3"), df.groupby("model", sort=False), strict=False):
         label = MODEL_LABEL[name] + (f" (C = {result.metrics['C_strong']:g})" if name == "l2" else "")
         left.semilogx(group["n"], group["train_acc"], "o-", color=colour, label=f"{label}: train")
         left.semilogx(group["n"], group["test_acc"], "s--", color=colour, label=f"{label}: test")
         right.semilogx(group["n"], group["correctness_attack"], "o-", color=colour,
-                       label=f"{label}: attack accuracy")
+                       label=f"{label}: attack")
         right.semilogx(group["n"], 0.5 + (group["train_acc"] - group["test_acc"]) / 2, "x:",
                        color="k", ms=6, label=r"$\frac{1}{2}$ + gap / 2" if name == "none" else None)
     left.set_ylabel("accuracy")
@@ -71,7 +71,7 @@ def sweep_figure(result: Result) -> Figure:
     right.axhline(0.5, color="grey", lw=0.8, ls=":")
     handles, labels = left.get_legend_handles_labels()
     more = right.get_legend_handles_labels()
-    fig.legend(handles + more[0], labels + more[1], loc="outside lower center", ncols=1,
+    fig.legend(handles + more[0], labels + more[1], loc="outside lower center", ncols=2,
                frameon=False)  # below the panels: inside, it covered the curves
     for ax in (left, right):
         _tidy(ax)
