@@ -170,7 +170,8 @@ def test_freeze_was_rendered_from_the_current_full_budget_results(chapter):
 
 def test_freeze_comes_from_the_full_budget():
     for fmt in ("html", "typ"):
-        markdown = json.loads(freeze_entry(ROOT / "index.qmd", fmt).read_text())["result"]["markdown"]
+        entry = freeze_entry(ROOT / "chapters" / "reproducing.qmd", fmt)  # appendix H says it
+        markdown = json.loads(entry.read_text())["result"]["markdown"]
         assert "This build used the **full** budget" in markdown, f"_freeze ({fmt}) is not a full render"
 
 

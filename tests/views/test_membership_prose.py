@@ -79,8 +79,8 @@ def test_percentage_points_for_differences():
 def test_scientific_notation_for_prose():
     from trustml.views.format import fmt_sci
 
-    assert fmt_sci(2.3e-07) == "2.3\u00a0×\u00a010⁻⁷"  # no-break spaces: one unit
-    assert fmt_sci(4.9e-16, 0) == "5\u00a0×\u00a010⁻¹⁶"
+    assert fmt_sci(2.3e-07) == "2.3 × 10⁻⁷"
+    assert fmt_sci(4.9e-16, 0) == "5 × 10⁻¹⁶"
     assert fmt_sci(0.0) == "0" and fmt_sci(1e-5, 0) == "10⁻⁵"
 
 

@@ -45,7 +45,9 @@ def fmt_sci(x: float, digits: int = 1) -> str:
         return "0"
     mantissa, exponent = f"{x:.{digits}e}".split("e")
     power = f"10{str(int(exponent)).translate(_SUPERSCRIPT)}"
-    return power if mantissa == "1" else f"{mantissa}\u00a0×\u00a0{power}"  # one unbreakable unit
+    # plain spaces: an inline expression shows a no-break space as a literal "\xa0" (Quarto
+    # prints the string's repr); assets/nobreak.lua keeps "×" on the line of its neighbours
+    return power if mantissa == "1" else f"{mantissa} × {power}"
 
 
 def fmt_float(x: float, digits: int = 3) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from trustml.core.cache import Result
-from trustml.views.format import fmt_sci
+from trustml.views.format import fmt_float, fmt_sci
 from trustml.views.membership.common import (
     ATTACK_LABEL,
     MODEL_LABEL,
@@ -25,9 +25,9 @@ def convergence_table(result: Result) -> Table:
         "n": df["n"], "Model": df["model"].map(MODEL_LABEL),
         "lbfgs iterations": df["n_iter"],
         "Converged": df["converged"].map({True: "yes", False: "no (iteration limit)"}),
-        "Train acc.": df["train_acc"].map("{:.3f}".format),
-        "Test acc.": df["test_acc"].map("{:.3f}".format),
-        "Attack acc.": df["correctness_attack"].map("{:.3f}".format),
+        "Train acc.": df["train_acc"].map(lambda v: fmt_float(v, 3)),
+        "Test acc.": df["test_acc"].map(lambda v: fmt_float(v, 3)),
+        "Attack acc.": df["correctness_attack"].map(lambda v: fmt_float(v, 3)),
     })
     return as_table(out)
 
@@ -37,7 +37,7 @@ def attacks_table(result: Result) -> Table:
     for model in ("none", "l2"):
         for name, s in result.metrics["attacks"][model].items():
             rows.append({"Model": MODEL_LABEL[model], "Attack": ATTACK_LABEL[name],
-                         "AUC": f"{s['auc']:.3f}",
+                         "AUC": fmt_float(s['auc'], 3),
                          **{f"TPR at {100 * float(f):g} % FPR": _interval(v)
                             for f, v in s["tpr"].items()}})
     return as_table(pd.DataFrame(rows))
@@ -49,10 +49,10 @@ def dp_table(result: Result) -> Table:
     out = pd.DataFrame({
         "Noise multiplier": g["knob"].map("{:g}".format),
         f"ε (δ = {fmt_sci(result.metrics['dp_delta'], 0)})": g["epsilon"].map("{:.2f}".format),
-        "Train acc.": g["train_acc"].map("{:.3f}".format),
-        "Test acc.": g["test_acc"].map("{:.3f}".format),
-        "Loss-attack acc.": g["loss_attack"].map("{:.3f}".format),
-        "TPR at 1 % FPR": g["loss_tpr_1pct"].map("{:.3f}".format),
+        "Train acc.": g["train_acc"].map(lambda v: fmt_float(v, 3)),
+        "Test acc.": g["test_acc"].map(lambda v: fmt_float(v, 3)),
+        "Loss-attack acc.": g["loss_attack"].map(lambda v: fmt_float(v, 3)),
+        "TPR at 1 % FPR": g["loss_tpr_1pct"].map(lambda v: fmt_float(v, 3)),
     })
     return as_table(out)
 
@@ -65,7 +65,7 @@ def dp_attack_table(result: Result) -> Table:
         rows.append({
             "ε": f"{result.metrics['attacks'][kind]['epsilon']:.2f}",
             "Test acc.": f"{100 * s['test_acc']:.1f} %",
-            "LiRA AUC": f"{s['auc']:.3f}",
+            "LiRA AUC": fmt_float(s['auc'], 3),
             **{f"TPR at {100 * float(f):g} % FPR (bound)":
                f"{_interval(v)} ({100 * dp_bound_at(result, kind, float(f)):.3g} %)"
                for f, v in s["tpr"].items()},
