@@ -26,8 +26,11 @@ lists every problem when a check fails.
 from __future__ import annotations
 
 import argparse
+import functools
+import http.server
 import shutil
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,24 +97,13 @@ MIN_FIGURE_TEXT_PX = 9.0
 
 
 def png_facts(png: bytes) -> tuple[float | None, float | None]:
-    """The smallest font (points, the `trustml:min-font-pt` text chunk) and the resolution (dpi,
-    the pHYs chunk) recorded in a PNG; None for what it does not record."""
-    import struct
+    """The smallest font (points; infinite for "none", a figure without text) and the resolution
+    (dpi) that `trustml.views.legibility` recorded in a PNG; None for what it does not record."""
+    from trustml.views.legibility import MIN_FONT_KEY, png_dpi, png_text
 
-    font = dpi = None
-    i = 8
-    while i + 8 <= len(png):
-        length, kind = struct.unpack(">I", png[i:i + 4])[0], png[i + 4:i + 8]
-        data = png[i + 8:i + 8 + length]
-        if kind == b"tEXt" and data.startswith(b"trustml:min-font-pt\0"):
-            value = data.split(b"\0", 1)[1]
-            font = float("inf") if value == b"none" else float(value)  # none: no text
-        elif kind == b"pHYs" and data[8:9] == b"\x01":  # pixels per metre
-            dpi = struct.unpack(">I", data[:4])[0] * 0.0254
-        elif kind == b"IEND":
-            break
-        i += 12 + length
-    return font, dpi
+    recorded = png_text(png).get(MIN_FONT_KEY)
+    font = None if recorded is None else float("inf") if recorded == "none" else float(recorded)
+    return font, png_dpi(png)
 
 
 @dataclass
@@ -151,14 +143,15 @@ def figure_problems(book: Path, base: str, figures: list[dict]) -> list[str]:
     return problems
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # no access log on the terminal
+        pass
+
+
 class _Server:
     """The book served over HTTP on 127.0.0.1 from a background thread."""
 
     def __init__(self, root: Path):
-        import functools
-        import http.server
-        import threading
-
         handler = functools.partial(_QuietHandler, directory=str(root))
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
@@ -171,19 +164,6 @@ class _Server:
     def __exit__(self, *exc) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
-
-
-def _quiet_handler_class():
-    import http.server
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args) -> None:  # no access log on the terminal
-            pass
-
-    return Quiet
-
-
-_QuietHandler = _quiet_handler_class()
 
 
 def file_search_note(browser, page_path: Path) -> str | None:

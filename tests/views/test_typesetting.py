@@ -26,6 +26,7 @@ from trustml.views.legibility import (
     PRINT_WIDTH,
     legible,
     min_font_pt,
+    png_dpi,
     png_text,
     png_width,
     png_with_text,
@@ -77,7 +78,7 @@ def test_png_text_chunks_round_trip_and_bad_images_are_refused():
     fig.savefig(buf, format="png", dpi=50)
     tagged = png_with_text(buf.getvalue(), MIN_FONT_KEY, "10.50")
     assert png_text(tagged)[MIN_FONT_KEY] == "10.50"
-    assert png_width(tagged) == 50
+    assert png_width(tagged) == 50 and png_dpi(tagged) == pytest.approx(50, abs=0.1)
     with pytest.raises(ValueError, match="not a PNG"):
         png_with_text(b"GIF89a....", MIN_FONT_KEY, "1")
 
@@ -90,13 +91,6 @@ def frozen_figures(fmt: str) -> list:
     return sorted(FREEZE.glob(f"**/figure-{fmt}/*.png"))
 
 
-def png_dpi(png: bytes) -> float:
-    import struct
-
-    i = png.find(b"pHYs")
-    assert i > 0, "no pHYs chunk (resolution)"
-    return struct.unpack(">I", png[i + 4:i + 8])[0] * 0.0254
-
 
 @pytest.mark.parametrize("fmt", ["html", "typst"])
 def test_every_frozen_figure_records_a_legible_smallest_font(fmt):
@@ -108,7 +102,9 @@ def test_every_frozen_figure_records_a_legible_smallest_font(fmt):
         assert recorded, f"{path.relative_to(ROOT)} was not drawn through trustml.views.legibility"
         if recorded == "none":  # a figure of images only
             continue
-        width_in = png_width(png) / png_dpi(png)
+        dpi = png_dpi(png)
+        assert dpi, f"{path.relative_to(ROOT)} records no resolution (pHYs chunk)"
+        width_in = png_width(png) / dpi
         font = float(recorded)
         assert on_paper(font, width_in) >= PRINT_MIN_PT - 0.05, path.name
         assert on_phone(font, width_in) >= PHONE_MIN_PX - 0.05, path.name

@@ -93,18 +93,33 @@ def png_width(png: bytes) -> int:
     return struct.unpack(">I", png[16:20])[0]
 
 
-def png_text(png: bytes) -> dict[str, str]:
-    """The `tEXt` chunks of a PNG as a dict."""
-    out, i = {}, 8
+def _chunks(png: bytes):
+    """(type, data) of each chunk of a PNG, up to its end chunk."""
+    i = 8
     while i + 8 <= len(png):
         length, kind = struct.unpack(">I", png[i:i + 4])[0], png[i + 4:i + 8]
-        if kind == b"tEXt":
-            key, _, value = png[i + 8:i + 8 + length].partition(b"\0")
-            out[key.decode("latin-1")] = value.decode("latin-1")
+        yield kind, png[i + 8:i + 8 + length]
         if kind == b"IEND":
-            break
+            return
         i += 12 + length
+
+
+def png_text(png: bytes) -> dict[str, str]:
+    """The `tEXt` chunks of a PNG as a dict."""
+    out = {}
+    for kind, data in _chunks(png):
+        if kind == b"tEXt":
+            key, _, value = data.partition(b"\0")
+            out[key.decode("latin-1")] = value.decode("latin-1")
     return out
+
+
+def png_dpi(png: bytes) -> float | None:
+    """The resolution a PNG records (its `pHYs` chunk, in pixels per metre), or None."""
+    for kind, data in _chunks(png):
+        if kind == b"pHYs" and data[8:9] == b"\x01":
+            return struct.unpack(">I", data[:4])[0] * 0.0254
+    return None
 
 
 def install() -> None:
