@@ -9,20 +9,11 @@
 local RELATIONS = { "=", "\\le", "\\ge", "\\leq", "\\geq", "<", ">", "\\approx", "\\times",
                     "\\sim", "\\in", "\\ne", "\\propto" }
 
-local function ends_with_relation(tex)
-  tex = tex:gsub("%s+$", "")
+--- Whether the TeX `tex` begins (at_end false) or ends (at_end true) with a relation.
+local function has_relation(tex, at_end)
+  tex = tex:gsub("^%s+", ""):gsub("%s+$", "")
   for _, r in ipairs(RELATIONS) do
-    if tex:sub(-#r) == r then
-      return true
-    end
-  end
-  return false
-end
-
-local function starts_with_relation(tex)
-  tex = tex:gsub("^%s+", "")
-  for _, r in ipairs(RELATIONS) do
-    if tex:sub(1, #r) == r then
+    if (at_end and tex:sub(-#r) or tex:sub(1, #r)) == r then
       return true
     end
   end
@@ -38,10 +29,10 @@ local function text(el)
 end
 
 local function glued(prev, nxt)
-  if inline_math(prev) and ends_with_relation(prev.text) then
+  if inline_math(prev) and has_relation(prev.text, true) then
     return true
   end
-  if inline_math(nxt) and starts_with_relation(nxt.text) then
+  if inline_math(nxt) and has_relation(nxt.text, false) then
     return true
   end
   local a, b = text(prev), text(nxt)
