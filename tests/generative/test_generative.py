@@ -137,13 +137,28 @@ def test_conv_gan_rejects_bad_sizes():
         ConvDiscriminator(-1)
 
 
-def test_vae_curves_figure_draws_a_run_shorter_than_the_zoom():
-    """The smoke budget trains for fewer epochs than the figure's zoom skips."""
-    from trustml.core.cache import Result
-    from trustml.views.generative import vae_curves_figure
+def _history(epochs):
+    return [{"epoch": e, "train_rec": 160.0 - 10 * e, "train_kl": 10.0 + e,
+             "test_rec": 120.0 - 5 * e, "test_kl": 12.0, "train_d": 0.7 + 0.01 * e,
+             "train_g": 2.0 - 0.02 * e, "test_d": 0.4 + 0.02 * e, "test_g": 1.5,
+             "seconds": 1.0} for e in epochs]
 
-    history = [{"epoch": e, "train_rec": 100.0 - e, "train_kl": 10.0, "test_rec": 101.0 - e,
-                "test_kl": 10.0, "seconds": 1.0} for e in (1, 2)]
-    fig = vae_curves_figure(Result(metrics={"history": history}))
-    lo, hi = fig.axes[0].get_ylim()
-    assert lo < hi and all(map(lambda v: v == v, (lo, hi)))
+
+@pytest.mark.parametrize("figure", ["vae_curves_figure", "gan_curves_figure"])
+@pytest.mark.parametrize("epochs", [(1, 2), tuple(range(1, 11))])
+def test_curves_figures_are_two_graphs_showing_every_epoch(figure, epochs):
+    """1(a) and 1(b) ask for two graphs, the training set and the test set: two axes, each with
+    its own y-range holding every epoch's value (the first epochs included), also for a run as
+    short as the smoke budget's."""
+    from trustml.core.cache import Result
+    from trustml.views import generative
+
+    fig = getattr(generative, figure)(Result(metrics={"history": _history(epochs)}))
+    axes = fig.axes
+    assert [ax.get_title() for ax in axes] == ["training set", "test set"]
+    for ax in axes:
+        lo, hi = ax.get_ylim()
+        values = np.concatenate([line.get_ydata() for line in ax.get_lines()])
+        assert lo <= values.min() and values.max() <= hi
+        assert hi < 1.2 * values.max()  # sized to its own curves, not the other graph's
+    assert axes[0].get_ylim() != axes[1].get_ylim()

@@ -19,6 +19,7 @@ PYTORCH_EXAMPLES_TEST_LOSS_EPOCH_10 = 105.6  # pytorch/examples' VAE, summed BCE
 
 
 MODELS = {"VAE": "vae", "GAN": "gan", "conv GAN": "convgan"}
+ROW_LABELS = {"VAE": "VAE (decoder means)"}  # what the comparison scores (see _samples)
 
 
 def compute() -> dict[str, Result]:
@@ -60,28 +61,36 @@ def vae_test_loss_at(r: Result, epoch: int) -> float:
     return float(row.test_loss.iloc[0]) if len(row) else float("nan")
 
 
-def vae_curves_figure(r: Result, skip: int = 2) -> Figure:
-    """Training and test set on one axis. Top: the negative ELBO and its reconstruction term,
-    zoomed to the epochs after the first `skip` (which lie far above). Bottom: the KL term."""
-    h = vae_history(r)
-    fig = Figure(figsize=(5.5, 4.6), layout="constrained")
-    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
-    for ax, parts in ((top, (("loss", "C0", "negative ELBO"), ("rec", "C1", "reconstruction"))),
-                      (bottom, (("kl", "C2", "KL"),))):
-        for key, colour, label in parts:
-            ax.plot(h.epoch, h[f"train_{key}"], "-", color=colour, label=f"{label}, training set")
-            ax.plot(h.epoch, h[f"test_{key}"], "--", color=colour, label=f"{label}, test set")
-        ax.set_ylabel("nats per image")
+def _per_set_figure(h: pd.DataFrame, lines: tuple[tuple[str, str, str], ...],
+                    ylabel: str, height: float) -> Figure:
+    """One graph per data set, training set on top and test set below, each with its own y-range
+    covering every epoch: `lines` are (column suffix, colour, label), drawn from the columns
+    `train_<suffix>` and `test_<suffix>` of the history `h`."""
+    fig = Figure(figsize=(5.5, height), layout="constrained")
+    axes = fig.subplots(2, 1, sharex=True)
+    for ax, prefix, title in zip(axes, ("train", "test"), ("training set", "test set"), strict=True):
+        for key, colour, label in lines:
+            ax.plot(h.epoch, h[f"{prefix}_{key}"], "-", color=colour, label=label)
+        values = h[[f"{prefix}_{key}" for key, _, _ in lines]].to_numpy(dtype=float)
+        lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+        pad = 0.05 * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1.0)
+        ax.set_ylim(0.0 if lo >= 0 else lo - pad, hi + pad)  # losses: from 0 when >= 0
+        ax.set_title(title, fontsize="medium")
+        ax.set_ylabel(ylabel)
         _tidy(ax)
-    # above the axes (inside, it covered the first epochs, which rise off the zoomed range)
-    fig.legend(*top.get_legend_handles_labels(), loc="outside upper center", ncols=2, frameon=False)
-    bottom.legend(frameon=False)
-    late = h[h.epoch > skip] if (h.epoch > skip).any() else h  # a short (smoke) run: all of it
-    cols = ["train_loss", "test_loss", "train_rec", "test_rec"]
-    lo, hi = float(h[cols].min().min()), float(late[cols].max().max())
-    top.set_ylim(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
-    bottom.set_xlabel("epoch")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center",
+               ncols=len(lines), frameon=False)  # above the graphs: inside, it hid curves
+    axes[1].set_xlabel("epoch")
     return fig
+
+
+def vae_curves_figure(r: Result) -> Figure:
+    """The two graphs of 1(a): the loss per epoch on the training set (the average over each
+    epoch's batches, top) and on the test set (a full pass after each epoch, bottom), every
+    epoch shown: the negative ELBO and its two terms."""
+    return _per_set_figure(vae_history(r), (("loss", "C0", "negative ELBO"),
+                                            ("rec", "C1", "reconstruction"), ("kl", "C2", "KL")),
+                           "nats per image", 4.6)
 
 
 def snapshots_figure(r: Result) -> Figure:
@@ -111,20 +120,10 @@ def gan_history(r: Result) -> pd.DataFrame:
 
 
 def gan_curves_figure(r: Result) -> Figure:
-    """Discriminator and generator losses per epoch, training set (solid) and test set (dashed)
-    on one axis."""
-    h = gan_history(r)
-    fig = Figure(figsize=(5.5, 3.4), layout="constrained")
-    ax = fig.subplots()
-    for key, colour, label in (("d", "C0", "discriminator"), ("g", "C1", "generator")):
-        ax.plot(h.epoch, h[f"train_{key}"], "-", color=colour, label=f"{label}, training set")
-        ax.plot(h.epoch, h[f"test_{key}"], "--", color=colour, label=f"{label}, test set")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("binary cross-entropy")
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=2,
-               frameon=False)  # above the axes: inside, it covered the first epochs
-    _tidy(ax)
-    return fig
+    """The two graphs of 1(b): the discriminator's and the generator's losses per epoch on the
+    training set (the average over each epoch's batches, top) and on the test set (bottom)."""
+    return _per_set_figure(gan_history(r), (("d", "C0", "discriminator"), ("g", "C1", "generator")),
+                           "binary cross-entropy", 4.4)
 
 
 def _coverage(hist: np.ndarray) -> dict:
@@ -144,7 +143,7 @@ def comparison_table(results: dict[str, Result]) -> Table:
     for name, key in (("train images (floor)", None), *MODELS.items()):
         cov = _coverage(cmp.arrays[f"hist/{name}"])
         rows.append({
-            "Images": name,
+            "Images": ROW_LABELS.get(name, name),
             "Fréchet distance [95 % interval]": f"{fid[name]:.1f} [{ci[name][0]:.1f}, {ci[name][1]:.1f}]",
             "Precision": f"{pr[name]['precision']:.3f}",
             "Recall": f"{pr[name]['recall']:.3f}",
