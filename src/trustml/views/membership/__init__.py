@@ -35,6 +35,7 @@ from trustml.views.membership.figures import (  # noqa: F401
     dp_roc_figure,
     gaussian_defence_figure,
     gaussian_figure,
+    noise_attack_figure,
     noise_figure,
     roc_figure,
     sweep_figure,

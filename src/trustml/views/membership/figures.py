@@ -78,29 +78,56 @@ def sweep_figure(result: Result) -> Figure:
     return fig
 
 
+def _noise_axis(ax, x: np.ndarray, chance: float) -> None:
+    ax.set_xscale("symlog", linthresh=float(x[x > 0].min()))  # 0, then a log axis
+    ax.axhline(chance, color="grey", lw=0.8, ls=":")  # guessing: 10 classes, or in / out
+    _tidy(ax)
+
+
+def _noise_band(ax, x: np.ndarray, values: np.ndarray, colour: str, label: str) -> None:
+    """Mean over the noise draws (the columns of `values`), with its 10–90 % band."""
+    lo, hi = np.percentile(values, [10, 90], axis=1)
+    ax.plot(x, values.mean(1), color=colour, label=label)
+    ax.fill_between(x, lo, hi, color=colour, alpha=0.2, lw=0)
+
+
+NOISE_XLABEL = "noise variance σ² on every parameter (0, then a logarithmic scale)"
+
+
+def _noise_title(result: Result, name: str) -> str:
+    return MODEL_LABEL[name] + (f", C = {result.metrics['noise_C']:g}" if name == "l2" else "")
+
+
 def noise_figure(result: Result) -> Figure:
+    """Train and test accuracy against the noise variance, one graph per model."""
     a = result.arrays
     fig = Figure(figsize=(5.5, 4.6), layout="constrained")
     axes = fig.subplots(2, 1, sharex=True, sharey=True)
     x = a["noise_sigma2"]
     for ax, name in zip(axes, ("none", "l2"), strict=True):
-        for key, colour, label in (("train", "C0", "train accuracy"), ("test", "C1", "test accuracy"),
-                                   ("attack", "C3", "attack accuracy")):
-            values = a[f"noise_{name}_{key}"]
-            mean = values.mean(1)
-            lo, hi = np.percentile(values, [10, 90], axis=1)
-            ax.plot(x, mean, color=colour, label=label)
-            ax.fill_between(x, lo, hi, color=colour, alpha=0.2, lw=0)
-        title = MODEL_LABEL[name] + (f", C = {result.metrics['noise_C']:g}" if name == "l2" else "")
-        ax.set_title(title, fontsize="medium")
-        ax.set_xscale("symlog", linthresh=float(x[x > 0].min()))  # 0, then a log axis
-        ax.axhline(0.5, color="grey", lw=0.8, ls=":")
-        _tidy(ax)
-    for ax in axes:
+        for key, colour, label in (("train", "C0", "train accuracy"), ("test", "C1", "test accuracy")):
+            _noise_band(ax, x, a[f"noise_{name}_{key}"], colour, label)
+        ax.set_title(_noise_title(result, name), fontsize="medium")
         ax.set_ylabel("accuracy")
-    axes[0].legend(frameon=False, fontsize="small", ncols=3, loc="upper center",
-                   bbox_to_anchor=(0.5, 1.35))
-    axes[1].set_xlabel("noise variance σ² on every parameter (0, then a logarithmic scale)")
+        _noise_axis(ax, x, 0.1)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncols=2,
+               frameon=False)
+    axes[1].set_xlabel(NOISE_XLABEL)
+    return fig
+
+
+def noise_attack_figure(result: Result) -> Figure:
+    """The correctness attack's accuracy against the noise variance, both models on one axis."""
+    a = result.arrays
+    fig = Figure(figsize=(5.5, 3.2), layout="constrained")
+    ax = fig.subplots()
+    x = a["noise_sigma2"]
+    for name, colour in (("none", "C0"), ("l2", "C3")):
+        _noise_band(ax, x, a[f"noise_{name}_attack"], colour, _noise_title(result, name))
+    ax.set_ylabel("attack accuracy")
+    ax.set_xlabel(NOISE_XLABEL)
+    ax.legend(frameon=False, fontsize="small")
+    _noise_axis(ax, x, 0.5)
     return fig
 
 
