@@ -17,7 +17,12 @@ import trustml.experiments  # noqa: F401  (registers every experiment)
 from trustml.core.budget import BUDGET_NAMES
 from trustml.core.cache import REGISTRY, _jsonable, config_hash, run_or_load
 from trustml.core.validate import UNIT, Interval, check_config, integer, real
-from trustml.experiments.adversarial import AttackEvalConfig, AutoAttackConfig, RobustTrainingConfig
+from trustml.experiments.adversarial import (
+    AttackEvalConfig,
+    AutoAttackConfig,
+    RadiusSweepConfig,
+    RobustTrainingConfig,
+)
 from trustml.experiments.classifier import ClassifierConfig
 from trustml.experiments.membership import LogisticConfig
 
@@ -51,6 +56,7 @@ FULL_HASHES = {
     "ex3-fgsm-model": "dbecfc7065581634",
     "ex3-fgsm-plain-model": "4dc0b2330e65db82",
     "ex3-pgd-model": "401737d666312c22",
+    "ex3-radius-sweep": "b544636c4ad6f281",
     "ex3-strong-model": "1dd5254251fc0bce",
     "ex4-gaussian-mean": "807b8af475470f73",
     "ex4-logistic": "20aa24e7ee0b5099",
@@ -107,6 +113,10 @@ def test_smoke_is_no_bigger_than_full(name):
     (lambda: AttackEvalConfig("mnist-standard-cnn", (), None, 5, 1, 3, 5), "eps"),
     (lambda: AutoAttackConfig("mnist-standard-cnn", (0.1,), (0.3,), 100, 5, 5, 10), "full_eps"),
     (lambda: AutoAttackConfig("mnist-standard-cnn", (0.1,), (0.1,), 0, 5, 5, 10), r"\bn\b"),
+    (lambda: RadiusSweepConfig(("ex3-pgd-model",), (0.3, 0.2), 100, 5, 1, 2, 5), "increasing"),
+    (lambda: RadiusSweepConfig(("nope",), (0.2,), 100, 5, 1, 2, 5), "unknown models"),
+    (lambda: RadiusSweepConfig(("ex3-pgd-model",), (0.2,), 0, 5, 1, 2, 5), "test_limit"),
+    (lambda: RadiusSweepConfig(("ex3-pgd-model",), (0.2, 1.2), 100, 5, 1, 2, 5), r"eps\[1\]"),
     (lambda: ClassifierConfig(epochs=1, train_limit=-10), "train_limit"),
     (lambda: ClassifierConfig(epochs=0, train_limit=None), "epochs"),
     (lambda: ClassifierConfig(epochs=True, train_limit=None), "epochs"),

@@ -137,6 +137,7 @@ MODELS = {  # model experiment -> label in text and tables (models apart from at
     "ex3-pgd-model": "PGD-AT(0.25)",
     "ex3-strong-model": "PGD-AT(0.3)",
 }
+DEFENDED_MODELS = ("ex3-pgd-model", "ex3-strong-model")  # the two PGD defences of (d) and (e)
 SHORT = {  # model experiment -> the suffix of its evaluations' names
     "mnist-standard-cnn": "standard", "ex3-fgsm-plain-model": "fgsm",
     "ex3-fgsm-model": "fgsm-rs", "ex3-pgd-model": "pgd", "ex3-strong-model": "pgd-0.3",
@@ -195,8 +196,11 @@ _EVAL = {"full": {"test_limit": None, "ce_steps": 40, "ce_restarts": 1, "targets
          "smoke": {"test_limit": 300, "ce_steps": 5, "ce_restarts": 1, "targets": 2,
                    "targeted_steps": 5}}
 
-def our_pgd(config: AttackEvalConfig, eps: float) -> list[tuple[str, PGD | TopTargetsPGD]]:
-    """The two members of our PGD ensemble at `eps`, as (name, attack), in the order run."""
+def our_pgd(config: AttackEvalConfig | RadiusSweepConfig, eps: float
+            ) -> list[tuple[str, PGD | TopTargetsPGD]]:
+    """The two members of our PGD ensemble at `eps`, as (name, attack), in the order run (the
+    settings `ce_steps`, `ce_restarts`, `targets`, `targeted_steps`, `shards`, `seed` of
+    `config`)."""
     return [
         ("pgd_ce", PGD(eps, steps=config.ce_steps, restarts=config.ce_restarts, early_stop=True,
                        shards=config.shards, seed=config.seed)),
@@ -341,9 +345,69 @@ for _model in MODELS:
         for budget, sizes in _AUTOATTACK.items()})(evaluate_autoattack)
 
 
+# ------------------------------------------- the PGD defences between 0.2 and 0.3 (parts d, e)
+
+@dataclass(frozen=True)
+class RadiusSweepConfig:
+    """Our PGD (the ensemble of `our_pgd`, the settings of the test-set evaluation) against the
+    `models` on the first `test_limit` test images at the radii `eps`: where between the
+    assignment's radii 0.2 and 0.3 the model trained at 0.25 falls."""
+
+    models: tuple[str, ...]
+    eps: tuple[float, ...]
+    test_limit: int
+    ce_steps: int
+    ce_restarts: int
+    targets: int
+    targeted_steps: int
+    batch_size: int = 1000
+    shards: int = 2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_config(self, eps=UNIT)
+        _check_models(self, self.models)
+        if list(self.eps) != sorted(set(self.eps)):
+            raise ValueError(f"RadiusSweepConfig.eps must be increasing, got {self.eps}")
+
+
+SWEEP_EPS = (0.2, 0.225, 0.25, 0.275, 0.3)
+RADIUS_SWEEP_CONFIGS = {
+    budget: RadiusSweepConfig(models=DEFENDED_MODELS, eps=SWEEP_EPS,
+                              test_limit=1000 if budget == "full" else 100,
+                              **{k: v for k, v in _EVAL[budget].items() if k != "test_limit"})
+    for budget in ("full", "smoke")
+}
+
+
+@experiment("ex3-radius-sweep", version=1, configs=RADIUS_SWEEP_CONFIGS,
+            metrics=("clean", "models", "n", "pgd", "pgd_ce", "seconds"))
+def radius_sweep(config: RadiusSweepConfig, budget: Budget) -> Result:
+    """Per model and eps: the share of the test images still correct after our PGD (and after
+    its first member, the textbook attack), and which images survive."""
+    x, y = _test_set(config.test_limit)
+    metrics: dict = {"models": list(config.models), "n": len(y), "clean": {}, "pgd": {},
+                     "pgd_ce": {}, "seconds": {}}
+    arrays: dict[str, np.ndarray] = {}
+    for name in config.models:
+        model, _ = load_model(name, budget)
+        for key in ("pgd", "pgd_ce", "seconds"):
+            metrics[key][name] = {}
+        for eps in config.eps:
+            start = time.perf_counter()
+            report = worst_case(model, x, y, our_pgd(config, eps), config.batch_size)
+            metrics["seconds"][name][number_key(eps)] = time.perf_counter() - start
+            metrics["clean"][name] = float(report.clean.float().mean())
+            metrics["pgd"][name][number_key(eps)] = float(report.robust.float().mean())
+            metrics["pgd_ce"][name][number_key(eps)] = report.accuracy()["pgd_ce"]
+            arrays[f"robust/{name}/{eps}"] = report.robust.numpy().astype(np.uint8)
+    return Result(metrics=metrics, arrays=arrays)
+
+
 CHAPTER = declare_chapter(
     "chapters/ex3-adversarial.qmd",
-    tuple(name for model in MODELS for name in (model, eval_name(model), autoattack_name(model))),
+    (*(name for model in MODELS for name in (model, eval_name(model), autoattack_name(model))),
+     "ex3-radius-sweep"),
     "trustml.views.adversarial", command="ex3",
     title="exercise 3 (attacks, adversarial training)",
     parts={
@@ -354,7 +418,7 @@ CHAPTER = declare_chapter(
               eval_name("ex3-fgsm-model"), autoattack_name("ex3-fgsm-model")),
         "d": ("ex3-pgd-model", eval_name("ex3-pgd-model"), autoattack_name("ex3-pgd-model")),
         "e": ("ex3-strong-model", eval_name("ex3-strong-model"),
-              autoattack_name("ex3-strong-model")),
+              autoattack_name("ex3-strong-model"), "ex3-radius-sweep"),
     })
 
 # the appendix that extends this chapter beyond the questions: the same experiments
