@@ -37,6 +37,7 @@ from trustml.views.adversarial.common import (  # noqa: F401
     masked,
     paired,
     radii,
+    radius_sweep,
     saturated_share,
     torch_bool,
     training_history,
@@ -46,6 +47,7 @@ from trustml.views.adversarial.figures import curve_figure, images_figure, sampl
 from trustml.views.adversarial.prose import (  # noqa: F401
     added_sentence,
     failed_checks,
+    fall_sentence,
     masked_sentence,
     masking_sentence,
     plain_fgsm_failure_sentence,
@@ -61,6 +63,7 @@ from trustml.views.adversarial.tables import (  # noqa: F401
     grid_table,
     paired_tests,
     published_table,
+    radius_sweep_table,
     sanity_checks,
     timing_table,
 )
@@ -86,7 +89,7 @@ def summary(results: Mapping[str, Result]) -> str:
     for model in MODEL_NAMES:
         if eval_name(model) in by_name:
             m = by_name[eval_name(model)].metrics
-            table = pd.DataFrame({"FGSM": m["fgsm"], "PGD, cross-entropy": m["pgd_ce"],
+            table = pd.DataFrame({"FGSM": m["fgsm"], "textbook PGD": m["pgd_ce"],
                                   "our PGD": m["pgd"]}).T * 100
             lines += [f"\n{MODELS[model]}: accuracy (%) on {m['n']:,} test images, "
                       f"clean {fmt_pct(m['clean'], 2)}", table.round(2).to_string()]

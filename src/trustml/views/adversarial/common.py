@@ -98,6 +98,22 @@ def accuracies(results: dict[str, Result], model: str, eps: float) -> dict[str, 
             "n_subset": a.metrics["n"]}
 
 
+def radius_sweep(results: dict[str, Result]) -> pd.DataFrame:
+    """The PGD defences between the assignment's radii 0.2 and 0.3: one row per model and eps,
+    with the share of the first test images still correct after our PGD (`pgd`) and after the
+    textbook attack alone (`pgd_ce`), and the model's training radius."""
+    r = results["ex3-radius-sweep"]
+    m = r.metrics
+    rows = []
+    for model in m["models"]:
+        train_eps = results[model].meta["config"]["eps"]
+        for key in m["pgd"][model]:
+            rows.append({"model": model, "label": MODELS[model], "train_eps": train_eps,
+                         "eps": float(key), "pgd": m["pgd"][model][key],
+                         "pgd_ce": m["pgd_ce"][model][key], "clean": m["clean"][model]})
+    return pd.DataFrame(rows).sort_values(["model", "eps"], kind="stable").reset_index(drop=True)
+
+
 def worst_case_ci(results: dict[str, Result], model: str, eps: float
                   ) -> tuple[float, float, float]:
     """Worst case over every attack on the subset, with a 95 % Wilson interval."""

@@ -23,6 +23,7 @@ from trustml.views.adversarial.common import (
     masked,
     paired,
     radii,
+    radius_sweep,
     worst_case_ci,
 )
 from trustml.views.adversarial.tables import (
@@ -78,7 +79,7 @@ def masked_sentence(results: dict[str, Result], min_gap: float = 0.2) -> str:
     return (f"FGSM leaves at least {100 * min_gap:.0f} percentage points more images correct "
             "than our PGD on " + "; ".join(f"{model} at {radii(e)}" for model, e in
                                             by_model.items())
-            + f" (most on {worst[0]} at {worst[1]:g}: FGSM {fmt_pct(worst[2])}, PGD "
+            + f" (most on {worst[0]} at {worst[1]:g}: FGSM {fmt_pct(worst[2])}, our PGD "
             f"{fmt_pct(worst[3])}).")
 
 
@@ -106,16 +107,16 @@ def plain_fgsm_failure_sentence(result: Result, floor: float = 0.05) -> tuple[st
     c = collapse_summary(result)
     clean = fmt_pct(c["last_clean"])
     if c["last"] < floor:
-        return (f"held-out PGD accuracy rose to at most {fmt_pct(c['best'])} (epoch "
+        return (f"held-out PGD-10 accuracy rose to at most {fmt_pct(c['best'])} (epoch "
                 f"{c['best_epoch']}) and then fell to {fmt_pct(c['last'])} by the last epoch, "
                 f"while clean accuracy on the same images ended at {clean}.", True)
     if c["collapsed_epochs"]:
-        return (f"held-out PGD accuracy peaked at {fmt_pct(c['best'])} in epoch "
+        return (f"held-out PGD-10 accuracy peaked at {fmt_pct(c['best'])} in epoch "
                 f"{c['best_epoch']} and then collapsed: from epoch {c['first_collapse']} on it "
                 f"fell more than 20 percentage points below that peak, and the last epoch ends "
                 f"at {fmt_pct(c['last'])}, while clean accuracy on the same images is {clean}.",
                 True)
-    return (f"held-out PGD accuracy peaked at {fmt_pct(c['best'])} in epoch {c['best_epoch']} and "
+    return (f"held-out PGD-10 accuracy peaked at {fmt_pct(c['best'])} in epoch {c['best_epoch']} and "
             f"ended at {fmt_pct(c['last'])}: this run did not fail.", False)
 
 
@@ -205,6 +206,34 @@ def trend_sentences(results: dict[str, Result]) -> str:
              if not over else f"At 0.5 our PGD leaves {', '.join(over)} above the grey-image "
              "bound: the attack is too weak there.")
     return " ".join((first, second, third))
+
+
+def fall_sentence(results: dict[str, Result]) -> str:
+    """Where between 0.2 and 0.3 the defence trained at the smaller radius falls against our
+    PGD, against its training radius and beside the defence trained at 0.3, in words."""
+    df = radius_sweep(results)
+    weak_name, strong_name = DEFENDED
+    weak, strong = (df[df.model == m].reset_index(drop=True) for m in DEFENDED)
+    n = results["ex3-radius-sweep"].metrics["n"]
+    drops = weak.pgd.diff().iloc[1:]
+    k = int(drops.idxmin())  # the largest fall lies between radii k - 1 and k
+    lo, hi = weak.eps[k - 1], weak.eps[k]
+    train = weak.train_eps[0]
+    label, other = MODELS[weak_name], MODELS[strong_name]
+    where = ("just beyond its training radius" if lo >= train - 1e-9 else
+             "before its training radius" if hi <= train + 1e-9 else "across its training radius")
+    text = (f"On the first {n:,} test images {label} keeps {fmt_pct(weak.pgd[k - 1])} against our "
+            f"PGD at {lo:g} and {fmt_pct(weak.pgd[k])} at {hi:g}: the largest fall between "
+            f"neighbouring radii comes {where}, {train:g}")
+    last = weak.iloc[-1]
+    text += (f", and at {last.eps:g} it keeps {fmt_pct(last.pgd)}." if k < len(weak) - 1 else ".")
+    s_lo, s_hi = strong.set_index("eps").pgd[lo], strong.set_index("eps").pgd[hi]
+    text += f" Over the same step {other} goes from {fmt_pct(s_lo)} to {fmt_pct(s_hi)}."
+    if where == "just beyond its training radius":
+        text += (" PGD training buys robustness inside the ball it was trained on and little "
+                 "beyond it: the model learns to ignore pixel changes up to about its training "
+                 "radius, and an attacker allowed a little more gets through.")
+    return text
 
 
 def published_sentence(results: dict[str, Result]) -> str:
