@@ -57,6 +57,54 @@ def gap_frame(theory: Result) -> pd.DataFrame:
     })
 
 
+def gap_agreement(latents: Result, theory: Result) -> dict[str, float | bool]:
+    """The IWAE - ELBO gap of question 1.3 against the one implied by the likelihood table's
+    columns (`ext-vae-latents`, the main model's row), in nats per image: `theory_gap` (ELBO
+    averaged over the K_max encoder samples), `table_gap` (the table's ELBO, one posterior sample
+    per image, and its IWAE), the two parts of their difference (`elbo_diff`, the table's ELBO
+    minus the K_max-sample one, with the standard error `elbo_se` of a mean of one-sample
+    estimates; `iwae_diff`, the two independent K_max-sample IWAE estimates), and `same_images`
+    (both draw their test images alike: same seed, count and model)."""
+    lc, tc = latents.meta["config"], theory.meta["config"]
+    latent = lc["model"]["latent"]
+    a, t = latents.arrays, theory.arrays
+    table_elbo, table_iwae = a[f"{latent}/elbo"], a[f"{latent}/encoder_full"]
+    theory_elbo, theory_iwae = t["elbo"], t["iwae"][-1]
+    same = (lc["seed"] == tc["seed"] and lc["n_images"] == tc["n_images"]
+            and lc["model"] == tc["model"] and len(table_elbo) == len(theory_elbo))
+    diff = table_elbo - theory_elbo if same else None
+    return {
+        "same_images": same, "n": len(theory_elbo), "k": max(tc["ks"]), "k_table": lc["samples"],
+        "theory_gap": float((theory_iwae - theory_elbo).mean()),
+        "table_gap": float((table_iwae - table_elbo).mean()),
+        "elbo_diff": float(table_elbo.mean() - theory_elbo.mean()),
+        "elbo_se": float(diff.std(ddof=1) / np.sqrt(len(diff))) if same else float("nan"),
+        "iwae_diff": float(theory_iwae.mean() - table_iwae.mean()),
+    }
+
+
+def gap_agreement_sentence(latents: Result, theory: Result) -> str:
+    """Why the likelihood table's ELBO and IWAE columns imply another gap than question 1.3's,
+    in words (the chapter names the table just before it)."""
+    g = gap_agreement(latents, theory)
+    images = f"the same {g['n']} test images" if g["same_images"] else "other test images"
+    text = (f"Its ELBO and IWAE columns imply a gap of {g['table_gap']:.2f} nats on {images}, "
+            f"not {g['theory_gap']:.2f}, because they are different estimates of the same two "
+            "bounds: its ELBO takes one posterior sample per image, as in training, where the gap "
+            f"above averages {g['k']:,} samples per image, and its IWAE is an independent "
+            f"{g['k_table']:,}-sample estimate.")
+    if not g["same_images"]:
+        return text
+    z = abs(g["elbo_diff"]) / g["elbo_se"]
+    return text + (
+        f" The one-sample ELBO comes out {abs(g['elbo_diff']):.2f} nats "
+        + ("higher" if g["elbo_diff"] > 0 else "lower")
+        + f" than the {g['k']:,}-sample one, {z:.1f} standard errors of its Monte-Carlo noise "
+        f"({g['elbo_se']:.2f} nats), and the two IWAE estimates differ by "
+        f"{abs(g['iwae_diff']):.2f} nats: together, the {abs(g['theory_gap'] - g['table_gap']):.2f} "
+        "nats between the two gaps.")
+
+
 def gap_table(theory: Result) -> Table:
     return as_table(gap_frame(theory), 3)
 
