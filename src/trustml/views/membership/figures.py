@@ -91,7 +91,7 @@ def _noise_band(ax, x: np.ndarray, values: np.ndarray, colour: str, label: str) 
     ax.fill_between(x, lo, hi, color=colour, alpha=0.2, lw=0)
 
 
-NOISE_XLABEL = "noise variance σ² on every parameter (0, then a logarithmic scale)"
+NOISE_XLABEL = "noise variance σ² on every parameter (0, then log scale)"
 
 
 def _noise_title(result: Result, name: str) -> str:
