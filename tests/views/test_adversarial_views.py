@@ -112,3 +112,11 @@ def test_the_sweep_agrees_with_the_test_set_evaluation_where_both_ran():
             a = sweep.arrays[f"robust/{model}/{eps}"].astype(bool)
             b = ours.arrays[f"robust/pgd/{eps}"][:n].astype(bool)
             assert np.count_nonzero(a != b) <= 0.01 * n
+
+
+def test_the_command_line_summary_prints_the_sweep():
+    from trustml.views.adversarial import summary
+
+    results = sweep_results([0.945, 0.939, 0.927, 0.414, 0.023], [0.944, 0.937, 0.931, 0.921, 0.905])
+    text = summary({"ex3-radius-sweep": results["ex3-radius-sweep"]})
+    assert "first 1,000 test images" in text and "41.4" in text and "PGD-AT(0.3)" in text

@@ -98,5 +98,10 @@ def summary(results: Mapping[str, Result]) -> str:
             table = pd.DataFrame(a["accuracy"]) * 100
             lines += [f"{MODELS[model]}: on the first {a['n']:,} test images, accuracy (%) after "
                       "our PGD and then each attack of AutoAttack", table.round(2).to_string()]
+    if "ex3-radius-sweep" in by_name:
+        m = by_name["ex3-radius-sweep"].metrics
+        table = pd.DataFrame({MODELS[model]: m["pgd"][model] for model in m["models"]}).T * 100
+        lines += [f"\nour PGD between 0.2 and 0.3: accuracy (%) on the first {m['n']:,} test images",
+                  table.round(1).to_string()]
     return "\n".join(lines)
 
