@@ -10,7 +10,7 @@ STAMP := $(VENV)/.trustml-installed
 export TRUSTML_DATA ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),data)
 export QUARTO_PYTHON := $(abspath $(PY))
 
-.PHONY: report report-smoke test lint venv clean-smoke bench check-html zip
+.PHONY: report report-smoke chapter test lint venv clean-smoke bench check-html zip
 
 venv: $(STAMP)
 
@@ -25,6 +25,11 @@ $(STAMP): pyproject.toml
 # The full book with Quarto into _book/ (HTML + _book/trustml.pdf), from _freeze and the cache.
 report: $(STAMP)
 	@tools/render.sh
+
+# One chapter to HTML only, the writer's loop: `make chapter CH=ex4-membership` runs that
+# chapter's cells (results loaded from the cache) into _book/chapters/CH.html (tools/chapter.sh).
+chapter: $(STAMP)
+	@tools/chapter.sh "$(CH)" $(QUARTO_ARGS)
 
 # The whole book at the smoke budget into _book-smoke/ (rendered on a copy: _freeze untouched).
 report-smoke: $(STAMP)
