@@ -10,7 +10,7 @@ STAMP := $(VENV)/.trustml-installed
 export TRUSTML_DATA ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),data)
 export QUARTO_PYTHON := $(abspath $(PY))
 
-.PHONY: report report-smoke chapter test lint venv clean-smoke bench check-html zip
+.PHONY: report report-smoke chapter results test lint venv clean-smoke bench check-html zip
 
 venv: $(STAMP)
 
@@ -52,6 +52,12 @@ zip: report
 
 clean-smoke:
 	rm -rf results/smoke _book-smoke
+
+# Every experiment the book uses, prerequisites first, loading what is cached (`python -m trustml
+# all`: [k/N] per experiment, the time left by earlier runs, a table of times; resumable).
+# BUDGET=smoke for the tiny budget.
+results: $(STAMP)
+	$(PY) -m trustml all $(if $(BUDGET),--budget $(BUDGET))
 
 bench: $(STAMP)
 	$(PY) -m trustml bench attacks
