@@ -10,7 +10,7 @@ STAMP := $(VENV)/.trustml-installed
 export TRUSTML_DATA ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),data)
 export QUARTO_PYTHON := $(abspath $(PY))
 
-.PHONY: report report-smoke test lint venv clean-smoke bench check-html zip
+.PHONY: report report-smoke chapter results test lint venv clean-smoke bench check-html zip
 
 venv: $(STAMP)
 
@@ -25,6 +25,11 @@ $(STAMP): pyproject.toml
 # The full book with Quarto into _book/ (HTML + _book/trustml.pdf), from _freeze and the cache.
 report: $(STAMP)
 	@tools/render.sh
+
+# One chapter to HTML only, the writer's loop: `make chapter CH=ex4-membership` runs that
+# chapter's cells (results loaded from the cache) into _book/chapters/CH.html (tools/chapter.sh).
+chapter: $(STAMP)
+	@tools/chapter.sh "$(CH)" $(QUARTO_ARGS)
 
 # The whole book at the smoke budget into _book-smoke/ (rendered on a copy: _freeze untouched).
 report-smoke: $(STAMP)
@@ -47,6 +52,12 @@ zip: report
 
 clean-smoke:
 	rm -rf results/smoke _book-smoke
+
+# Every experiment the book uses, prerequisites first, loading what is cached (`python -m trustml
+# all`: [k/N] per experiment, the time left by earlier runs, a table of times; resumable).
+# BUDGET=smoke for the tiny budget.
+results: $(STAMP)
+	$(PY) -m trustml all $(if $(BUDGET),--budget $(BUDGET))
 
 bench: $(STAMP)
 	$(PY) -m trustml bench attacks

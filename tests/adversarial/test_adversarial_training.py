@@ -92,8 +92,31 @@ def test_the_shared_fgsm_makes_the_same_training_batches_as_the_old_hand_written
 
 
 def test_bench_reports_identical_images_and_a_ratio():
-    r = bench_attacks(batch=16, steps=2, repeats=1)
-    assert r["identical"] == 1.0 and r["ratio"] > 0
+    r = bench_attacks(batch=16, steps=2, rounds=3)
+    assert r["identical"] == 1.0 and r["rounds"] == 3
+    assert 0 < r["ratio_min"] <= r["ratio_q1"] <= r["ratio"] <= r["ratio_q3"] <= r["ratio_max"]
+
+
+def test_bench_quotes_the_median_of_the_rounds_ratios():
+    from trustml.adversarial.bench import summarise
+
+    # ours 1 s every round; theirs 1.3 s but one round slowed to 9 s and one sped up to 0.5 s:
+    # the median ratio stays 1.3 (the ratio of the best times, 0.5 / 1, would say 0.5)
+    r = summarise([1.0] * 5, [1.3, 9.0, 1.3, 0.5, 1.3])
+    assert r["ratio"] == pytest.approx(1.3) and r["rounds"] == 5
+    assert (r["ratio_min"], r["ratio_max"]) == pytest.approx((0.5, 9.0))
+    assert r["ratio_q1"] == pytest.approx(1.3) and r["ratio_q3"] == pytest.approx(1.3)
+    assert summarise([2.0], [3.0])["ratio_q1"] == pytest.approx(1.5)
+    with pytest.raises(ValueError):
+        summarise([1.0, 1.0], [1.0])
+
+
+def test_bench_alternates_which_side_runs_first():
+    from trustml.adversarial.bench import alternating_rounds
+
+    calls = []
+    ours_s, theirs_s = alternating_rounds(lambda: calls.append("o"), lambda: calls.append("t"), 4)
+    assert "".join(calls) == "ottootto" and len(ours_s) == len(theirs_s) == 4
 
 
 def test_eps_warmup_ramps_the_training_radius(monkeypatch):

@@ -281,3 +281,84 @@ def test_shards_are_deterministic_for_a_seed():
 
     assert torch.equal(run(1), run(1))
     assert float((run(1) - x).abs().max()) <= 0.2 + 1e-6
+
+
+def _pgd_out_of_place(model, x, y, eps, alphas, random_start, restarts, loss, target, generator,
+                      early_stop):
+    """The PGD loop as it was before its step was updated in place (a fresh tensor per
+    operation): the in-place loop must give the same bits."""
+    from trustml.adversarial.attacks import _fooled, _input_gradient
+
+    best = x.clone()
+    best_loss = torch.full((len(x),), float("-inf"))
+    active = torch.ones(len(x), dtype=torch.bool)
+    for _ in range(restarts):
+        idx = active.nonzero()[:, 0]
+        if len(idx) == 0:
+            break
+        xa, ya = x[idx], y[idx]
+        ta = None if target is None else target[idx]
+        if random_start:
+            noise = torch.rand(xa.shape, generator=generator)
+            delta = ((2 * noise - 1) * eps + xa).clamp(0.0, 1.0) - xa
+        else:
+            delta = torch.zeros_like(xa)
+        for alpha in alphas:
+            grad, logits = _input_gradient(model, xa + delta, ya, loss, ta)
+            if early_stop:
+                fooled = _fooled(logits, ya, ta)
+                if fooled.any():
+                    best[idx[fooled]] = (xa + delta)[fooled].detach()
+                    active[idx[fooled]] = False
+                    keep = ~fooled
+                    idx, xa, ya, delta, grad = idx[keep], xa[keep], ya[keep], delta[keep], grad[keep]
+                    ta = None if ta is None else ta[keep]
+                    if len(idx) == 0:
+                        break
+            delta = (delta + alpha * grad.sign()).clamp(-eps, eps)
+            delta = (xa + delta).clamp(0.0, 1.0) - xa
+        if len(idx) == 0:
+            continue
+        x_adv = (xa + delta).detach()
+        if restarts == 1:
+            best[idx] = x_adv
+            break
+        logits = model(x_adv)
+        values = attack_loss(logits, ya, loss, ta)
+        success = _fooled(logits, ya, ta)
+        better = success | (values > best_loss[idx])
+        best[idx[better]] = x_adv[better]
+        best_loss[idx] = torch.maximum(best_loss[idx], values)
+        active[idx[success]] = False
+    return best.detach()
+
+
+@pytest.mark.parametrize("restarts,early_stop,random_start,loss,targeted", [
+    (1, False, False, "ce", False), (3, False, True, "ce", False), (2, True, True, "margin", False),
+    (1, True, False, "ce", True), (3, True, True, "margin", True)])
+def test_in_place_steps_give_the_same_bits(restarts, early_stop, random_start, loss, targeted):
+    from trustml.adversarial.attacks import step_sizes
+
+    model = tiny_model(4).eval()
+    x, y = batch(11, n=48)
+    target = (y + 1) % 3 if targeted else None
+    ours = pgd(model, x, y, 0.2, steps=7, restarts=restarts, early_stop=early_stop,
+               random_start=random_start, loss=loss, target=target,
+               generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.requires_grad_(False)
+    before = _pgd_out_of_place(model, x, y, 0.2, step_sizes(2.5 * 0.2 / 7, 7), random_start,
+                               restarts, loss, target, torch.Generator().manual_seed(5),
+                               early_stop)
+    assert torch.equal(ours, before)
+
+
+def test_pgd_takes_a_gradient_that_is_an_expanded_view():
+    class SumPool(nn.Module):  # d(sum)/dx is an expanded (stride-0) tensor: never written to
+        def forward(self, x):
+            return x.sum((1, 2, 3))[:, None] * torch.tensor([1.0, -1.0])
+
+    x, y = batch(2, n=6)
+    x_adv = pgd(SumPool(), x, y % 2, 0.1, steps=3, random_start=False)
+    assert float((x_adv - x).abs().max()) <= 0.1 + 1e-6

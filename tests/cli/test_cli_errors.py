@@ -97,12 +97,13 @@ def test_bench_honours_the_budget(monkeypatch, capsys):
         seen.append(kwargs)
         return {"batch": kwargs["batch"], "steps": kwargs["steps"], "eps": 0.1, "threads": 1,
                 "ours_img_per_s": 1.0, "torchattacks_img_per_s": 1.0, "ratio": 1.0,
-                "identical": 1.0, "shards": 2}
+                "ratio_q1": 1.0, "ratio_q3": 1.0, "ratio_min": 1.0, "ratio_max": 1.0,
+                "rounds": kwargs["rounds"], "identical": 1.0, "shards": 2}
 
     monkeypatch.setattr(bench, "bench_attacks", fake)
     assert cli.main(["bench", "attacks", "--budget", "smoke"]) == 0
     assert {k["batch"] for k in seen} == {bench.SIZES["smoke"]["batch"]}
-    assert "best of 1" in capsys.readouterr().out
+    assert "1 alternating round (medians)" in capsys.readouterr().out
 
 
 def test_cache_listing_reports_a_bad_entry_and_goes_on(cache_dir, tmp_path, monkeypatch, capsys):

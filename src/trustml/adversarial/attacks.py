@@ -277,8 +277,11 @@ def _pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, alphas:
                     ta = None if ta is None else ta[keep]
                     if len(idx) == 0:
                         break
-            delta = (delta + alpha * grad.sign()).clamp(-eps, eps)
-            delta = (xa + delta).clamp(0.0, 1.0) - xa
+            # in place where the tensor is ours (the same operations in the same order as
+            # (delta + alpha * grad.sign()).clamp, so the same bits, with fewer temporaries);
+            # not on `grad`, which may be an expanded view (e.g. under a global sum)
+            delta = delta.add_(grad.sign().mul_(alpha)).clamp_(-eps, eps)
+            delta = (xa + delta).clamp_(0.0, 1.0).sub_(xa)
         if len(idx) == 0:
             continue
         x_adv = (xa + delta).detach()

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from trustml.adversarial.attacks import check_eps, fgsm, pgd
-from trustml.core.progress import progress
+from trustml.core.progress import per_batch
 from trustml.core.torch_utils import accuracy, minibatches
 
 Method = Literal["fgsm", "fgsm_rs", "pgd"]
@@ -78,7 +78,7 @@ def adversarial_train(
     history: dict[str, list[float]] = {"train_loss": [], "check_clean": [], "check_pgd": [],
                                        "seconds": [], "collapsed": []}
     best_state, best_pgd = copy.deepcopy(model.state_dict()), -1.0
-    for _ in progress(range(epochs), desc=f"{method} training"):
+    for _, tick in per_batch(epochs, batches_per_epoch, f"{method} training"):
         start, total = time.perf_counter(), 0.0
         model.train()
         for idx in minibatches(len(x), batch_size, gen):
@@ -93,6 +93,7 @@ def adversarial_train(
             opt.step()
             sched.step()
             total += float(loss.detach()) * len(idx)
+            tick()
         history["train_loss"].append(total / len(x))
         history["seconds"].append(time.perf_counter() - start)
         clean, robust = robustness_check(model, check_x, check_y, eps, check_steps, gen)

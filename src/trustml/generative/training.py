@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from trustml.core.progress import progress
+from trustml.core.progress import per_batch
 from trustml.core.torch_utils import in_mode, minibatches
 from trustml.generative.gan import discriminator_loss, generator_loss
 from trustml.generative.vae import ElboTerms, elbo_terms
@@ -58,7 +58,8 @@ def train_vae(
         k: [] for k in ("train_rec", "train_kl", f"{eval_name}_rec", f"{eval_name}_kl", "seconds")}
     snap = snapshot_fn or model.sample
     snapshots = {0: snap(fixed_z).numpy()} if 0 in snapshot_epochs else {}
-    for epoch in progress(range(1, epochs + 1), desc="VAE epochs"):
+    for epoch, tick in per_batch(epochs, steps_per_epoch, "VAE"):
+        epoch += 1  # epochs count from 1 (snapshot 0 is before training)
         start, rec_sum, kl_sum = time.perf_counter(), 0.0, 0.0
         model.train()
         for idx in minibatches(len(x), batch_size, gen):
@@ -75,6 +76,7 @@ def train_vae(
                 sched.step()
             rec_sum += float(terms.reconstruction.detach().sum())
             kl_sum += float(terms.kl.detach().sum())
+            tick()
         history["seconds"].append(time.perf_counter() - start)
         history["train_rec"].append(rec_sum / len(x))
         history["train_kl"].append(kl_sum / len(x))
@@ -122,7 +124,8 @@ def train_gan(
             return G(fixed_noise).numpy()
 
     snapshots = {0: snapshot()} if 0 in snapshot_epochs else {}
-    for epoch in progress(range(1, epochs + 1), desc="GAN epochs"):
+    for epoch, tick in per_batch(epochs, -(-len(x) // batch_size), "GAN"):
+        epoch += 1  # epochs count from 1 (snapshot 0 is before training)
         start = time.perf_counter()
         sums = dict.fromkeys(("d", "g", "real", "fake"), 0.0)
         G.train()
@@ -144,6 +147,7 @@ def train_gan(
             sums["g"] += float(g_loss.detach()) * len(idx)
             sums["real"] += float(torch.sigmoid(real_logits.detach()).sum())
             sums["fake"] += float(torch.sigmoid(fake_logits.detach()).sum())
+            tick()
         history["seconds"].append(time.perf_counter() - start)
         history["train_d"].append(sums["d"] / len(x))
         history["train_g"].append(sums["g"] / len(x))

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trustml.core.progress import progress
+from trustml.core.progress import per_batch
 from trustml.core.torch_utils import accuracy, minibatches
 
 
@@ -23,11 +23,12 @@ def train_classifier(
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    steps = epochs * -(-len(x) // batch_size)
+    batches_per_epoch = -(-len(x) // batch_size)
+    steps = epochs * batches_per_epoch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
     history: dict[str, list[float]] = {"train_loss": [], "test_acc": [], "seconds": []}
     model.train()
-    for _ in progress(range(epochs), desc=desc):
+    for _, tick in per_batch(epochs, batches_per_epoch, desc):
         start, total, count = time.perf_counter(), 0.0, 0
         for idx in minibatches(len(x), batch_size, gen):
             loss = F.cross_entropy(model(x[idx]), y[idx])
@@ -37,6 +38,7 @@ def train_classifier(
             sched.step()
             total += float(loss.detach()) * len(idx)
             count += len(idx)
+            tick()
         history["train_loss"].append(total / count)
         history["seconds"].append(time.perf_counter() - start)
         if x_test is not None and y_test is not None:
