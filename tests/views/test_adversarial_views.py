@@ -114,6 +114,27 @@ def test_the_sweep_agrees_with_the_test_set_evaluation_where_both_ran():
             assert np.count_nonzero(a != b) <= 0.01 * n
 
 
+def test_the_sweep_table_shows_appendix_ds_subset_values_at_0_2_and_0_3():
+    """The sweep table's 0.2 and 0.3 cells are the test-set evaluation's on the same first
+    images, so they print what the appendix's "subset: our PGD" column prints (committed
+    results)."""
+    from trustml.core.cache import run_or_load
+    from trustml.experiments.adversarial import MODELS, autoattack_name, eval_name
+    from trustml.views.adversarial import eps_table, radius_sweep_table
+
+    defended = ("ex3-pgd-model", "ex3-strong-model")
+    names = ["ex3-radius-sweep", *defended]
+    for model in MODELS:  # the appendix's table has every model
+        names += [eval_name(model), autoattack_name(model)]
+    results = {name: run_or_load(name, budget="full") for name in dict.fromkeys(names)}
+    sweep = radius_sweep_table(results).frame.set_index("model")
+    for eps in (0.2, 0.3):
+        appendix = eps_table(results, eps).frame.set_index("model")["subset: our PGD"]
+        for model in defended:  # the same share of the same images, not just close
+            assert sweep.loc[MODELS[model], f"ε = {eps:g}"] == pytest.approx(
+                appendix[MODELS[model]], abs=1e-4)  # float32 means; one image is 0.1
+
+
 def test_the_command_line_summary_prints_the_sweep():
     from trustml.views.adversarial import summary
 

@@ -101,16 +101,33 @@ def accuracies(results: dict[str, Result], model: str, eps: float) -> dict[str, 
 def radius_sweep(results: dict[str, Result]) -> pd.DataFrame:
     """The PGD defences between the assignment's radii 0.2 and 0.3: one row per model and eps,
     with the share of the first test images still correct after our PGD (`pgd`) and after the
-    textbook attack alone (`pgd_ce`), and the model's training radius."""
+    textbook attack alone (`pgd_ce`), and the model's training radius.
+
+    At a radius the test-set evaluation also ran (0.2 and 0.3), the shares are that
+    evaluation's, restricted to the same first images (`source` "evaluation"), so they are the
+    very numbers of the AutoAttack subset's "our PGD" column; our PGD draws its random starts
+    per batch, so the sweep's own run of the same attack (`source` "sweep", used at the radii
+    in between) differs from it by a few images."""
     r = results["ex3-radius-sweep"]
     m = r.metrics
+    n = m["n"]
     rows = []
     for model in m["models"]:
         train_eps = results[model].meta["config"]["eps"]
+        ours = results.get(eval_name(model))
         for key in m["pgd"][model]:
-            rows.append({"model": model, "label": MODELS[model], "train_eps": train_eps,
-                         "eps": float(key), "pgd": m["pgd"][model][key],
-                         "pgd_ce": m["pgd_ce"][model][key], "clean": m["clean"][model]})
+            eps = float(key)
+            row = {"model": model, "label": MODELS[model], "train_eps": train_eps,
+                   "eps": eps, "pgd": m["pgd"][model][key],
+                   "pgd_ce": m["pgd_ce"][model][key], "clean": m["clean"][model],
+                   "source": "sweep"}
+            if ours is not None and f"robust/pgd/{eps}" in ours.arrays:
+                clean = ours.arrays["clean"][:n].astype(bool)
+                row["pgd"] = float(ours.arrays[f"robust/pgd/{eps}"][:n].astype(bool).mean())
+                row["pgd_ce"] = float(
+                    (clean & ~ours.arrays[f"broken/pgd_ce/{eps}"][:n].astype(bool)).mean())
+                row["source"] = "evaluation"
+            rows.append(row)
     return pd.DataFrame(rows).sort_values(["model", "eps"], kind="stable").reset_index(drop=True)
 
 
