@@ -62,3 +62,9 @@ def fmt_seconds(s: float) -> str:
     if s < 7200:
         return f"{s / 60:.1f} min"
     return f"{s / 3600:.1f} h"
+
+
+def fmt_list(items) -> str:
+    """['a', 'b', 'c'] -> 'a, b and c' ('a' alone, 'a and b' for two)."""
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

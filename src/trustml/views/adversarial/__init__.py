@@ -46,6 +46,7 @@ from trustml.views.adversarial.common import (  # noqa: F401
 from trustml.views.adversarial.figures import curve_figure, images_figure, samples_figure, training_figure  # noqa: F401
 from trustml.views.adversarial.prose import (  # noqa: F401
     added_sentence,
+    autoattack_sentence,
     failed_checks,
     fall_sentence,
     masked_sentence,

@@ -29,7 +29,28 @@ from trustml.views.adversarial.common import (
 from trustml.views.adversarial.tables import (
     sanity_checks,
 )
-from trustml.views.format import fmt_int, fmt_pct
+from trustml.views.format import fmt_int, fmt_list, fmt_pct, half_up
+
+
+def autoattack_sentence(results: dict[str, Result], short: bool = False) -> str:
+    """Which attacks of AutoAttack run at which radii (from the AutoAttack config: the two APGD
+    attacks everywhere, all of them at the radii `full_eps`), in words; `short`: the clause
+    without the list of radii."""
+    cfg = aa_result(results, MODEL_NAMES[0]).meta["config"]
+    full = [e for e in cfg["eps"] if e in cfg["full_eps"]]
+    rest = [e for e in cfg["eps"] if e not in cfg["full_eps"]]
+    apgd, others = AUTOATTACK_NAMES[:2], AUTOATTACK_NAMES[2:]
+    if not rest:
+        return ("all four of its attacks run against both" if short else
+                f"all four of its attacks, {fmt_list(AUTOATTACK_NAMES)}, run at every radius.")
+    if short:
+        return (f"{fmt_list(apgd)} run against both at every radius, and "
+                f"{fmt_list(others)} as well at {radii(full)}" if full else
+                f"{fmt_list(apgd)} run against both")
+    text = f"its two APGD attacks, {fmt_list(apgd)}, run at every radius"
+    if full:
+        text += f", and the other two, {fmt_list(others)}, only at ε = {radii(full)}"
+    return text + "."
 
 
 def added_sentence(results: dict[str, Result]) -> str:
@@ -160,9 +181,9 @@ def verdict(results: dict[str, Result], alpha: float = 0.05) -> str:
                 winner = e_model if test["b_only"] > test["a_only"] else d_model
                 parts.append(
                     f"On the whole test set under our PGD alone, {MODELS[winner]} keeps more at "
-                    f"{eps:g} ({fmt_pct(pa)} for {MODELS[d_model]}, {fmt_pct(pb)} for "
+                    f"{eps:g} ({fmt_pct(pa, 2)} for {MODELS[d_model]}, {fmt_pct(pb, 2)} for "
                     f"{MODELS[e_model]}, {pvalue(test['p_value'])}), a difference of "
-                    f"{100 * abs(pa - pb):.1f} percentage points.")
+                    f"{abs(half_up(100 * pa, 2) - half_up(100 * pb, 2)):.2f} percentage points.")
     if not better:
         parts.append("It is not the stronger defence at any radius we test.")
     a = aa_result(results, e_model)
