@@ -40,7 +40,13 @@ from trustml.views.membership.figures import (  # noqa: F401
     roc_figure,
     sweep_figure,
 )
-from trustml.views.membership.prose import dp_guarantee_sentence, l2_cost_phrase, leak_phrase, leak_verdict  # noqa: F401
+from trustml.views.membership.prose import (  # noqa: F401
+    dp_answer_phrase,
+    dp_guarantee_sentence,
+    l2_cost_phrase,
+    leak_phrase,
+    leak_verdict,
+)
 from trustml.views.membership.tables import attacks_table, convergence_table, dp_attack_table, dp_table  # noqa: F401
 
 

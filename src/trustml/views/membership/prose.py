@@ -43,6 +43,37 @@ def dp_guarantee_sentence(result: Result, max_attack: float = 0.55, fpr: float =
     return head + f"it caps every attack's TPR at {100 * fpr:g} % FPR at {100 * bound:.3g} %."
 
 
+def dp_answer_phrase(result: Result, fpr: float = 0.01) -> str:
+    """For the answer map: at which of DP-GD's epsilons its guarantee bounds every attack
+    meaningfully (a TPR cap at `fpr` below 99 %) and what test accuracy those models keep, and
+    where it is vacuous, in words chosen for the values."""
+    df = defences(result)
+    dp = df[df["defence"] == "dp"].sort_values("epsilon")
+    bound = dp["epsilon"].map(lambda e: float(dp_tpr_bound(fpr, float(e),
+                                                           result.metrics["dp_delta"])))
+    useful, vacuous = dp[bound < 0.99], dp[bound >= 0.99]
+
+    def span(values, fmt) -> str:
+        lo, hi = fmt(min(values)), fmt(max(values))
+        return lo if lo == hi else f"{lo} to {hi}"
+
+    def eps_text(e: float) -> str:
+        return f"{e:.1f}"
+
+    if not len(useful):
+        return (f"only DP-GD carries a guarantee against every attack, and at every ε it tried "
+                f"(up to {eps_text(dp.epsilon.max())}) the guarantee is vacuous")
+    text = (f"only DP-GD bounds every attack, and meaningfully only at ε = "
+            f"{span(useful.epsilon, eps_text)} (a TPR of at most "
+            f"{span(bound[bound < 0.99], lambda b: f'{100 * b:.1f} %')} at {100 * fpr:g} % FPR), "
+            f"where test accuracy falls to {span(useful.test_acc, fmt_pct)}")
+    if len(vacuous):
+        top = vacuous.loc[vacuous.epsilon.idxmax()]
+        text += (f"; at ε = {eps_text(top.epsilon)} (test accuracy {fmt_pct(top.test_acc)}) the "
+                 "guarantee is vacuous")
+    return text
+
+
 LIRA_VARIANTS = {"lira_online_fixed": "fixed-variance", "lira_online": "online"}
 
 
