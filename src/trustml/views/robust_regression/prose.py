@@ -31,27 +31,29 @@ def bundle_sentence(result: Result) -> str:
 
 
 def tolerance_sentence(result: Result) -> str:
-    """Which of the chapter's checks meet the tolerance, in words chosen for the values: the
-    identity's own checks, the solvers' optimal values, the solvers' weights."""
+    """What the tolerance says about the answer, in words chosen for the values: whether the
+    identity holds, whether the solvers reach the same optimal value, whether their weights
+    agree (each to a relative `TOLERANCE` on every instance)."""
     failing = set(failing_checks(result, IDENTITY_CHECKS))
-    groups = (
-        ("the checks of the identity", {"worst_case_rel", "ball_excess", "pga_excess_rel",
-                                        "pga_gap_rel"}),
-        ("the solvers' optimal values", {"scs_value_rel", "statsmodels_value_rel"}),
-        ("the solvers' weights", {"scs_w_rel", "statsmodels_w_rel"}),
+    groups = (  # (keys, what meeting the tolerance means, what missing it means)
+        ({"worst_case_rel", "ball_excess", "pga_excess_rel", "pga_gap_rel"},
+         "the identity holds on every instance", "the identity's checks miss it on some instance"),
+        ({"scs_value_rel", "statsmodels_value_rel"},
+         "the three solvers reach the same optimal value",
+         "the solvers' optimal values differ by more"),
+        ({"scs_w_rel", "statsmodels_w_rel"}, "their weights agree as well",
+         "their weights differ by more"),
     )
-    good = [name for name, keys in groups if not keys & failing]
-    bad = [name for name, keys in groups if keys & failing]
-    if not bad:
-        return f"Every one of these checks meets a relative tolerance of {_tol()}."
-    if not good:
-        return f"None of these groups of checks meets a relative tolerance of {_tol()}."
+    good = [yes for keys, yes, _ in groups if not keys & failing]
+    bad = [no for keys, _, no in groups if keys & failing]
+
     def listed(items: list[str]) -> str:
         return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
-    good_text = listed(good)
-    return (f"{good_text[0].upper() + good_text[1:]} meet a relative tolerance of {_tol()}; "
-            f"{listed(bad)} do not.")
+    text = f"To a relative {_tol()}, then, "
+    if good and bad:
+        return text + f"{listed(good)}; {listed(bad)}."
+    return text + f"{listed(good or bad)}."
 
 
 def weights_sentence(result: Result) -> str:
@@ -76,19 +78,28 @@ def minmax_sentence(result: Result) -> str:
         return (f"a level bundle method, whose certified lower bound owes nothing to the theorem, "
                 f"agrees with the square-root Lasso value to {fmt_sci(value.max())} on every instance.")
     miss = value > TOLERANCE
+    cap = result.meta["config"]["minmax_iters"]
+    capped = df["minmax_iterations"] >= cap
     covered = bool((value[miss] <= gap[miss]).all())
     head = (f"a level bundle method, whose certified lower bound owes nothing to the theorem, "
             f"agrees with the square-root Lasso value to {_tol()} on {int((~miss).sum())} of the "
-            f"{len(df)} instances. On the other {int(miss.sum())} its iteration cap stops it early")
-    if covered:
-        return head + (f", and on each of them its own certified gap (up to {fmt_sci(gap[miss].max())}) "
-                       f"is wider than its distance from the square-root Lasso value (up to "
-                       f"{fmt_sci(value[miss].max())}): the method has not converged, and what it has "
-                       "certified agrees with the identity.")
-    return head + (f", and its distance from the square-root Lasso value (up to "
-                   f"{fmt_sci(value[miss].max())}) "
-                   "exceeds its certified gap on some of them, which the identity does not allow: "
-                   "a bug to look for.")
+            f"{len(df)} instances.")
+    if not (miss <= capped).all() or not covered:
+        return head + (f" Its distance from the square-root Lasso value (up to "
+                       f"{fmt_sci(value[miss].max())}) exceeds its certified gap on some of the "
+                       "others, which the identity does not allow: a bug to look for.")
+    done = capped & ~miss  # at the cap, yet already at the value
+    text = head + (f" On {int(capped.sum())} instances it stops at its cap of {cap} iterations "
+                   "before its two bounds meet")
+    if done.any():
+        one = int(done.sum()) == 1
+        text += (f"; on {'one' if one else int(done.sum())} of them its value already agrees, "
+                 f"with its certified gap still at {fmt_sci(gap[done].max())}"
+                 + ("" if one else " at most"))
+    return text + (f". On the {int(miss.sum())} where it is further off, its own certified gap "
+                   f"(up to {fmt_sci(gap[miss].max())}) is wider than its distance from the "
+                   f"square-root Lasso value (up to {fmt_sci(value[miss].max())}): the method has "
+                   "not converged there, and what it has certified agrees with the identity.")
 
 
 def support_recovery_sentence(result: Result, low_sigma: float = 0.25, high_sigma: float = 4.0) -> str:
