@@ -115,6 +115,10 @@ def noise_facts(noise: Result) -> dict[str, str]:
     out["first_order_small_verdict"] = "close to" if close else "not close to"
     out["first_order_large_verdict"] = ("overshoots" if fl["first_order"] > 1.3 * fl["increase"]
                                         else "still matches")
+    # what random noise leaves at the largest radius, said once when both print the same
+    sign_l, l2_l = out["sign_acc_large"], out["l2_acc_large"]
+    out["noise_left_large"] = (f"both leave {sign_l} correct" if sign_l == l2_l else
+                               f"{sign_l} and {l2_l} left correct")
     sl = run[f"sign@{large}"]
     out["sign_hurts_large"] = ("does hurt" if m["clean"] - sl["accuracy"] > 0.05
                                else "barely hurts")
