@@ -61,8 +61,8 @@ def weights_sentence(result: Result) -> str:
     scs, sm = worst(result, "scs_w_rel"), worst(result, "statsmodels_w_rel")
     if max(scs, sm) <= TOLERANCE:
         return f"The weights agree too, to {fmt_sci(scs)} (SCS) and {fmt_sci(sm)} (statsmodels)."
-    return (f"The weights agree less well, to {fmt_sci(scs)} (SCS) and {fmt_sci(sm)} (statsmodels), "
-            "which is "
+    return (f"Those differences, up to {fmt_sci(scs)} (SCS) and {fmt_sci(sm)} (statsmodels) "
+            "relative, are "
             "a matter of the solvers' accuracy and not of the identity: near the optimum the objective "
             "is flat along some directions, so a difference in value at the solvers' tolerance "
             "(statsmodels' interior-point solver, for one, stops at a duality gap near 10⁻⁷) allows "
