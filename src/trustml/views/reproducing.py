@@ -16,7 +16,7 @@ from trustml.core.budget import Budget, get_budget
 from trustml.core.cache import _note_used, entry_dir, get_experiment
 from trustml.core.cache_entry import read_manifest
 from trustml.core.errors import CacheError
-from trustml.views.format import fmt_seconds
+from trustml.views.format import fmt_list, fmt_seconds
 from trustml.views.table import Table, as_table
 
 # Which part of the report an experiment belongs to, by the start of its name (first match wins).
@@ -101,7 +101,7 @@ def missing_sentence(names: list[str]) -> str:
     """Says which experiments are not in the cache (empty when all are)."""
     if not names:
         return ""
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    listed = fmt_list(names)
     verb = "is" if len(names) == 1 else "are"
     pronoun = "it" if len(names) == 1 else "them"
     return f"{listed} {verb} not in the cache yet, so the total leaves {pronoun} out."

@@ -9,6 +9,7 @@ from trustml.core.cache import Result
 from trustml.core.keys import number_key
 from trustml.data import load_mnist
 from trustml.generative.vae_categorical import quantize
+from trustml.views.format import fmt_list
 
 
 def _ink_stats(levels: np.ndarray) -> tuple[float, float]:
@@ -80,8 +81,7 @@ def manifold_places(result: Result) -> dict[str, list[int]]:
 
 
 def _digits(ds: list[int]) -> str:
-    words = [str(d) for d in ds]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return fmt_list(ds)
 
 
 def manifold_text(result: Result) -> str:

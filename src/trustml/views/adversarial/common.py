@@ -10,11 +10,13 @@ from trustml.core.keys import number_key
 from trustml.core.stats import mcnemar, wilson_interval
 from trustml.experiments.adversarial import (
     CHAPTER,
+    DEFENDED_MODELS,
     EVAL_EPS,
     MODELS,
     autoattack_name,
     eval_name,
 )
+from trustml.views.format import fmt_list
 from trustml.views.history import epoch_frame
 from trustml.views.table import Table, as_table
 
@@ -28,7 +30,7 @@ PARTS = dict(CHAPTER.parts)  # the chapter's parts, as its experiments module de
 EXPERIMENTS = CHAPTER.experiments
 
 
-DEFENDED = ("ex3-pgd-model", "ex3-strong-model")  # part (e) compares these two
+DEFENDED = DEFENDED_MODELS  # part (e) compares these two
 
 
 # published MNIST results at eps 0.3 (clean, reported robust, AutoAttack), from the AutoAttack
@@ -209,8 +211,7 @@ def paired(results: dict[str, Result], eps: float, images: str) -> tuple[float, 
 
 def radii(values) -> str:
     """(0.1, 0.2, 0.3) -> '0.1, 0.2 and 0.3'."""
-    text = [f"{e:g}" for e in values]
-    return text[0] if len(text) == 1 else ", ".join(text[:-1]) + " and " + text[-1]
+    return fmt_list(f"{e:g}" for e in values)
 
 
 def torch_bool(values: np.ndarray):

@@ -22,7 +22,7 @@ from trustml.views.cifar.common import (
     autoattack_cell,
     eps_label,
 )
-from trustml.views.format import fmt_int, fmt_pct, fmt_pp, fmt_sci, fmt_seconds
+from trustml.views.format import fmt_int, fmt_list, fmt_pct, fmt_pp, fmt_sci, fmt_seconds
 
 
 def interval_text(correct: np.ndarray) -> str:
@@ -172,8 +172,7 @@ def augmentation_verdict(study: Result, alpha: float = 0.05) -> str:
     tied = [r for r in rows if r["p_value"] >= alpha]
 
     def names(rs: list[dict]) -> str:
-        items = [r["measure"] for r in rs]
-        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+        return fmt_list(r["measure"] for r in rs)
 
     parts = []
     clean = rows[0]

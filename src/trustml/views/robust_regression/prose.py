@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from trustml.core.cache import Result
-from trustml.views.format import fmt_sci
+from trustml.views.format import fmt_list, fmt_sci
 from trustml.views.robust_regression.common import (
     IDENTITY_CHECKS,
     TOLERANCE,
@@ -25,7 +25,7 @@ def bundle_sentence(result: Result) -> str:
     groups = [f"{name.replace('rho', 'ρ')} (λ/λmax = "
               f"{', '.join(f'{f:g}' for f in sorted(g['lambda_fraction']))})"
               for name, g in bad.groupby("instance", sort=False)]
-    where = groups[0] if len(groups) == 1 else ", ".join(groups[:-1]) + " and " + groups[-1]
+    where = fmt_list(groups)
     return (f"Its certified gap itself stays above {_tol()} on {len(bad)} of the {len(df)} "
             f"problems: the {where} instances.")
 
@@ -47,13 +47,10 @@ def tolerance_sentence(result: Result) -> str:
     good = [yes for keys, yes, _ in groups if not keys & failing]
     bad = [no for keys, _, no in groups if keys & failing]
 
-    def listed(items: list[str]) -> str:
-        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
     text = f"To a relative {_tol()}, then, "
     if good and bad:
-        return text + f"{listed(good)}; {listed(bad)}."
-    return text + f"{listed(good or bad)}."
+        return text + f"{fmt_list(good)}; {fmt_list(bad)}."
+    return text + f"{fmt_list(good or bad)}."
 
 
 def weights_sentence(result: Result) -> str:
