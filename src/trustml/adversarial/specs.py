@@ -95,3 +95,24 @@ class TopTargetsPGD:
                                step_size=self.step_size, loss=self.loss, schedule=self.schedule,
                                shards=self.shards,
                                generator=torch.Generator(device=x.device).manual_seed(self.seed))
+
+
+def strong_pgd(eps: float, *, ce_steps: int = 40, ce_restarts: int = 1, targets: int = 3,
+               targeted_steps: int = 50, shards: int = 1, seed: int = 0
+               ) -> list[tuple[str, PGD | TopTargetsPGD]]:
+    """Our strong PGD at `eps` as the two members of a worst-case ensemble, (name, attack) in the
+    order run: the textbook attack (cross-entropy, `ce_steps` constant steps of 2.5 eps / steps,
+    `ce_restarts` random starts, early stopping), then the fixed one (margin loss, targeted at
+    each of the `targets` likeliest wrong classes, `targeted_steps` steps of 2 eps decaying on a
+    cosine). Exercise 3 and the CIFAR-10 chapter both attack with it.
+
+    Examples::
+
+        report = worst_case(model, x, y, strong_pgd(0.3))
+    """
+    return [
+        ("pgd_ce", PGD(eps, steps=ce_steps, restarts=ce_restarts, early_stop=True, shards=shards,
+                       seed=seed)),
+        ("pgd_margin", TopTargetsPGD(eps, targets=targets, steps=targeted_steps, shards=shards,
+                                     seed=seed)),
+    ]

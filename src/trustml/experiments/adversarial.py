@@ -21,7 +21,7 @@ import torch
 from trustml.adversarial.attacks import fgsm
 from trustml.adversarial.ensemble import autoattack, worst_case
 from trustml.adversarial.evaluation import robust_correct
-from trustml.adversarial.specs import FGSM, PGD, TopTargetsPGD
+from trustml.adversarial.specs import FGSM, PGD, TopTargetsPGD, strong_pgd
 from trustml.adversarial.training import METHODS, adversarial_train
 from trustml.core.budget import Budget
 from trustml.core.cache import Result, experiment, run_or_load
@@ -198,15 +198,11 @@ _EVAL = {"full": {"test_limit": None, "ce_steps": 40, "ce_restarts": 1, "targets
 
 def our_pgd(config: AttackEvalConfig | RadiusSweepConfig, eps: float
             ) -> list[tuple[str, PGD | TopTargetsPGD]]:
-    """The two members of our PGD ensemble at `eps`, as (name, attack), in the order run (the
-    settings `ce_steps`, `ce_restarts`, `targets`, `targeted_steps`, `shards`, `seed` of
-    `config`)."""
-    return [
-        ("pgd_ce", PGD(eps, steps=config.ce_steps, restarts=config.ce_restarts, early_stop=True,
-                       shards=config.shards, seed=config.seed)),
-        ("pgd_margin", TopTargetsPGD(eps, targets=config.targets, steps=config.targeted_steps,
-                                     shards=config.shards, seed=config.seed)),
-    ]
+    """The two members of our PGD ensemble at `eps` (`specs.strong_pgd` with the settings
+    `ce_steps`, `ce_restarts`, `targets`, `targeted_steps`, `shards`, `seed` of `config`)."""
+    return strong_pgd(eps, ce_steps=config.ce_steps, ce_restarts=config.ce_restarts,
+                      targets=config.targets, targeted_steps=config.targeted_steps,
+                      shards=config.shards, seed=config.seed)
 
 
 def evaluate_attacks(config: AttackEvalConfig, budget: Budget) -> Result:

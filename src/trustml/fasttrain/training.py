@@ -3,13 +3,20 @@ r"""Fast CIFAR-10 training on a CPU, and the two adversarial defences of the cha
 `Recipe` is the optimiser and schedule of the fast-training literature (airbench, Jordan 2024):
 Nesterov SGD with a 64x learning rate on batch-norm shifts, label smoothing 0.2, a short linear
 warm-up then a linear decay, random flips and 2-pixel translations. `train` runs it with one of
-three objectives:
+four objectives:
 
 * `"clean"`: cross-entropy on the (augmented) batch;
 * `"fgsm_mix"`: the adversarial loss $\tilde J=\alpha J(x,y)+(1-\alpha)J(x+\varepsilon\,
   \mathrm{sign}\nabla_xJ,y)$ (Goodfellow et al. 2015), clean and adversarial halves in separate
   forward passes;
+* `"fgsm_rs"`: cross-entropy on FGSM examples from a uniform random start in the eps-ball, step
+  `Defence.step_ratio` x eps, projected back (Wong, Rice and Kolter 2020, "fast is better than
+  free");
 * `"pgd_append"`: PGD examples appended to the batch (2N examples in one forward pass).
+
+With `Recipe.bf16` each step (the attack that makes its batch, forward, backward) runs under bf16
+autocast where the device supports it (`trustml.core.precision`); the in-training checks run in
+float32.
 
 Images stay uint8 in memory; each batch is augmented, scaled to [0, 1] and laid out
 channels-last (about twice as fast for convolutions on a CPU).
@@ -28,11 +35,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from trustml.adversarial.training import adversarial_examples, robustness_check
+from trustml.core.precision import training_autocast
 from trustml.core.progress import progress
 from trustml.core.validate import COUNT_OR_ZERO, POSITIVE, UNIT, Interval, check_config
 
-Objective = Literal["clean", "fgsm_mix", "pgd_append"]
-OBJECTIVES = ("clean", "fgsm_mix", "pgd_append")
+Objective = Literal["clean", "fgsm_mix", "fgsm_rs", "pgd_append"]
+OBJECTIVES = ("clean", "fgsm_mix", "fgsm_rs", "pgd_append")
 
 
 def to_pixels(images: torch.Tensor, device: torch.device | str = "cpu") -> torch.Tensor:
@@ -71,7 +79,8 @@ class Recipe:
     """Optimiser and schedule. `lr` is the peak learning rate of the mean batch loss for the
     network's weights; batch-norm shifts get `bias_lr_scale` times it (and that much less
     weight decay). The rate rises linearly from `start_lr` x peak over the first `warmup`
-    fraction of the steps, then falls linearly to `final_lr` x peak."""
+    fraction of the steps, then falls linearly to `final_lr` x peak. `bf16`: the steps run
+    under bf16 autocast where the device supports it (float32 elsewhere)."""
 
     epochs: float
     batch_size: int = 500
@@ -85,6 +94,7 @@ class Recipe:
     final_lr: float = 0.05
     translate: int = 2
     flip: bool = True
+    bf16: bool = True  # bf16 autocast for the training steps where the device computes it
 
     def __post_init__(self) -> None:
         check_config(self, epochs=POSITIVE, lr=POSITIVE, momentum=Interval(0.0, 1.0, hi_open=True),
@@ -131,8 +141,10 @@ def appended_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_adv: tor
 @dataclass(frozen=True)
 class Defence:
     """The adversarial part of an objective: radius, PGD steps (for `pgd_append`), the weight
-    of the clean loss (for `fgsm_mix`), and the PGD check run `checks` times during training
-    with `check_steps` steps.
+    of the clean loss (for `fgsm_mix`), FGSM's step as a multiple of eps (for `fgsm_rs`), and
+    the PGD check run `checks` times during training with `check_steps` steps. A check whose
+    PGD accuracy falls more than `collapse_drop` below the best check before it is flagged as
+    catastrophic overfitting (Wong et al.'s criterion: a drop of more than 20 points).
 
     `check_images` is unused (deprecated): the check's images are the caller's (`check`, the
     last `DefenceConfig.check_n` test images). It stays because it is part of the committed
@@ -144,18 +156,44 @@ class Defence:
     checks: int = 8
     check_images: int = 500
     check_steps: int = 10
+    step_ratio: float = 1.25
+    collapse_drop: float = 0.2
 
     def __post_init__(self) -> None:
-        check_config(self, eps=Interval(0.0, 1.0, lo_open=True), alpha=UNIT)
+        check_config(self, eps=Interval(0.0, 1.0, lo_open=True), alpha=UNIT,
+                     step_ratio=POSITIVE, collapse_drop=UNIT)
+
+
+def objective_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, objective: Objective,
+                   defence: Defence | None, recipe: Recipe, generator: torch.Generator
+                   ) -> torch.Tensor:
+    """The training loss of one batch under `objective` (see the module), the adversarial
+    examples made from the model in its current mode."""
+    smoothing = recipe.label_smoothing
+    if objective == "clean":
+        return F.cross_entropy(model(x), y, label_smoothing=smoothing)
+    assert defence is not None
+    if objective == "fgsm_mix":
+        x_adv = adversarial_examples(model, x, y, "fgsm", defence.eps)
+        return mixed_adversarial_loss(model, x, y, x_adv, defence.alpha, smoothing)
+    if objective == "fgsm_rs":
+        x_adv = adversarial_examples(model, x, y, "fgsm_rs", defence.eps,
+                                     step=defence.step_ratio * defence.eps, generator=generator)
+        return F.cross_entropy(model(x_adv), y, label_smoothing=smoothing)
+    x_adv = adversarial_examples(model, x, y, "pgd", defence.eps, steps=defence.pgd_steps,
+                                 generator=generator)
+    return appended_loss(model, x, y, x_adv, smoothing)
 
 
 def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, recipe: Recipe, *,
           seed: int, objective: Objective = "clean", defence: Defence | None = None,
           check: tuple[torch.Tensor, torch.Tensor] | None = None, desc: str = "training",
-          ) -> dict[str, list[float]]:
+          step_timer: list[float] | None = None) -> dict[str, list]:
     """Train `model` in place on uint8 `images`; returns the history: per epoch the training
     loss and seconds, and (with a defence) the clean and PGD accuracy of the check images at
-    `defence.checks` evenly spaced steps."""
+    `defence.checks` evenly spaced steps, each flagged if it shows catastrophic overfitting
+    (no checks without `check` images). `step_timer`, if given, receives each step's seconds
+    (batch preparation, attack, forward, backward and update)."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {list(OBJECTIVES)}, got {objective!r}")
     if (objective == "clean") != (defence is None):
@@ -163,14 +201,17 @@ def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, recipe: 
                          f"(objective {objective!r}, defence {defence})")
     device = next(model.parameters()).device
     gen = torch.Generator().manual_seed(seed)
+    # the attacks' random starts are drawn on the model's device (a CPU generator cannot feed
+    # CUDA tensors); on the CPU it is the batch generator, as the committed results were made
+    attack_gen = gen if device.type == "cpu" else torch.Generator(device=device).manual_seed(seed)
     torch.manual_seed(seed)
     opt = _optimizer(model, recipe)
     n = len(images)
     steps_per_epoch = math.ceil(n / recipe.batch_size)
     total = max(1, round(recipe.epochs * steps_per_epoch))
-    history: dict[str, list[float]] = {"train_loss": [], "seconds": [], "check_step": [],
-                                       "check_clean": [], "check_pgd": []}
-    check_at = set() if defence is None else {
+    history: dict[str, list] = {"train_loss": [], "seconds": [], "check_step": [],
+                                "check_clean": [], "check_pgd": [], "check_collapsed": []}
+    check_at = set() if defence is None or check is None else {
         round(total * (i + 1) / defence.checks) for i in range(defence.checks)}
 
     def run_check(step: int) -> None:
@@ -178,6 +219,8 @@ def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, recipe: 
         clean, robust = robustness_check(model, *check, defence.eps, defence.check_steps,
                                          torch.Generator(device=device).manual_seed(seed))
         history["check_step"].append(step / steps_per_epoch)
+        best = max(history["check_pgd"], default=robust)
+        history["check_collapsed"].append(bool(robust < best - defence.collapse_drop))
         history["check_clean"].append(clean)
         history["check_pgd"].append(robust)
 
@@ -187,23 +230,19 @@ def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, recipe: 
         for idx in torch.randperm(n, generator=gen).split(recipe.batch_size):
             if step >= total:
                 break
+            step_start = time.perf_counter()
             for group in opt.param_groups:
                 group["lr"] = group["base"] * recipe.lr_factor(step, total)
             xb = to_pixels(augment(images[idx], recipe.translate, recipe.flip, gen), device)
             yb = labels[idx].to(device)
             model.train()
-            if objective == "clean":
-                loss = F.cross_entropy(model(xb), yb, label_smoothing=recipe.label_smoothing)
-            elif objective == "fgsm_mix":
-                x_adv = adversarial_examples(model, xb, yb, "fgsm", defence.eps)
-                loss = mixed_adversarial_loss(model, xb, yb, x_adv, defence.alpha, recipe.label_smoothing)
-            else:
-                x_adv = adversarial_examples(model, xb, yb, "pgd", defence.eps,
-                                             steps=defence.pgd_steps, generator=gen)
-                loss = appended_loss(model, xb, yb, x_adv, recipe.label_smoothing)
+            with training_autocast(device, recipe.bf16):
+                loss = objective_loss(model, xb, yb, objective, defence, recipe, attack_gen)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if step_timer is not None:
+                step_timer.append(time.perf_counter() - step_start)
             loss_sum += float(loss.detach()) * len(idx)
             seen += len(idx)
             step += 1

@@ -17,46 +17,68 @@ from trustml.experiments.cifar import (  # noqa: F401  (the chapter reads the ra
 )
 from trustml.views.cifar.common import (  # noqa: F401
     CLASSES,
+    DEFENCE_EVALS,
     EPS8,
     EXPERIMENTS,
+    MEMBER_LABELS,
     MODEL_LABELS,
     NOISE_NAMES,
     PARTS,
     PUBLISHED,
     STUDY_LABELS,
+    TRAINING,
     _all_model_metrics,
     _bool,
     _compare_rows,
     _table,
+    after_members,
     at_radius,
-    autoattack_cell,
     compute,
     eps_label,
     eps_name,
+    overstatement_points,
+    radii,
+    study_measures,
+    worst,
 )
 from trustml.views.cifar.figures import check_figure, curve_figure, samples_figure  # noqa: F401
 from trustml.views.cifar.prose import (  # noqa: F401
+    MASKED_GAP,
+    SURVIVES,
     _flat_fgsm,
     _signed,
     adversarial_loss_defence_sentence,
+    after_members_text,
+    answer_facts,
+    augmentation_closing,
+    augmentation_facts,
     augmentation_verdict,
-    cost_sentence,
+    checks_facts,
+    cost_facts,
+    cure_sentence,
+    curve_sentence,
+    defence_sentence,
     defences_verdict,
+    evaluation_facts,
     gradient_facts,
     interval_text,
+    members_sentence,
     noise_facts,
     overfitting_sentence,
+    overstatement,
     part_time,
     pgd_defence_sentence,
     pgd_versus_fgsm,
     reference_reading,
     resnet18_cost,
+    standard_attack_facts,
     standard_facts,
-    tradeoff_facts,
+    survivors,
     tradeoff_sentence,
     transfer_facts,
 )
 from trustml.views.cifar.tables import (  # noqa: F401
+    added_table,
     all_models_table,
     augmentation_table,
     cost_table,
@@ -76,7 +98,7 @@ def summary(results: Mapping[str, Result]) -> str:
     if "cifar-standard" in by:
         f = standard_facts(by["cifar-standard"])
         lines.append(f"standard model: test accuracy {f['accuracy']}, {f['epochs']} epochs in "
-                     f"{f['minutes']} ({f['images_per_second']} images/s)")
+                     f"{f['minutes']} ({f['images_per_second']} images/s, {f['precision']})")
     if "cifar-attacks" in by:
         lines += ["\n2.1(a) standard model under attack", eps_table(by["cifar-attacks"]).text()]
     if "cifar-noise" in by:
@@ -85,14 +107,10 @@ def summary(results: Mapping[str, Result]) -> str:
         lines += ["\n2.1(c) transfer", transfer_table(by["cifar-study"]).text(),
                   "\n2.1(d) augmentation", augmentation_table(by["cifar-study"]).text(),
                   augmentation_verdict(by["cifar-study"])]
-    for key, title in (("cifar-fgsm-defence", "2.2 FGSM defence"),
-                       ("cifar-pgd-defence", "2.3 PGD defence")):
+    for key in DEFENCE_EVALS:
         if key in by:
-            lines += [f"\n{title}", eps_table(by[key]).text()]
-    if "cifar-fgsm-defence" in by:
-        lines.append(overfitting_sentence(by["cifar-fgsm-defence"]))
+            lines += [f"\n{MODEL_LABELS[key]}", eps_table(by[key]).text()]
     if "cifar-gradients" in by:
         lines += ["\n2.3(b) adversarial loss against the appended batch",
                   gradients_table(by["cifar-gradients"]).text()]
     return "\n".join(lines)
-

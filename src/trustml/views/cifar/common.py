@@ -39,6 +39,18 @@ PUBLISHED = {
     "TRADES": ("zhang2019theoretically", 84.92, 56.43, 53.18),
 }
 
+# the evaluated models: evaluation experiment -> label, and the defences' training experiments
+MODEL_LABELS = {"cifar-attacks": "standard", "cifar-eval-fgsm": "FGSM defence",
+                "cifar-eval-fgsmrs": "FGSM-RS defence", "cifar-eval-pgd": "PGD defence"}
+DEFENCE_EVALS = ("cifar-eval-fgsm", "cifar-eval-fgsmrs", "cifar-eval-pgd")
+TRAINING = {"cifar-eval-fgsm": "cifar-fgsm-defence", "cifar-eval-fgsmrs": "cifar-fgsmrs-defence",
+            "cifar-eval-pgd": "cifar-pgd-defence"}
+STUDY_LABELS = {"A": "model A", "B": "model B", "A-noaug": "A, no aug."}
+# the strong attacks' names as the tables print them
+MEMBER_LABELS = {"pgd_ce": "our PGD (CE)", "pgd_margin": "our PGD (margin)", "APGD-CE": "APGD-CE",
+                 "APGD-T": "APGD-T", "FAB-T": "FAB-T", "Square": "Square"}
+ATTACK_LABELS = {"fgsm": "FGSM", "pgd10": "PGD-10", "worst": "worst case"}
+
 
 def compute() -> dict[str, Result]:
     """Every experiment of the chapter, one after the other."""
@@ -74,31 +86,53 @@ def _bool(a: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.asarray(a).astype(bool))
 
 
+def radii(metrics: dict) -> list[float]:
+    """The radii an evaluation measured, ascending."""
+    return sorted(float(k) for k in metrics["worst"])
+
+
 def at_radius(metrics: dict, attack: str, eps: float) -> float:
-    """An evaluation's accuracy under `attack` ("fgsm" or "pgd") at radius `eps`."""
+    """An evaluation's accuracy under `attack` ("fgsm", "pgd10" or "worst") at radius `eps`."""
     return metrics[attack][number_key(eps)]
 
 
-def autoattack_cell(result_metrics: dict) -> float:
-    aa = result_metrics["autoattack"]
-    names = list(aa["added"])
-    return aa["accuracy"][names[-1]]
+def worst(metrics: dict, eps: float = EPS8) -> float:
+    """The worst case over every attack at `eps` (8/255 by default)."""
+    return at_radius(metrics, "worst", eps)
+
+
+def overstatement_points(metrics: dict, eps: float) -> float:
+    """How many points PGD-10 overstates the worst case by at `eps`, from the two accuracies
+    as the tables show them (to one decimal), so that table and prose agree."""
+    return half_up(100 * at_radius(metrics, "pgd10", eps)) - half_up(100 * worst(metrics, eps))
+
+
+def after_members(metrics: dict, eps: float) -> dict[str, float]:
+    """The accuracy left after each strong attack in turn at `eps` (the last is the worst
+    case), from the images each broke beyond the attacks before it."""
+    added = metrics["added"][number_key(eps)]
+    left = worst(metrics, eps) * metrics["n"] + sum(added.values())
+    out = {}
+    for name in metrics["members"][number_key(eps)]:
+        left -= added[name]
+        out[name] = left / metrics["n"]
+    return out
 
 
 NOISE_NAMES = {"fgsm": "FGSM", "sign": "random signs", "l2": "random ℓ2"}
 
 
+def study_measures(study: Result) -> list[tuple[str, str]]:
+    """The study's compared measures: (label, array key), clean then the worst case per radius."""
+    m = study.metrics["models"]["A"]
+    return [("clean", "clean")] + [(f"worst case {eps_label(e)}", f"robust/worst/{e}")
+                                   for e in radii(m)]
+
+
 def _compare_rows(study: Result, a: str, b: str) -> list[dict]:
     arrays = study.arrays
     rows = []
-    keys = [("clean", "clean", None)]
-    for eps in (4 * PIXEL, EPS8):
-        keys += [(f"FGSM {eps_label(eps)}", f"robust/fgsm/{eps}", eps),
-                 (f"PGD-10 {eps_label(eps)}", f"robust/pgd/{eps}", eps)]
-    keys.append(("AutoAttack 8/255", "autoattack/robust", EPS8))
-    for label, key, _ in keys:
-        if f"{a}/{key}" not in arrays:  # a radius the smoke budget does not evaluate
-            continue
+    for label, key in study_measures(study):
         ca, cb = _bool(arrays[f"{a}/{key}"]), _bool(arrays[f"{b}/{key}"])
         test = mcnemar(ca, cb)
         rows.append({"measure": label, "images": len(ca), "acc_a": float(ca.float().mean()),
@@ -106,17 +140,10 @@ def _compare_rows(study: Result, a: str, b: str) -> list[dict]:
     return rows
 
 
-MODEL_LABELS = {"cifar-attacks": "standard", "cifar-fgsm-defence": "FGSM defence",
-                "cifar-pgd-defence": "PGD defence"}
-
-
-STUDY_LABELS = {"A": "model A", "B": "model B", "A-noaug": "A, no aug."}
-
-
 def _all_model_metrics(results: dict[str, Result]) -> dict[str, dict]:
+    """Every evaluated model of the chapter, by label: the standard model, the study's three
+    and the three defences."""
     out = {"standard": results["cifar-attacks"].metrics}
     out.update({STUDY_LABELS[k]: m for k, m in results["cifar-study"].metrics["models"].items()})
-    out.update({MODEL_LABELS[k]: results[k].metrics for k in ("cifar-fgsm-defence",
-                                                               "cifar-pgd-defence")})
+    out.update({MODEL_LABELS[k]: results[k].metrics for k in DEFENCE_EVALS})
     return out
-

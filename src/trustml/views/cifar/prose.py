@@ -14,15 +14,29 @@ from trustml.experiments.cifar import (
     REFERENCE_STD,
 )
 from trustml.views.cifar.common import (
+    DEFENCE_EVALS,
     EPS8,
+    MEMBER_LABELS,
     MODEL_LABELS,
     PARTS,
+    TRAINING,
     _all_model_metrics,
     _compare_rows,
-    autoattack_cell,
+    after_members,
+    at_radius,
     eps_label,
+    overstatement_points,
+    radii,
+    worst,
 )
-from trustml.views.format import fmt_int, fmt_list, fmt_pct, fmt_pp, fmt_sci, fmt_seconds
+from trustml.views.format import (
+    fmt_int,
+    fmt_list,
+    fmt_pct,
+    fmt_pp,
+    fmt_sci,
+    fmt_seconds,
+)
 
 
 def interval_text(correct: np.ndarray) -> str:
@@ -40,6 +54,7 @@ def standard_facts(standard: Result) -> dict[str, str]:
     return {
         "accuracy": interval_text(standard.arrays["correct"]),
         "accuracy_short": fmt_pct(metr["test_accuracy"]),
+        "train_accuracy": fmt_pct(metr["train_accuracy"]),
         "epochs": f"{m['recipe']['epochs']:g}",
         "minutes": fmt_seconds(metr["train_seconds"]),
         "images_per_second": fmt_int(metr["images_per_second"]),
@@ -47,6 +62,7 @@ def standard_facts(standard: Result) -> dict[str, str]:
         "weights_mb": f"{weights / 1e6:.1f} MB",
         "widths": "/".join(str(w) for w in m["widths"]),
         "batch": fmt_int(m["recipe"]["batch_size"]),
+        "precision": metr["precision"],
     }
 
 
@@ -75,21 +91,63 @@ def part_time(results: dict[str, Result], part: str) -> str:
     return fmt_seconds(sum(float(results[n].meta.get("elapsed_s", 0.0)) for n in names))
 
 
+def evaluation_facts(attacks: Result) -> dict[str, str]:
+    """How every robust accuracy of the chapter is measured, from the evaluation's config."""
+    ev = attacks.meta["config"]["eval"]
+    return {"n": fmt_int(ev["n"]), "pgd_steps": str(ev["pgd_steps"]),
+            "ce_steps": str(ev["ce_steps"]), "pgd_targets": str(ev["pgd_targets"]),
+            "targeted_steps": str(ev["targeted_steps"]), "apgd_steps": str(ev["apgd_steps"]),
+            "fab_steps": str(ev["fab_steps"]), "targets": str(ev["targets"]),
+            "square_queries": fmt_int(ev["square_queries"]),
+            "full_eps": fmt_list(eps_label(e) for e in ev["full_eps"]),
+            "standard_members": fmt_list(ev["off_members"]),
+            "radii": fmt_list(eps_label(e) for e in ev["eps"])}
+
+
 def pgd_versus_fgsm(metrics: dict) -> str:
-    """Whether PGD is at least as strong as FGSM at every radius measured, in words."""
-    radii = sorted(float(k) for k in metrics["pgd"])
-    weaker = [e for e in radii if metrics["pgd"][number_key(e)] > metrics["fgsm"][number_key(e)]]
+    """Whether PGD-10 is at least as strong as FGSM at every radius measured, in words."""
+    weaker = [e for e in radii(metrics)
+              if at_radius(metrics, "pgd10", e) > at_radius(metrics, "fgsm", e)]
     if not weaker:
-        return ("PGD is never weaker than FGSM, as expected of an attack that takes ten steps "
-                "along the changing gradient where FGSM takes one.")
-    return ("PGD is weaker than FGSM at " + ", ".join(eps_label(e) for e in weaker)
+        return ("PGD-10 is never weaker than FGSM, as expected of an attack that takes ten "
+                "steps along the changing gradient where FGSM takes one.")
+    return ("PGD-10 is weaker than FGSM at " + fmt_list(eps_label(e) for e in weaker)
             + ": ten steps of 2.5ε/10 do not always reach the corner FGSM jumps to.")
 
 
-def _signed(x: float) -> str:
-    """Three decimals, with a true minus sign and no negative zero."""
-    text = f"{x:.3f}"
-    return "0.000" if text == "-0.000" else text.replace("-", "−")
+def overstatement(metrics: dict) -> dict[str, str]:
+    """Where PGD-10 overstates the worst case most, and by how much (points)."""
+    gaps = {e: overstatement_points(metrics, e) for e in radii(metrics)}
+    top = max(gaps, key=gaps.get)
+    return {"max": f"{gaps[top]:.1f} points", "at": eps_label(top),
+            "pgd10": fmt_pct(at_radius(metrics, "pgd10", top)),
+            "worst": fmt_pct(worst(metrics, top))}
+
+
+def standard_attack_facts(attacks: Result) -> dict[str, str]:
+    """Inline values of 2.1(a)."""
+    m = attacks.metrics
+    floor = [e for e in radii(m) if worst(m, e) < 0.005]
+    out = {"clean": fmt_pct(m["clean"]), "fgsm8": fmt_pct(at_radius(m, "fgsm", EPS8)),
+           "pgd8": fmt_pct(at_radius(m, "pgd10", EPS8)), "worst8": fmt_pct(worst(m)),
+           "ref_pgd10": fmt_pct(at_radius(m, "pgd10", REFERENCE_PGD_EPS)),
+           "ref_worst": fmt_pct(worst(m, REFERENCE_PGD_EPS)),
+           "ref_fgsm": fmt_pct(at_radius(m, "fgsm", REFERENCE_FGSM_EPS)),
+           "one_worst": fmt_pct(worst(m, PIXEL)),
+           "floor": eps_label(floor[0]) if floor else "",
+           "versus": pgd_versus_fgsm(m)}
+    out.update({f"over_{k}": v for k, v in overstatement(m).items()})
+    out["floor_sentence"] = (
+        f"From {out['floor']} on, no image of the {fmt_int(m['n'])} survives the worst case."
+        if floor else
+        f"Even at 8/255 {out['worst8']} of the images survive the worst case.")
+    return out
+
+
+def _signed(x: float, digits: int = 3) -> str:
+    """`digits` decimals, with a true minus sign and no negative zero."""
+    text = f"{x:.{digits}f}"
+    return text.lstrip("-") if text.strip("-0.") == "" else text.replace("-", "−")
 
 
 def noise_facts(noise: Result) -> dict[str, str]:
@@ -97,8 +155,8 @@ def noise_facts(noise: Result) -> dict[str, str]:
     radius, and the first-order term against the actual loss increase."""
     m = noise.metrics
     run = m["runs"]
-    radii = sorted({float(k.split("@")[1]) for k in run})
-    small, large = radii[0], radii[-1]
+    rs = sorted({float(k.split("@")[1]) for k in run})
+    small, large = rs[0], rs[-1]
     out = {"n": fmt_int(m["n"]), "clean": fmt_pct(m["clean"]), "dimension": fmt_int(m["dimension"]),
            "sqrt_d": f"{np.sqrt(m['dimension']):.0f}", "small": eps_label(small),
            "large": eps_label(large)}
@@ -106,7 +164,7 @@ def noise_facts(noise: Result) -> dict[str, str]:
         for name in ("fgsm", "sign", "l2"):
             r = run[f"{name}@{eps}"]
             out[f"{name}_acc_{where}"] = fmt_pct(r["accuracy"])
-            out[f"{name}_increase_{where}"] = f"{r['increase']:.2f}"
+            out[f"{name}_increase_{where}"] = _signed(r["increase"], 2)
             out[f"{name}_first_{where}"] = _signed(r["first_order"])
             out[f"{name}_sd_{where}"] = f"{r['first_order_sd']:.3f}"
     fs, fl = run[f"fgsm@{small}"], run[f"fgsm@{large}"]
@@ -134,8 +192,8 @@ def transfer_facts(study: Result) -> dict[str, str]:
     def acc(attack: str, src: str, tgt: str) -> float:
         return t[f"{attack}@{k8}/{src}->{tgt}"]["accuracy"]
 
-    white = np.mean([acc("pgd", "A", "A"), acc("pgd", "B", "B")])
-    black = np.mean([acc("pgd", "A", "B"), acc("pgd", "B", "A")])
+    white = np.mean([acc("pgd10", "A", "A"), acc("pgd10", "B", "B")])
+    black = np.mean([acc("pgd10", "A", "B"), acc("pgd10", "B", "A")])
     fg_white = np.mean([acc("fgsm", "A", "A"), acc("fgsm", "B", "B")])
     fg_black = np.mean([acc("fgsm", "A", "B"), acc("fgsm", "B", "A")])
     clean = np.mean([models["A"]["clean"], models["B"]["clean"]])
@@ -143,6 +201,7 @@ def transfer_facts(study: Result) -> dict[str, str]:
         "clean_a": fmt_pct(models["A"]["clean"]), "clean_b": fmt_pct(models["B"]["clean"]),
         "epochs": f"{study.meta['config']['model']['recipe']['epochs']:g}",
         "n_train": fmt_int(models["A"]["n_train"]),
+        "n": fmt_int(study.meta["config"]["eval"]["n"]),
         "agreement": fmt_pct(m["agreement"]),
         "agreement_wrong": fmt_pct(m["agreement_when_both_wrong"]),
         "cosine": f"{m['gradient_cosine']:.2f}",
@@ -153,26 +212,27 @@ def transfer_facts(study: Result) -> dict[str, str]:
         "clean_mean": fmt_pct(clean),
         "pgd_drop_black": fmt_pp(clean - black), "fgsm_drop_black": fmt_pp(clean - fg_black),
         "transfer_order": (
-            f"FGSM transfers better than PGD ({fmt_pct(fg_black)} left correct on the other "
-            "model, against PGD's " + fmt_pct(black) + "), although PGD is far stronger in white "
-            "box: PGD's ten steps fit the source model's own loss surface, including its "
+            f"FGSM transfers better than PGD-10 ({fmt_pct(fg_black)} left correct on the other "
+            "model, against PGD-10's " + fmt_pct(black) + "), although PGD-10 is far stronger in "
+            "white box: its ten steps fit the source model's own loss surface, including its "
             "idiosyncrasies, while FGSM's single step follows the broad direction of the "
             "gradient, which the two models share more." if fg_black < black else
-            f"PGD transfers better than FGSM ({fmt_pct(black)} left correct on the other model, "
-            f"against FGSM's {fmt_pct(fg_black)}): the stronger white-box attack is also the "
-            "stronger transfer attack here."),
+            f"PGD-10 transfers better than FGSM ({fmt_pct(black)} left correct on the other "
+            f"model, against FGSM's {fmt_pct(fg_black)}): the stronger white-box attack is also "
+            "the stronger transfer attack here."),
     }
 
 
 def augmentation_verdict(study: Result, alpha: float = 0.05) -> str:
-    """What augmentation did, measure by measure, from McNemar's test."""
+    """What augmentation did, measure by measure, from McNemar's test, and the train-test gap
+    that explains it."""
     rows = _compare_rows(study, "A-noaug", "A")
     helped = [r for r in rows if r["p_value"] < alpha and r["b_only"] > r["a_only"]]
     hurt = [r for r in rows if r["p_value"] < alpha and r["b_only"] < r["a_only"]]
     tied = [r for r in rows if r["p_value"] >= alpha]
 
     def names(rs: list[dict]) -> str:
-        return fmt_list(r["measure"] for r in rs)
+        return fmt_list(r["measure"].removeprefix("worst case ") for r in rs)
 
     parts = []
     clean = rows[0]
@@ -185,184 +245,333 @@ def augmentation_verdict(study: Result, alpha: float = 0.05) -> str:
     else:
         parts.append(f"Clean accuracy did not change measurably ({fmt_pct(clean['acc_a'])} without, "
                      f"{fmt_pct(clean['acc_b'])} with augmentation, p = {clean['p_value']:.2g}).")
-    adv_helped = [r for r in helped if r is not clean]
-    adv_hurt = [r for r in hurt if r is not clean]
-    adv_tied = [r for r in tied if r is not clean]
+    adv = [r for r in rows if r is not clean]
+    above = [r for r in adv if max(r["acc_a"], r["acc_b"]) >= 0.01]
+    floor = [r for r in adv if r not in above]
+    adv_helped = [r for r in helped if r in above]
+    adv_hurt = [r for r in hurt if r in above]
+    adv_tied = [r for r in tied if r in above]
     if adv_helped:
-        parts.append(f"Under attack it helped on {names(adv_helped)}, but every such gain is "
-                     "small next to the clean accuracy the attacks remove.")
+        parts.append("Under the worst case it helped at " + fmt_list(
+            f"{names([r])} ({fmt_pct(r['acc_a'])} without, {fmt_pct(r['acc_b'])} with)"
+            for r in adv_helped) + ".")
     if adv_hurt:
-        parts.append(f"It made the model measurably less robust on {names(adv_hurt)}.")
+        parts.append(f"It made the model measurably less robust at {names(adv_hurt)}.")
     if adv_tied:
-        parts.append(f"On {names(adv_tied)} the two models cannot be told apart on these images.")
-    if clean in hurt:
-        epochs = study.meta["config"]["model"]["recipe"]["epochs"]
-        parts.append(f"A plausible reason, not one measured here, is that the augmented task is "
-                     f"harder to fit in {epochs:g} epochs on half the training set.")
+        parts.append(f"At {names(adv_tied)} the two models cannot be told apart on these images.")
+    if floor:
+        top = max(max(r["acc_a"], r["acc_b"]) for r in floor)
+        parts.append(f"At {names(floor)} both are "
+                     + (f"at {fmt_pct(top)}" if top == 0 else f"at the floor (at most {fmt_pct(top)})")
+                     + ", where no comparison can show anything.")
+    models = study.metrics["models"]
+    gap_plain = models["A-noaug"]["train_accuracy"] - models["A-noaug"]["clean"]
+    gap_aug = models["A"]["train_accuracy"] - models["A"]["clean"]
+    parts.append(f"The train–test gap says why: without augmentation the model classifies "
+                 f"{fmt_pct(models['A-noaug']['train_accuracy'])} of its training images "
+                 f"correctly and {fmt_pct(models['A-noaug']['clean'])} of the test images, a gap of "
+                 f"{fmt_pp(gap_plain)}; with augmentation the gap is {fmt_pp(gap_aug)}"
+                 + (" (" + fmt_pct(models["A"]["train_accuracy"]) + " against "
+                    + fmt_pct(models["A"]["clean"]) + ")." if gap_aug < gap_plain else
+                    ", no smaller."))
     return " ".join(parts)
+
+
+def augmentation_facts(study: Result, alpha: float = 0.05) -> dict[str, str]:
+    """The augmentation comparison in a few words (2.1(d)'s closing sentence and the answer
+    map): the radii where augmentation measurably raised the worst case, the largest of them
+    with both accuracies, and the radii where both models are at the floor."""
+    rows = _compare_rows(study, "A-noaug", "A")[1:]
+    helped = [r for r in rows if r["p_value"] < alpha and r["b_only"] > r["a_only"]
+              and max(r["acc_a"], r["acc_b"]) >= 0.01]
+    floor = [r for r in rows if max(r["acc_a"], r["acc_b"]) < 0.01]
+    best = max(helped, key=lambda r: r["acc_b"] - r["acc_a"]) if helped else None
+    def radii_of(rs: list[dict]) -> str:
+        return fmt_list(r["measure"].removeprefix("worst case ") for r in rs) if rs else ""
+
+    return {"helped": radii_of(helped),
+            "best": radii_of([best]) if best else "",
+            "best_without": fmt_pct(best["acc_a"]) if best else "",
+            "best_with": fmt_pct(best["acc_b"]) if best else "",
+            "floor": radii_of(floor)}
+
+
+def augmentation_closing(study: Result, dimension: int) -> str:
+    """2.1(d)'s last sentences: why augmentation of this kind helps only where it does."""
+    f = augmentation_facts(study)
+    directions = (f"Flips and small translations teach invariance to flips and small "
+                  f"translations, a few directions of the image space, while an "
+                  f"ℓ∞ attacker has {fmt_int(dimension)} to choose from")
+    if not f["helped"]:
+        return directions + ": augmentation of this kind is not a defence."
+    tail = (f", and at {f['floor']} it leaves both models broken: it is not a defence."
+            if f["floor"] else ".")
+    return (directions + f". What it buys at {f['helped']} it buys as a regulariser (the "
+            "smaller train–test gap)" + tail)
 
 
 def _flat_fgsm(m: dict, within: float = 0.01) -> str:
     """' Its FGSM accuracy barely changes from r0 to r1 ...' where it stays within `within`
     of its value at the smallest radius over several radii ('' otherwise)."""
-    radii = sorted(float(e) for e in m["fgsm"])
-    base = m["fgsm"][number_key(radii[0])]
-    flat = [e for e in radii if abs(m["fgsm"][number_key(e)] - base) <= within]
-    last = flat[-1] if len(flat) == len([e for e in radii if e <= flat[-1]]) else radii[0]
-    if last / radii[0] < 4:
+    rs = radii(m)
+    base = at_radius(m, "fgsm", rs[0])
+    flat = [e for e in rs if abs(at_radius(m, "fgsm", e) - base) <= within]
+    last = flat[-1] if len(flat) == len([e for e in rs if e <= flat[-1]]) else rs[0]
+    if last / rs[0] < 4:
         return ""
-    return (f" Its FGSM accuracy barely changes from {eps_label(radii[0])} to {eps_label(last)} "
-            f"({fmt_pct(base)} and {fmt_pct(m['fgsm'][number_key(last)])}), another sign of a masked "
-            "gradient rather than of robustness.")
+    return (f" Its FGSM accuracy barely changes from {eps_label(rs[0])} to {eps_label(last)} "
+            f"({fmt_pct(base)} and {fmt_pct(at_radius(m, 'fgsm', last))}), another sign of a "
+            "masked gradient rather than of robustness.")
 
 
-def overfitting_sentence(fgsm_defence: Result) -> str:
-    """What the PGD checks during FGSM fine-tuning show."""
-    h = fgsm_defence.metrics["history"]
-    pgd, clean = h["check_pgd"], h["check_clean"]
+def epoch_gain(history: dict, epochs: float) -> float:
+    """How much the held-out PGD-10 accuracy, averaged over each epoch's checks, rose in the
+    last epoch (0 with fewer than two epochs of checks): single checks on 500 images vary by a
+    few points, so a curve is flat when this is small."""
+    steps, pgd = history["check_step"], history["check_pgd"]
+
+    def mean_in(lo: float, hi: float) -> float | None:
+        v = [p for s, p in zip(steps, pgd, strict=True) if lo + 1e-9 < s <= hi + 1e-9]
+        return float(np.mean(v)) if v else None
+
+    last, before = mean_in(epochs - 1, epochs), mean_in(epochs - 2, epochs - 1)
+    return 0.0 if last is None or before is None else last - before
+
+
+def checks_facts(results: dict[str, Result], key: str) -> dict[str, str]:
+    """A defence's in-training checks (`key`: its evaluation experiment): how many, when the
+    first and the best came, whether any was flagged as catastrophic overfitting, and what
+    the last epoch added."""
+    training = results[TRAINING[key]]
+    h = training.metrics["history"]
+    pgd, steps = h["check_pgd"], h["check_step"]
     best = int(np.argmax(pgd))
-    final_fgsm = fgsm_defence.metrics["fgsm"][number_key(EPS8)]
-    final_pgd = fgsm_defence.metrics["pgd"][number_key(EPS8)]
-    if pgd[best] < 0.05 and final_fgsm - final_pgd > 0.2:
-        return (f"PGD accuracy on the held-out images was near zero at every check, from the "
-                f"first one after {h['check_step'][0]:.2f} epochs (at most {fmt_pct(pgd[best])}), "
-                f"while the final model resists FGSM on {fmt_pct(final_fgsm)} of the images and PGD "
-                f"on {fmt_pct(final_pgd)}. This is catastrophic overfitting from "
-                "the start: the network learnt within the first few hundred steps to make the "
-                "single FGSM step useless, by bending its loss surface so that the gradient "
-                "sign no longer points uphill far enough, without becoming robust to an attack "
-                "that takes several steps." + _flat_fgsm(fgsm_defence.metrics))
-    if pgd[-1] < pgd[best] - 0.1:
-        return (f"PGD accuracy on the held-out images peaked at {fmt_pct(pgd[best])} after "
-                f"{h['check_step'][best]:.2f} epochs and then collapsed to {fmt_pct(pgd[-1])}, while "
-                f"FGSM accuracy of the final model is {fmt_pct(final_fgsm)}: catastrophic "
-                "overfitting, the network has learnt to make the single "
-                "FGSM step useless without becoming robust to a multi-step attack.")
-    gap = final_fgsm - final_pgd
-    if gap > 0.2:
-        return (f"PGD accuracy on the held-out images never collapsed (its last check is "
-                f"{fmt_pct(pgd[-1])}, its best {fmt_pct(pgd[best])}), but the final model's FGSM "
-                f"accuracy ({fmt_pct(final_fgsm)}) is {fmt_pp(gap)} above its PGD accuracy "
-                f"({fmt_pct(final_pgd)}): the FGSM examples it was trained on are a weak "
-                "approximation of the worst case.")
-    return (f"PGD accuracy on the held-out images rose steadily to {fmt_pct(pgd[-1])} "
-            f"(clean {fmt_pct(clean[-1])}); within this short fine-tuning there is no sign of "
-            "catastrophic overfitting.")
+    epochs = training.metrics["epochs"]
+    gain = epoch_gain(h, epochs)
+    flagged = [i for i, f in enumerate(h["check_collapsed"]) if f]
+    return {"checks": fmt_int(len(pgd)), "first": fmt_pct(pgd[0]), "first_at": f"{steps[0]:.2f}",
+            "best": fmt_pct(pgd[best]), "best_at": f"{steps[best]:.2f}", "last": fmt_pct(pgd[-1]),
+            "last_clean": fmt_pct(h["check_clean"][-1]),
+            "last_epoch_gain": fmt_pp(gain),
+            "flagged": fmt_int(len(flagged)),
+            "first_flagged_at": f"{steps[flagged[0]]:.2f}" if flagged else "",
+            "epochs": f"{epochs:g}", "train": fmt_seconds(training.metrics["train_seconds"]),
+            "n_check": fmt_int(training.meta["config"]["check_n"])}
 
 
-def tradeoff_facts(results: dict[str, Result]) -> dict[str, str]:
-    s = results["cifar-attacks"].metrics
-    out = {}
-    for key, short in (("cifar-fgsm-defence", "fgsm"), ("cifar-pgd-defence", "pgd")):
-        m = results[key].metrics
-        out[f"{short}_clean"] = fmt_pct(m["clean"])
-        out[f"{short}_clean_drop"] = fmt_pp(s["clean"] - m["clean"])
-        out[f"{short}_pgd8"] = fmt_pct(m["pgd"][number_key(EPS8)])
-        out[f"{short}_aa8"] = fmt_pct(autoattack_cell(m))
-        out[f"{short}_fgsm8"] = fmt_pct(m["fgsm"][number_key(EPS8)])
-        out[f"{short}_pgd8_gain"] = fmt_pp(m["pgd"][number_key(EPS8)] - s["pgd"][number_key(EPS8)])
-        out[f"{short}_train"] = fmt_seconds(m["train_seconds"])
-        out[f"{short}_epochs"] = f"{m['epochs']:g}"
-    out["standard_clean"] = fmt_pct(s["clean"])
-    out["standard_pgd8"] = fmt_pct(s["pgd"][number_key(EPS8)])
-    out["standard_aa8"] = fmt_pct(autoattack_cell(s))
-    return out
+def overfitting_sentence(results: dict[str, Result]) -> str:
+    """2.2(a): what the held-out PGD-10 checks during FGSM fine-tuning show."""
+    c = checks_facts(results, "cifar-eval-fgsm")
+    h = results["cifar-fgsm-defence"].metrics["history"]
+    m = results["cifar-eval-fgsm"].metrics
+    fgsm8, pgd8 = at_radius(m, "fgsm", EPS8), at_radius(m, "pgd10", EPS8)
+    if max(h["check_pgd"]) < 0.05:
+        text = (f"PGD-10 accuracy on the held-out images was near zero at every check, from the "
+                f"first one after {c['first_at']} epochs (at most {c['best']}), while the final "
+                f"model resists FGSM on {fmt_pct(fgsm8)} of the images and PGD-10 on "
+                f"{fmt_pct(pgd8)}. This is catastrophic overfitting from the start: the network "
+                "learnt within the first few hundred steps to make the single FGSM step useless, "
+                "by bending its loss surface so that the gradient sign no longer points uphill "
+                "far enough, without becoming robust to an attack that takes several steps.")
+        return text + _flat_fgsm(m)
+    if c["flagged"] != "0":
+        return (f"PGD-10 accuracy on the held-out images peaked at {c['best']} after "
+                f"{c['best_at']} epochs and then collapsed (the check after {c['first_flagged_at']} "
+                f"epochs is more than 20 points below it; the last is {c['last']}), while FGSM "
+                f"accuracy of the final model is {fmt_pct(fgsm8)}: catastrophic overfitting, the "
+                "network has learnt to make the single FGSM step useless without becoming "
+                "robust to a multi-step attack." + _flat_fgsm(m))
+    return (f"PGD-10 accuracy on the held-out images never collapsed (its last check is "
+            f"{c['last']}, its best {c['best']}); the final model resists FGSM on "
+            f"{fmt_pct(fgsm8)} and PGD-10 on {fmt_pct(pgd8)} of the images.")
+
+
+def defence_sentence(results: dict[str, Result], key: str) -> str:
+    """A defence's clean accuracy and its accuracies at 8/255: FGSM, PGD-10 and the worst case."""
+    m = results[key].metrics
+    return (f"It keeps {fmt_pct(m['clean'])} of the test images clean; at 8/255 FGSM leaves "
+            f"{fmt_pct(at_radius(m, 'fgsm', EPS8))}, PGD-10 {fmt_pct(at_radius(m, 'pgd10', EPS8))} "
+            f"and the worst case {fmt_pct(worst(m))}.")
 
 
 def adversarial_loss_defence_sentence(results: dict[str, Result]) -> str:
     """2.2(a): what the FGSM fine-tuning did to clean and robust accuracy at 8/255."""
-    s, m = results["cifar-attacks"].metrics, results["cifar-fgsm-defence"].metrics
-    k = number_key(EPS8)
+    s, m = results["cifar-attacks"].metrics, results["cifar-eval-fgsm"].metrics
     clean = (f"Clean accuracy falls from {fmt_pct(s['clean'])} to {fmt_pct(m['clean'])}"
              if m["clean"] < s["clean"] - 0.005 else
              f"Clean accuracy stays at {fmt_pct(m['clean'])} (standard model: {fmt_pct(s['clean'])})")
-    return (f"{clean}. At 8/255 the fine-tuned model resists FGSM on {fmt_pct(m['fgsm'][k])} of "
-            f"the images (the standard model: {fmt_pct(s['fgsm'][k])}), PGD on "
-            f"{fmt_pct(m['pgd'][k])} and the worst case over PGD and AutoAttack on "
-            f"{fmt_pct(autoattack_cell(m))}.")
+    return (f"{clean}. At 8/255 the fine-tuned model resists FGSM on "
+            f"{fmt_pct(at_radius(m, 'fgsm', EPS8))} of the images (the standard model: "
+            f"{fmt_pct(at_radius(s, 'fgsm', EPS8))}), PGD-10 on "
+            f"{fmt_pct(at_radius(m, 'pgd10', EPS8))} and the worst case on {fmt_pct(worst(m))}.")
+
+
+def cure_sentence(results: dict[str, Result]) -> str:
+    """2.2: what FGSM from a random start changes: its checks and its robustness table."""
+    c = checks_facts(results, "cifar-eval-fgsmrs")
+    m = results["cifar-eval-fgsmrs"].metrics
+    checks = (f"None of its {c['checks']} held-out checks collapsed" if c["flagged"] == "0" else
+              f"{c['flagged']} of its {c['checks']} held-out checks were flagged as a collapse, the "
+              f"first after {c['first_flagged_at']} epochs")
+    return (f"{checks}: PGD-10 accuracy on the held-out images rose from {c['first']} at the "
+            f"first check to {c['last']} at the last. {defence_sentence(results, 'cifar-eval-fgsmrs')}"
+            f" Below the training radius it holds more: {fmt_pct(worst(m, 2 * PIXEL))} at 2/255 "
+            f"and {fmt_pct(worst(m, 4 * PIXEL))} at 4/255.")
+
+
+MASKED_GAP = 10.0  # points: PGD-10 above the worst case by this much at 8/255 = a masked gradient
+SURVIVES = 0.2  # a defence survives if the worst case at 8/255 leaves it at least this
+
+
+def members_sentence(results: dict[str, Result], key: str) -> str:
+    """Which strong attacks broke images of a defence at 8/255 beyond the weak ones and the
+    smaller radii, and whether the last two AutoAttack members found anything."""
+    m = results[key].metrics
+    added = m["added"][number_key(EPS8)]
+    n = m["n"]
+    total = sum(added.values())
+    parts = [f"{fmt_int(v)} by {MEMBER_LABELS[k]}" for k, v in added.items() if v]
+    black_box = added.get("Square", 0) + added.get("FAB-T", 0)
+    text = (f"Beyond what FGSM, PGD-10 and the attacks at the smaller radii broke, the strong "
+            f"attacks break {fmt_int(total)} more of the {fmt_int(n)} images at 8/255 ("
+            + (fmt_list(parts) if parts else "none") + ")")
+    masked = overstatement_points(m, EPS8) >= MASKED_GAP
+    if black_box == 0:
+        text += "; FAB-T and the gradient-free Square attack find nothing the gradient attacks missed"
+        if not masked:
+            text += ", the sign that the gradients are not masked"
+    elif masked:
+        text += (f"; FAB-T and the gradient-free Square attack add {fmt_int(black_box)}, and a "
+                 "gradient-free attack that succeeds where gradient attacks failed is the mark "
+                 "of a masked gradient")
+    else:
+        text += (f"; FAB-T and the gradient-free Square attack add {fmt_int(black_box)}, a small "
+                 "share but a reminder that gradient attacks alone are not the worst case")
+    return text + "."
+
+
+def survivors(results: dict[str, Result]) -> list[str]:
+    """The defences (evaluation keys) that keep at least `SURVIVES` under the worst case at
+    8/255."""
+    return [k for k in DEFENCE_EVALS if worst(results[k].metrics) >= SURVIVES]
+
+
+def tradeoff_sentence(results: dict[str, Result]) -> str:
+    """2.2(b): what each defence paid in clean accuracy and what it bought under the worst case."""
+    s = results["cifar-attacks"].metrics
+    parts = []
+    for key in DEFENCE_EVALS:
+        m = results[key].metrics
+        parts.append(f"the {MODEL_LABELS[key]} pays {fmt_pp(s['clean'] - m['clean'])} of clean "
+                     f"accuracy for {fmt_pct(worst(m))} at 8/255 and {fmt_pct(worst(m, PIXEL))} at "
+                     "1/255")
+    text = ("Measured against the standard model (" + fmt_pct(s["clean"]) + " clean, "
+            + fmt_pct(worst(s)) + " at 8/255 and " + fmt_pct(worst(s, PIXEL)) + " at 1/255), "
+            + fmt_list(parts) + ".")
+    real = survivors(results)
+    if not real:
+        return text
+    names = fmt_list(f"the {MODEL_LABELS[k]}" for k in real)
+    beaten = [e for e in radii(s) if all(worst(results[k].metrics, e) > worst(s, e)
+                                         for k in real)]
+    if beaten == radii(s):
+        text += (f" {names[0].upper()}{names[1:]} beat{'s' if len(real) == 1 else ''} the "
+                 f"standard model at every radius measured, from {eps_label(beaten[0])} on: the "
+                 "clean accuracy given up buys robustness at every radius above zero.")
+    return text
+
+
+def curve_sentence(results: dict[str, Result]) -> str:
+    """2.2(b): what the curve figure shows of the trade-off, for the defences that survive."""
+    real = survivors(results)
+    if not real:
+        return ("no defence's worst case stays well above the standard model's beyond the "
+                "smallest radii.")
+    names = fmt_list(f"the {MODEL_LABELS[k]}" for k in real)
+    verb = ("starts", "falls") if len(real) == 1 else ("start", "fall")
+    return (f"{names} {verb[0]} lower at ε = 0 and {verb[1]} far more slowly than the "
+            "standard model.")
 
 
 def pgd_defence_sentence(results: dict[str, Result]) -> str:
-    """2.3(a): the PGD defence's accuracies, and whether AutoAttack confirms its PGD number."""
-    m = results["cifar-pgd-defence"].metrics
-    k = number_key(EPS8)
-    aa = m["autoattack"]
-    worst, subset = autoattack_cell(m), aa["pgd"]
-    added = aa["added"]
-    first = max(added, key=added.get)
-    text = (f"It keeps {fmt_pct(m['clean'])} clean and {fmt_pct(m['pgd'][k])} under PGD-10 at "
-            "8/255. ")
-    if worst < 0.5 * subset:
-        text += (f"AutoAttack takes almost all of that away: of the {fmt_int(subset * aa['n'])} "
-                 f"images of the subset that PGD-10 left robust, {first} alone breaks "
-                 f"{fmt_int(added[first])}, and the worst case is {fmt_pct(worst)}. The PGD-10 "
-                 "number is therefore no robustness claim: after this short fine-tuning the loss "
-                 "surface is rough enough to stall ten fixed steps, not flat enough to stop a "
-                 "hundred adaptive ones. By the field's standard, this defence does not survive "
-                 "at 8/255.")
-    else:
-        text += (f"AutoAttack confirms most of it: the worst case over PGD and AutoAttack is "
-                 f"{fmt_pct(worst)} on the subset where PGD-10 leaves {fmt_pct(subset)}.")
-    return text
+    """2.3(a): the PGD defence's checks and robustness, and whether its checks were fooled."""
+    c = checks_facts(results, "cifar-eval-pgd")
+    training = results["cifar-pgd-defence"].metrics
+    flat = abs(epoch_gain(training["history"], training["epochs"])) < 0.02
+    h = training["history"]
+    text = (f"Its held-out PGD-10 accuracy rose from {c['first']} at the first check to "
+            f"{c['last']} at the last; averaged over each epoch's checks, the last epoch added "
+            f"{c['last_epoch_gain']}"
+            + (", so the curve has flattened" if flat else ", so it was still rising")
+            + f". {defence_sentence(results, 'cifar-eval-pgd')}")
+    m = results["cifar-eval-pgd"].metrics
+    if "cifar-eval-pgd" in survivors(results):
+        return text
+    text += (f" The curve measured PGD-10's weakness, not robustness: PGD-10 overstates the "
+             f"worst case at 8/255 by {overstatement_points(m, EPS8):.1f} points, and the "
+             f"clean accuracy on the held-out images rose during training with it, from "
+             f"{fmt_pct(h['check_clean'][0])} to {fmt_pct(h['check_clean'][-1])}, where a defence "
+             "that becomes robust gives clean accuracy up.")
+    rs = radii(m)
+    pairs = [(at_radius(m, "pgd10", b) - at_radius(m, "pgd10", a), a, b)
+             for i, a in enumerate(rs) for b in rs[i + 1:]]
+    rise, small, large = max(pairs)
+    if rise > 0.01:
+        text += (f" PGD-10 even leaves more images correct at {eps_label(large)} "
+                 f"({fmt_pct(at_radius(m, 'pgd10', large))}) than at {eps_label(small)} "
+                 f"({fmt_pct(at_radius(m, 'pgd10', small))}), although the larger ball contains "
+                 "the smaller.")
+    s_m = results["cifar-attacks"].metrics
+    if worst(m, rs[0]) < worst(s_m, rs[0]):
+        text += (f" At {eps_label(rs[0])} the worst case leaves it less robust than the standard "
+                 f"model ({fmt_pct(worst(m, rs[0]))} against {fmt_pct(worst(s_m, rs[0]))}).")
+    steps = results["cifar-pgd-defence"].meta["config"]["defence"]["pgd_steps"]
+    return text + (f" Trained against {steps}-step PGD, the network learnt to defeat that "
+                   "attack, as the FGSM defence learnt to defeat FGSM, without becoming robust: "
+                   "a masked gradient, the failure an evaluation by the training attack alone "
+                   "cannot see.")
 
 
-def tradeoff_sentence(results: dict[str, Result], eps: float = 2 * PIXEL) -> str:
-    """2.2(b): what each defence paid in clean accuracy and what it bought."""
-    s = results["cifar-attacks"].metrics
-    f, p = results["cifar-fgsm-defence"].metrics, results["cifar-pgd-defence"].metrics
-    k = number_key(eps)
-    text = (f"Both defences pay in clean accuracy: {fmt_pp(s['clean'] - f['clean'])} for the FGSM "
-            f"defence and {fmt_pp(s['clean'] - p['clean'])} for the PGD defence. ")
-    if k in s["pgd"]:
-        text += (f"What they buy on this budget is robustness to small perturbations: under PGD-10 "
-                 f"at {eps_label(eps)} they keep {fmt_pct(f['pgd'][k])} and {fmt_pct(p['pgd'][k])} "
-                 f"of the images, the standard model {fmt_pct(s['pgd'][k])}. ")
-    best = max(autoattack_cell(f), autoattack_cell(p))
-    if best < 0.05:
-        text += (f"At 8/255 neither keeps more than {fmt_pct(best)} under the worst case, so the "
-                 "clean accuracy they gave up bought nothing at the radius they were trained for.")
-    else:
-        text += (f"At 8/255 the worst case leaves {fmt_pct(autoattack_cell(f))} and "
-                 f"{fmt_pct(autoattack_cell(p))}, against {fmt_pct(autoattack_cell(s))} for the "
-                 "standard model.")
-    return text
-
-
-def cost_sentence(results: dict[str, Result]) -> str:
-    """2.3(c): FGSM against PGD, as attack and as defence, in measured seconds."""
-    s = results["cifar-attacks"].metrics
-    f, p = results["cifar-fgsm-defence"].metrics, results["cifar-pgd-defence"].metrics
-    k = number_key(EPS8)
-
-    def ratio(m: dict) -> float:  # from the milliseconds per image the table shows
-        return (round(1000 * m["seconds"][f"pgd@{k}"] / m["n"], 1)
-                / round(1000 * m["seconds"][f"fgsm@{k}"] / m["n"], 1))
-
-    return (f"As an attack, PGD-10 took {ratio(s):.1f} times as long as FGSM per image on the "
-            f"standard model and {ratio(p):.1f} times on the PGD defence, not ten: it stops "
-            "attacking an image as soon as it is misclassified, so its cost depends on the "
-            "model's robustness. As a defence, one epoch of PGD training (with "
-            f"{results['cifar-pgd-defence'].meta['config']['defence']['pgd_steps']} steps per "
-            f"batch) took {p['seconds_per_epoch'] / f['seconds_per_epoch']:.1f} times as long as "
-            "one epoch of the FGSM defence.")
+def cost_facts(results: dict[str, Result]) -> dict[str, str]:
+    """2.3(c): the step costs and the attack costs, measured side by side."""
+    sc = results["cifar-step-costs"].metrics
+    rate = sc["images_per_second"]
+    a = sc["attack_seconds_per_image"]
+    return {"fgsm_mix": fmt_int(rate["fgsm_mix"]), "fgsm_rs": fmt_int(rate["fgsm_rs"]),
+            "pgd": fmt_int(rate["pgd_append"]), "clean": fmt_int(rate["clean"]),
+            "pgd_vs_fgsmrs": f"{rate['fgsm_rs'] / rate['pgd_append']:.1f}",
+            "pgd_vs_mix": f"{rate['fgsm_mix'] / rate['pgd_append']:.1f}",
+            "mix_vs_rs": f"{rate['fgsm_rs'] / rate['fgsm_mix']:.1f}",
+            "attack_fgsm_ms": f"{1000 * a['fgsm']:.1f}",
+            "attack_early_ms": f"{1000 * a['early_stop']:.1f}",
+            "attack_full_ms": f"{1000 * a['full']:.1f}",
+            "attack_early_ratio": f"{a['early_stop'] / a['fgsm']:.1f}",
+            "attack_full_ratio": f"{a['full'] / a['fgsm']:.1f}",
+            "precision": sc["precision"],
+            "pgd_steps": str(results["cifar-pgd-defence"].meta["config"]["defence"]["pgd_steps"])}
 
 
 def defences_verdict(results: dict[str, Result]) -> str:
     """2.3(c): which attack was stronger everywhere, and which defence survives at 8/255."""
     models = _all_model_metrics(results)
     weaker = [name for name, m in models.items()
-              if any(m["pgd"][e] > m["fgsm"][e] for e in m["pgd"])]
-    first = ("PGD was the stronger white-box attack on every model and at every radius of this "
-             "chapter, and only PGD exposed the FGSM defence." if not weaker else
-             f"PGD was the weaker white-box attack somewhere on {', '.join(weaker)}.")
-    worst = {MODEL_LABELS[k]: autoattack_cell(results[k].metrics)
-             for k in ("cifar-fgsm-defence", "cifar-pgd-defence")}
-    if max(worst.values()) < 0.05:
-        second = (f"Neither defence keeps more than {fmt_pct(max(worst.values()))} of the images "
-                  "under AutoAttack at 8/255 after a fine-tuning this short.")
+              if any(at_radius(m, "pgd10", e) > at_radius(m, "fgsm", e) for e in radii(m))]
+    first = ("PGD-10 was the stronger white-box attack on every model and at every radius of "
+             "this chapter, and only a multi-step attack exposed the FGSM defence." if not weaker
+             else f"PGD-10 was the weaker white-box attack somewhere on {fmt_list(weaker)}.")
+    held = {MODEL_LABELS[k]: worst(results[k].metrics) for k in DEFENCE_EVALS}
+    real = [MODEL_LABELS[k] for k in survivors(results)]
+    failed = [name for name in held if name not in real]
+    second = ("Under the worst case at 8/255 the three defences keep "
+              + fmt_list(f"{fmt_pct(v)} ({k})" for k, v in held.items()) + "; ")
+    if not real:
+        second += "none survives it."
+    elif not failed:
+        second += "all three survive it."
     else:
-        second = ("Under AutoAttack at 8/255 the two defences keep "
-                  + " and ".join(f"{fmt_pct(v)} ({k})" for k, v in worst.items()) + ".")
+        second += (f"only the {fmt_list(real)} survive{'s' if len(real) == 1 else ''} it; "
+                   + fmt_list(f"the {name}" for name in failed)
+                   + f" do{'es' if len(failed) == 1 else ''} not.")
     return f"{first} {second}"
 
 
@@ -390,3 +599,46 @@ def reference_reading() -> dict[str, str]:
     return {"std": f"{REFERENCE_STD:.4f}", "fgsm": eps_label(REFERENCE_FGSM_EPS),
             "pgd": eps_label(REFERENCE_PGD_EPS)}
 
+
+def after_members_text(metrics: dict, eps: float = EPS8) -> str:
+    """'41.0 % after our PGD (CE), ... , 36.0 % after Square' (the prefix accuracies)."""
+    return fmt_list(f"{fmt_pct(v)} after {MEMBER_LABELS[k]}"
+                    for k, v in after_members(metrics, eps).items())
+
+
+def answer_facts(results: dict[str, Result]) -> dict[str, str]:
+    """The answer map's values (index): the headline number of each item."""
+    s = results["cifar-attacks"].metrics
+    out = {"standard_clean": fmt_pct(s["clean"]), "standard_one": fmt_pct(worst(s, PIXEL)),
+           "standard_pgd10_one": fmt_pct(at_radius(s, "pgd10", PIXEL)),
+           "standard_worst8": fmt_pct(worst(s))}
+    for key, short in (("cifar-eval-fgsm", "fgsm"), ("cifar-eval-fgsmrs", "fgsmrs"),
+                       ("cifar-eval-pgd", "pgd")):
+        m = results[key].metrics
+        out[f"{short}_clean"] = fmt_pct(m["clean"])
+        out[f"{short}_clean_drop"] = fmt_pp(s["clean"] - m["clean"])
+        out[f"{short}_fgsm8"] = fmt_pct(at_radius(m, "fgsm", EPS8))
+        out[f"{short}_pgd8"] = fmt_pct(at_radius(m, "pgd10", EPS8))
+        out[f"{short}_worst8"] = fmt_pct(worst(m))
+    real = survivors(results)
+    paid = [f"{out[f'{short}_clean_drop']} for the {MODEL_LABELS[key]}, which keeps "
+            f"{out[f'{short}_worst8']} at 8/255" for key, short in
+            (("cifar-eval-fgsmrs", "fgsmrs"), ("cifar-eval-pgd", "pgd")) if key in real]
+    unpaid = [f"the {MODEL_LABELS[key]} gives up {out[f'{short}_clean_drop']} and keeps only "
+              f"{out[f'{short}_worst8']}" for key, short in
+              (("cifar-eval-fgsmrs", "fgsmrs"), ("cifar-eval-pgd", "pgd")) if key not in real]
+    out["tradeoff"] = ("Robustness costs clean accuracy: " + fmt_list(paid) if paid else
+                       "No defence bought robustness at 8/255") + (
+        "; " + fmt_list(unpaid) if unpaid else "")
+    out["pgd_verdict"] = ("" if "cifar-eval-pgd" in survivors(results) else
+                          ": PGD-10 is fooled by a masked gradient")
+    aug = augmentation_facts(results["cifar-study"])
+    out["augmentation"] = (
+        f"Augmentation raises the worst case only at small radii (at {aug['best']}: "
+        f"{aug['best_without']} without, {aug['best_with']} with)"
+        + (f"; at {aug['floor']} both models are broken" if aug["floor"] else "")
+        if aug["helped"] else "Flip and translate augmentation does not measurably change the "
+        "worst case at any radius")
+    rate = results["cifar-step-costs"].metrics["images_per_second"]
+    out["pgd_vs_fgsmrs"] = f"{rate['fgsm_rs'] / rate['pgd_append']:.1f}"
+    return out

@@ -7,31 +7,39 @@ import pandas as pd
 from trustml.core.cache import Result
 from trustml.core.keys import number_key
 from trustml.core.stats import paired_difference_interval
-from trustml.experiments.cifar import (
-    PIXEL,
-    REFERENCE_PGD_EPS,
-)
+from trustml.experiments.cifar import PIXEL, REFERENCE_PGD_EPS
 from trustml.views.cifar.common import (
+    DEFENCE_EVALS,
     EPS8,
+    MEMBER_LABELS,
     MODEL_LABELS,
     NOISE_NAMES,
     PUBLISHED,
     STUDY_LABELS,
+    TRAINING,
     _compare_rows,
     _table,
-    autoattack_cell,
+    after_members,
+    at_radius,
     eps_label,
     eps_name,
+    overstatement_points,
+    radii,
+    worst,
 )
 from trustml.views.format import fmt_sci, half_up
 from trustml.views.table import as_table
 
 
 def eps_table(result: Result, styled: bool = True):
-    """FGSM and PGD accuracy of one model per radius (the first n test images)."""
+    """One model per radius: FGSM, PGD-10, the worst case over every attack, and how many
+    points PGD-10 overstates it by (accuracy in %, the evaluation's first n test images)."""
     m = result.metrics
-    rows = [{"ε (pixels)": eps_name(e), "FGSM": 100 * m["fgsm"][number_key(e)],
-             "PGD-10": 100 * m["pgd"][number_key(e)]} for e in sorted(float(k) for k in m["fgsm"])]
+    rows = []
+    for e in radii(m):
+        rows.append({"ε (pixels)": eps_name(e), "FGSM": 100 * at_radius(m, "fgsm", e),
+                     "PGD-10": 100 * at_radius(m, "pgd10", e), "worst case": 100 * worst(m, e),
+                     "PGD-10 overstates by": overstatement_points(m, e)})
     df = pd.DataFrame(rows)
     return _table(df, 1) if styled else df
 
@@ -74,7 +82,8 @@ def transfer_table(study: Result, styled: bool = True):
 
 def augmentation_table(study: Result, styled: bool = True):
     """Model A (flips and translations) against A without augmentation, on the same images:
-    accuracies, the paired difference with its 95 % interval, and McNemar's exact p-value."""
+    clean accuracy and the worst case per radius, the paired difference with its 95 %
+    interval, and McNemar's exact p-value; then both models' training accuracy."""
     rows = _compare_rows(study, "A-noaug", "A")
     records = []
     for r in rows:
@@ -85,46 +94,67 @@ def augmentation_table(study: Result, styled: bool = True):
                             f"{half_up(100 * diff):.1f} [{half_up(100 * lo):.1f}, "
                             f"{half_up(100 * hi):.1f}]",
                         "p-value": r["p_value"]})
+    models = study.metrics["models"]
+    records.append({"measure": "training images (clean)", "images": models["A"]["n_train_accuracy"],
+                    "without (%)": 100 * models["A-noaug"]["train_accuracy"],
+                    "with (%)": 100 * models["A"]["train_accuracy"], "with − without": "",
+                    "p-value": float("nan")})
     df = pd.DataFrame(records)
     if styled:
-        df["p-value"] = df["p-value"].map(lambda p: "< 0.0001" if p < 1e-4 else f"{p:.2g}")
+        df["p-value"] = df["p-value"].map(lambda p: "" if p != p else
+                                          "< 0.0001" if p < 1e-4 else f"{p:.2g}")
         return _table(df, 1)
     return df
 
 
+DEFENCE_RADII = (REFERENCE_PGD_EPS, 2 * PIXEL, 4 * PIXEL, EPS8)
+
+
 def defence_table(results: dict[str, Result], styled: bool = True):
-    """Clean, FGSM, PGD (and AutoAttack at 8/255) accuracy of the standard model and the two
-    defences, per radius."""
+    """The standard model and the three defences: clean accuracy (all test images), the worst
+    case at four radii and PGD-10 at 8/255 (first n test images), accuracy in %."""
     rows = []
     for key, label in MODEL_LABELS.items():
         m = results[key].metrics
         row = {"model": label, "clean": 100 * m["clean"]}
-        for eps in (e for e in (REFERENCE_PGD_EPS, 4 * PIXEL, EPS8) if number_key(e) in m["fgsm"]):
-            row[f"FGSM {eps_label(eps)}"] = 100 * m["fgsm"][number_key(eps)]
-            row[f"PGD {eps_label(eps)}"] = 100 * m["pgd"][number_key(eps)]
-        row["worst 8/255"] = 100 * autoattack_cell(m)
+        for eps in DEFENCE_RADII:
+            row[f"worst {eps_label(eps)}"] = 100 * worst(m, eps)
+        row["PGD-10 8/255"] = 100 * at_radius(m, "pgd10", EPS8)
         rows.append(row)
     df = pd.DataFrame(rows)
     return _table(df, 1) if styled else df
 
 
 def all_models_table(results: dict[str, Result], styled: bool = True):
-    """Every model of the chapter at 8/255: clean accuracy (whole test set), FGSM and PGD
-    (first 2,000) and the worst case over PGD and AutoAttack (first 1,000)."""
+    """Every model of the chapter at 8/255: clean accuracy (whole test set), FGSM and PGD-10,
+    then the accuracy left after each strong attack in turn (first n test images); the last
+    column is the worst case."""
     entries = [("standard", results["cifar-attacks"].metrics)]
     for name, m in results["cifar-study"].metrics["models"].items():
         entries.append((STUDY_LABELS[name], m))
-    entries += [(MODEL_LABELS[k], results[k].metrics) for k in ("cifar-fgsm-defence",
-                                                                  "cifar-pgd-defence")]
+    entries += [(MODEL_LABELS[k], results[k].metrics) for k in DEFENCE_EVALS]
     rows = []
     for name, m in entries:
-        aa = m["autoattack"]
         rows.append({"model": name, "clean": 100 * m["clean"],
-                     "FGSM": 100 * m["fgsm"][number_key(EPS8)], "PGD-10": 100 * m["pgd"][number_key(EPS8)],
-                     "PGD-10 (subset)": 100 * aa["pgd"],
-                     **{k: 100 * v for k, v in aa["accuracy"].items() if k != "clean"}})
+                     "FGSM": 100 * at_radius(m, "fgsm", EPS8),
+                     "PGD-10": 100 * at_radius(m, "pgd10", EPS8),
+                     **{MEMBER_LABELS[k]: 100 * v for k, v in after_members(m, EPS8).items()}})
     df = pd.DataFrame(rows)
     return _table(df, 1) if styled else df
+
+
+def added_table(results: dict[str, Result], key: str, styled: bool = True):
+    """Per radius, the images of the first n each strong attack breaks beyond FGSM, PGD-10 and
+    the attacks before it, for one evaluated model (`key`); blank where it did not run."""
+    m = results[key].metrics
+    rows = []
+    for e in radii(m):
+        added = m["added"][number_key(e)]
+        row = {"ε (pixels)": eps_label(e)}
+        row.update({MEMBER_LABELS[name]: added.get(name, "") for name in MEMBER_LABELS})
+        rows.append(row)
+    df = pd.DataFrame(rows).astype(str)
+    return as_table(df) if styled else df
 
 
 def gradients_table(gradients: Result, styled: bool = True):
@@ -142,33 +172,51 @@ def gradients_table(gradients: Result, styled: bool = True):
     return df
 
 
+OBJECTIVE_LABELS = {"clean": "standard training", "fgsm_mix": "FGSM (adversarial loss)",
+                    "fgsm_rs": "FGSM-RS", "pgd_append": "PGD (appended batch)"}
+_OBJECTIVE_EVAL = {"fgsm_mix": "cifar-eval-fgsm", "fgsm_rs": "cifar-eval-fgsmrs",
+                   "pgd_append": "cifar-eval-pgd"}
+
+
 def cost_table(results: dict[str, Result], styled: bool = True):
-    """FGSM against PGD, as defence (seconds per epoch of fine-tuning, accuracy) and as attack
-    (milliseconds per attacked image at 8/255 on the standard model and on the PGD defence)."""
+    """Each objective's training throughput, timed side by side (images per second and cost
+    relative to standard training), with the defence's epochs and its clean and worst-case
+    accuracy at 8/255."""
+    rate = results["cifar-step-costs"].metrics["images_per_second"]
     rows = []
-    s, p = results["cifar-attacks"].metrics, results["cifar-pgd-defence"].metrics
-    for key, attack in (("cifar-fgsm-defence", "fgsm"), ("cifar-pgd-defence", "pgd")):
-        m = results[key].metrics
-        rows.append({"method": attack.upper(),
-                     "defence: s per epoch": m["seconds_per_epoch"],
-                     "defence: clean (%)": 100 * m["clean"],
-                     "defence: worst case 8/255 (%)": 100 * autoattack_cell(m),
-                     "attack: ms per image, standard model":
-                         1000 * s["seconds"][f"{attack}@{EPS8}"] / s["n"],
-                     "attack: ms per image, PGD defence":
-                         1000 * p["seconds"][f"{attack}@{EPS8}"] / p["n"]})
+    for objective, label in OBJECTIVE_LABELS.items():
+        row = {"training": label, "images per second": rate[objective],
+               "cost (× standard)": rate["clean"] / rate[objective]}
+        if objective in _OBJECTIVE_EVAL:
+            key = _OBJECTIVE_EVAL[objective]
+            m = results[key].metrics
+            row.update({"epochs": results[TRAINING[key]].metrics["epochs"],
+                        "clean (%)": 100 * m["clean"], "worst 8/255 (%)": 100 * worst(m)})
+        else:
+            s = results["cifar-standard"].metrics
+            row.update({"epochs": results["cifar-standard"].meta["config"]["recipe"]["epochs"],
+                        "clean (%)": 100 * s["test_accuracy"],
+                        "worst 8/255 (%)": 100 * worst(results["cifar-attacks"].metrics)})
+        rows.append(row)
     df = pd.DataFrame(rows)
-    return _table(df, 1) if styled else df
+    if styled:
+        df["images per second"] = df["images per second"].map(lambda v: f"{v:,.0f}")
+        df["cost (× standard)"] = df["cost (× standard)"].map(lambda v: f"{v:.1f}")
+        df["epochs"] = df["epochs"].map(lambda v: f"{v:g}")
+        return _table(df, 1)
+    return df
 
 
 def published_table(results: dict[str, Result], styled: bool = True):
-    """Our PGD defence at 8/255 beside published adversarially trained CIFAR-10 models."""
-    m = results["cifar-pgd-defence"].metrics
+    """Our FGSM-RS and PGD defences at 8/255 beside published adversarially trained CIFAR-10
+    models: clean, the robust accuracy reported (for ours PGD-10) and AutoAttack's (for ours
+    the worst case, which includes the full AutoAttack at 8/255)."""
     rows = [{"model": f"{name} [@{key}]", "clean (%)": clean, "reported (%)": reported,
              "AutoAttack (%)": aa} for name, (key, clean, reported, aa) in PUBLISHED.items()]
-    rows.append({"model": "ours: PGD defence, fine-tuned", "clean (%)": 100 * m["clean"],
-                 "reported (%)": 100 * m["pgd"][number_key(EPS8)],
-                 "AutoAttack (%)": 100 * autoattack_cell(m)})
+    for key in ("cifar-eval-fgsmrs", "cifar-eval-pgd"):
+        m = results[key].metrics
+        rows.append({"model": f"ours: {MODEL_LABELS[key]}", "clean (%)": 100 * m["clean"],
+                     "reported (%)": 100 * at_radius(m, "pgd10", EPS8),
+                     "AutoAttack (%)": 100 * worst(m)})
     df = pd.DataFrame(rows)
     return _table(df, 1) if styled else df
-

@@ -1,0 +1,116 @@
+"""The CIFAR-10 chapter's robust accuracies come from the committed per-image arrays, and obey
+the worst case's rules: never above a weak attack, never rising with the radius."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from trustml.core.keys import number_key
+
+EVALUATED = ("cifar-attacks", "cifar-eval-fgsm", "cifar-eval-fgsmrs", "cifar-eval-pgd")
+
+
+@pytest.fixture(scope="module")
+def results():
+    import os
+
+    os.environ.pop("TRUSTML_CACHE", None)
+    previous = os.environ.get("TRUSTML_BUDGET")
+    os.environ["TRUSTML_BUDGET"] = "full"
+    try:
+        from trustml.views import cifar as view
+
+        yield view.compute()
+    finally:
+        if previous is None:
+            os.environ.pop("TRUSTML_BUDGET", None)
+        else:
+            os.environ["TRUSTML_BUDGET"] = previous
+
+
+def _evaluations(results):
+    out = [(key, results[key].metrics, results[key].arrays, "") for key in EVALUATED]
+    for name, m in results["cifar-study"].metrics["models"].items():
+        out.append((f"study {name}", m, results["cifar-study"].arrays, f"{name}/"))
+    return out
+
+
+def test_every_robust_number_is_the_mean_of_its_per_image_array(results):
+    from trustml.views import cifar as view
+
+    for label, m, arrays, prefix in _evaluations(results):
+        below = None
+        for eps in view.radii(m):
+            robust = {a: arrays[f"{prefix}robust/{a}/{eps}"].astype(bool)
+                      for a in ("fgsm", "pgd10", "worst")}
+            for attack, r in robust.items():
+                assert len(r) == m["n"], label
+                assert m[attack][number_key(eps)] == pytest.approx(r.mean()), (label, attack, eps)
+            # the worst case never keeps an image a weak attack broke, nor one a smaller radius lost
+            assert not (robust["worst"] & ~robust["fgsm"]).any(), (label, eps)
+            assert not (robust["worst"] & ~robust["pgd10"]).any(), (label, eps)
+            if below is not None:
+                assert not (robust["worst"] & ~below).any(), (label, eps)
+            below = robust["worst"]
+            # the accuracy left after the last strong attack is the worst case
+            left = view.after_members(m, eps)
+            assert list(left.values())[-1] == pytest.approx(m["worst"][number_key(eps)]), label
+            assert all(a >= b - 1e-12 for a, b in zip(left.values(), list(left.values())[1:],
+                                                         strict=False)), label
+
+
+def test_all_four_autoattack_members_ran_at_8_255_on_every_model(results):
+    from trustml.views import cifar as view
+
+    for label, m, _, _ in _evaluations(results):
+        members = m["members"][number_key(view.EPS8)]
+        assert {"APGD-CE", "APGD-T", "FAB-T", "Square"} <= set(members), label
+        assert m["n"] >= 1000, label
+
+
+def test_the_tables_show_the_worst_case_of_the_arrays(results):
+    from trustml.views import cifar as view
+
+    df = view.defence_table(results, styled=False)
+    for (key, label), (_, row) in zip(view.MODEL_LABELS.items(), df.iterrows(), strict=True):
+        assert row["model"] == label
+        robust = results[key].arrays[f"robust/worst/{view.EPS8}"].astype(bool)
+        assert row["worst 8/255"] == pytest.approx(100 * np.mean(robust))
+
+
+def _evaluation(worst8: float, pgd8: float) -> dict:
+    """A fake evaluation's metrics at two radii (1/255 and 8/255)."""
+    from trustml.views import cifar as view
+
+    one, eight = number_key(view.PIXEL), number_key(view.EPS8)
+    return {"clean": 0.8, "n": 1000, "fgsm": {one: 0.7, eight: 0.6},
+            "pgd10": {one: 0.6, eight: pgd8}, "worst": {one: 0.5, eight: worst8}}
+
+
+@pytest.mark.parametrize("fgsmrs, pgd, expected", [
+    (0.36, 0.02, ["cifar-eval-fgsmrs"]),
+    (0.36, 0.40, ["cifar-eval-fgsmrs", "cifar-eval-pgd"]),
+    (0.05, 0.02, []),
+])
+def test_only_defences_whose_worst_case_holds_are_called_defences(fgsmrs, pgd, expected):
+    """A defence is claimed (`survivors`, the curve's and the verdict's wording) only if the
+    worst case at 8/255 leaves it above the bar, whatever PGD-10 says."""
+    from trustml.core.cache import Result
+    from trustml.views import cifar as view
+
+    results = {"cifar-attacks": Result(metrics=_evaluation(0.0, 0.02)),
+               "cifar-eval-fgsm": Result(metrics=_evaluation(0.0, 0.01)),
+               "cifar-eval-fgsmrs": Result(metrics=_evaluation(fgsmrs, 0.41)),
+               "cifar-eval-pgd": Result(metrics=_evaluation(pgd, 0.42)),
+               "cifar-study": Result(metrics={"models": {}})}
+    assert view.survivors(results) == expected
+    curve = view.curve_sentence(results)
+    verdict = view.defences_verdict(results)
+    for key in view.DEFENCE_EVALS:
+        named = key in expected
+        assert (view.MODEL_LABELS[key] in curve) == named, curve
+    assert ("none survives" in verdict) == (not expected), verdict
+    # PGD-10 far above the worst case is a masked gradient, not a "not masked" sign
+    assert view.overstatement_points(results["cifar-eval-pgd"].metrics, view.EPS8) == \
+        pytest.approx(42.0 - 100 * pgd)
