@@ -49,7 +49,7 @@ def samples_figure(attacks: Result) -> Figure:
     fig = Figure(figsize=(1.3 * k, 5.6), layout="constrained")
     axes = fig.subplots(4, k, squeeze=False)
     rows = [("clean", a["samples/clean"]), ("FGSM", a["samples/fgsm"]),
-            ("PGD-10", a["samples/pgd"]), ("PGD-10 − clean", a["samples/pgd"] - a["samples/clean"])]
+            ("PGD-10", a["samples/pgd"]), ("PGD-10 δ", a["samples/pgd"] - a["samples/clean"])]
     for r, (name, images) in enumerate(rows):
         for c in range(k):
             ax = axes[r, c]
