@@ -62,6 +62,18 @@ def _field(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value  # JSON turned tuples into lists
 
 
+def kept_weights(result: Any, weights: str = "model") -> dict[str, torch.Tensor]:
+    """The state dict a cached result kept under `weights`; a one-line error saying how to
+    recompute the result when it kept none."""
+    kept = result.weights or {}
+    if weights not in kept:
+        name = result.meta.get("experiment", "?")
+        raise ValueError(f"the result of {name} kept no weights {weights!r} (it has "
+                         f"{sorted(kept)}): recompute it with `python -m trustml run {name} "
+                         "--force`")
+    return kept[weights]
+
+
 def load_model(result: Any, cls: type[M], *, weights: str = "model", **fields: str) -> M:
     """The model a cached result kept (`result.weights[weights]`), in eval mode on the CPU:
     `cls(**{arg: config[field]})` for each `arg=field` whose field the result's config has (a
@@ -69,10 +81,8 @@ def load_model(result: Any, cls: type[M], *, weights: str = "model", **fields: s
     `load_model(result, MLPVAE, weights="vae", latent="latent", hidden="hidden")`."""
     if not isinstance(cls, type) or not issubclass(cls, nn.Module):
         raise TypeError(f"cls must be an nn.Module class, got {cls!r}")
-    if weights not in (result.weights or {}):
-        raise ValueError(f"the result of {result.meta.get('experiment', '?')} kept no weights "
-                         f"{weights!r} (it has {sorted(result.weights or {})})")
+    state = kept_weights(result, weights)
     config = result.meta["config"]
     model = cls(**{arg: _field(config[name]) for arg, name in fields.items() if name in config})
-    model.load_state_dict(result.weights[weights])
+    model.load_state_dict(state)
     return model.eval()

@@ -40,7 +40,7 @@ from trustml.core.device import get_device
 from trustml.core.keys import number_key
 from trustml.core.precision import precision_name
 from trustml.core.progress import progress
-from trustml.core.torch_utils import count_parameters, predict
+from trustml.core.torch_utils import count_parameters, kept_weights, predict
 from trustml.core.validate import UNIT, check_config
 from trustml.data import load_cifar10
 from trustml.fasttrain.training import Defence, Recipe, clone, to_pixels, train
@@ -134,11 +134,7 @@ def train_model(config: CifarModelConfig, desc: str) -> tuple[CifarResNet, dict]
 def model_from(result: Result, weights: str = "model") -> CifarResNet:
     """The model of a cached result that kept its weights, in eval mode on the CPU,
     channels-last; its widths are read off the weights (a defence's config has none)."""
-    state = (result.weights or {}).get(weights)
-    if state is None:
-        name = result.meta.get("experiment", "?")
-        raise ValueError(f"the result of {name} kept no weights {weights!r}: recompute it with "
-                         f"`python -m trustml run {name} --force`")
+    state = kept_weights(result, weights)
     widths = tuple(int(state[f"groups.{i}.entry.0.weight"].shape[0]) for i in range(3))
     model = CifarResNet(widths)
     model.load_state_dict(state)
@@ -676,11 +672,9 @@ def step_costs(config: StepCostsConfig, budget: Budget) -> Result:
     eval_config = EVAL_CONFIGS[budget.name]
     seconds = {}
     robust = {}
-    attacks = {"fgsm": FGSM(8 * PIXEL),
-               "early_stop": PGD(8 * PIXEL, steps=eval_config.pgd_steps, loss="ce",
-                                 early_stop=True, seed=config.seed),
-               "full": PGD(8 * PIXEL, steps=eval_config.pgd_steps, loss="ce", early_stop=False,
-                           seed=config.seed)}
+    pgd10 = dataclasses.replace(attack_at("pgd10", eval_config, 8 * PIXEL), seed=config.seed)
+    attacks = {"fgsm": attack_at("fgsm", eval_config, 8 * PIXEL), "early_stop": pgd10,
+               "full": dataclasses.replace(pgd10, early_stop=False)}
     for name, attack in attacks.items():
         start = time.perf_counter()
         robust[name] = robust_correct(standard, xt, yt, attack, eval_config.batch_size)

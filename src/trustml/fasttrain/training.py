@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trustml.adversarial.training import adversarial_examples, robustness_check
+from trustml.adversarial.training import adversarial_examples, collapsed, robustness_check
 from trustml.core.precision import training_autocast
 from trustml.core.progress import progress
 from trustml.core.validate import COUNT_OR_ZERO, POSITIVE, UNIT, Interval, check_config
@@ -219,8 +219,8 @@ def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, recipe: 
         clean, robust = robustness_check(model, *check, defence.eps, defence.check_steps,
                                          torch.Generator(device=device).manual_seed(seed))
         history["check_step"].append(step / steps_per_epoch)
-        best = max(history["check_pgd"], default=robust)
-        history["check_collapsed"].append(bool(robust < best - defence.collapse_drop))
+        history["check_collapsed"].append(collapsed(history["check_pgd"], robust,
+                                                    defence.collapse_drop))
         history["check_clean"].append(clean)
         history["check_pgd"].append(robust)
 

@@ -621,12 +621,13 @@ def answer_facts(results: dict[str, Result]) -> dict[str, str]:
         out[f"{short}_pgd8"] = fmt_pct(at_radius(m, "pgd10", EPS8))
         out[f"{short}_worst8"] = fmt_pct(worst(m))
     real = survivors(results)
-    paid = [f"{out[f'{short}_clean_drop']} for the {MODEL_LABELS[key]}, which keeps "
-            f"{out[f'{short}_worst8']} at 8/255" for key, short in
-            (("cifar-eval-fgsmrs", "fgsmrs"), ("cifar-eval-pgd", "pgd")) if key in real]
-    unpaid = [f"the {MODEL_LABELS[key]} gives up {out[f'{short}_clean_drop']} and keeps only "
-              f"{out[f'{short}_worst8']}" for key, short in
-              (("cifar-eval-fgsmrs", "fgsmrs"), ("cifar-eval-pgd", "pgd")) if key not in real]
+    paid, unpaid = [], []
+    for key, short in (("cifar-eval-fgsmrs", "fgsmrs"), ("cifar-eval-pgd", "pgd")):
+        drop, kept, name = out[f"{short}_clean_drop"], out[f"{short}_worst8"], MODEL_LABELS[key]
+        if key in real:
+            paid.append(f"{drop} for the {name}, which keeps {kept} at 8/255")
+        else:
+            unpaid.append(f"the {name} gives up {drop} and keeps only {kept}")
     out["tradeoff"] = ("Robustness costs clean accuracy: " + fmt_list(paid) if paid else
                        "No defence bought robustness at 8/255") + (
         "; " + fmt_list(unpaid) if unpaid else "")
