@@ -512,7 +512,7 @@ FGSM_DEFENCE_CONFIGS = _defence_configs("fgsm_mix", 1)
 FGSMRS_DEFENCE_CONFIGS = _defence_configs("fgsm_rs", 10, checks=20)
 # 2.3: ten-step PGD examples (step 2.5 eps / 10 = 2/255) appended to the batch, eight epochs,
 # checked twice per epoch. Four steps of 2.5 eps / 4 (six epochs) masked the gradient in the same
-# way: held-out PGD-10 41 %, clean 91 %, the worst case at 8/255 2 %. (The evaluation and the step
+# way: held-out PGD-10 41 %, clean 90 %, the worst case at 8/255 2 %. (The evaluation and the step
 # costs do not hash this config: bump `cifar-eval-pgd` and `cifar-step-costs` when it changes.)
 PGD_DEFENCE_CONFIGS = _defence_configs("pgd_append", 8, pgd_steps=10, checks=16)
 DEFENCES = {"fgsm": "FGSM defence", "fgsmrs": "FGSM-RS defence", "pgd": "PGD defence"}
