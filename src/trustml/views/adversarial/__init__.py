@@ -29,6 +29,7 @@ from trustml.views.adversarial.common import (  # noqa: F401
     aa_result,
     accuracies,
     accuracy_ci,
+    autoattack_members,
     collapse_summary,
     compute,
     eval_result,
@@ -46,6 +47,7 @@ from trustml.views.adversarial.common import (  # noqa: F401
 from trustml.views.adversarial.figures import curve_figure, images_figure, samples_figure, training_figure  # noqa: F401
 from trustml.views.adversarial.prose import (  # noqa: F401
     added_sentence,
+    autoattack_cost_sentence,
     autoattack_sentence,
     failed_checks,
     fall_sentence,

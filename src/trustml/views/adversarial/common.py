@@ -9,6 +9,7 @@ from trustml.core.cache import Result, run_or_load
 from trustml.core.keys import number_key
 from trustml.core.stats import mcnemar, wilson_interval
 from trustml.experiments.adversarial import (
+    AUTOATTACK_NAMES,
     CHAPTER,
     DEFENDED_MODELS,
     EVAL_EPS,
@@ -88,16 +89,33 @@ def aa_result(results: dict[str, Result], model: str) -> Result:
 
 
 def accuracies(results: dict[str, Result], model: str, eps: float) -> dict[str, float]:
-    """Clean, FGSM, textbook PGD and our PGD on the test set; our PGD and the worst case with
-    AutoAttack on the subset; the number of subset images AutoAttack adds."""
-    m = eval_result(results, model).metrics
+    """Clean, FGSM, textbook PGD and our PGD on the test set; clean, our PGD and the worst case
+    with AutoAttack on the subset; the number of subset images AutoAttack adds.
+
+    `worst` is THE robust accuracy (the worst case over every attack, on the subset); `pgd`
+    (our PGD on the whole test set) is an upper bound, shown beside it, never instead of it."""
+    e = eval_result(results, model)
+    m = e.metrics
     a = aa_result(results, model)
     acc = a.metrics["accuracy"][number_key(eps)]
+    n_subset = a.metrics["n"]
     return {"clean": m["clean"], "fgsm": m["fgsm"][number_key(eps)], "pgd_ce": m["pgd_ce"][number_key(eps)],
             "pgd": m["pgd"][number_key(eps)], "subset_pgd": acc["pgd"],
+            "subset_clean": float(e.arrays["clean"][:n_subset].astype(bool).mean()),
             "worst": list(acc.values())[-1],  # after the last attack run at this eps
             "added": sum(a.metrics["added"][number_key(eps)].values()), "n": m["n"],
-            "n_subset": a.metrics["n"]}
+            "n_subset": n_subset}
+
+
+def autoattack_members(results: dict[str, Result]) -> dict[float, tuple[str, ...]]:
+    """Per eps, the attacks of AutoAttack that ran against every model, in their order (read
+    from the results: an attack's count of added images is stored only where it ran)."""
+    out = {}
+    for eps in EVAL_EPS:
+        ran = [set(aa_result(results, model).metrics["added"][number_key(eps)])
+               for model in MODEL_NAMES]
+        out[eps] = tuple(name for name in AUTOATTACK_NAMES if all(name in r for r in ran))
+    return out
 
 
 def radius_sweep(results: dict[str, Result]) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from trustml.views.adversarial.common import (
     PUBLISHED_PARAMS,
     aa_result,
     accuracies,
+    autoattack_members,
     collapse_summary,
     eval_result,
     grey_bound,
@@ -33,15 +34,14 @@ from trustml.views.format import fmt_int, fmt_list, fmt_pct, half_up
 
 
 def autoattack_sentence(results: dict[str, Result], short: bool = False) -> str:
-    """Which attacks of AutoAttack run at which radii (from the AutoAttack config: the two APGD
-    attacks everywhere, all of them at the radii `full_eps`), in words; `short`: the clause
-    without the list of radii."""
-    cfg = aa_result(results, MODEL_NAMES[0]).meta["config"]
-    full = [e for e in cfg["eps"] if e in cfg["full_eps"]]
-    rest = [e for e in cfg["eps"] if e not in cfg["full_eps"]]
+    """Which attacks of AutoAttack ran at which radii (read from the results: the two APGD
+    attacks everywhere, FAB-T and Square where the configuration ran them), in words; `short`:
+    the clause for the two defences, without the attacks' names where all four ran."""
+    members = autoattack_members(results)
     apgd, others = AUTOATTACK_NAMES[:2], AUTOATTACK_NAMES[2:]
-    if not rest:
-        return ("all four of its attacks run against both" if short else
+    full = [e for e, names in members.items() if len(names) == len(AUTOATTACK_NAMES)]
+    if len(full) == len(members):
+        return ("all four attacks of AutoAttack run against both at every radius" if short else
                 f"all four of its attacks, {fmt_list(AUTOATTACK_NAMES)}, run at every radius.")
     if short:
         return (f"{fmt_list(apgd)} run against both at every radius, and "
@@ -51,6 +51,21 @@ def autoattack_sentence(results: dict[str, Result], short: bool = False) -> str:
     if full:
         text += f", and the other two, {fmt_list(others)}, only at ε = {radii(full)}"
     return text + "."
+
+
+def autoattack_cost_sentence(results: dict[str, Result]) -> str:
+    """Where FAB-T and Square ran, in words, after the attacks have been described: nothing to
+    excuse where all four ran at every radius."""
+    members = autoattack_members(results)
+    full = [e for e, names in members.items() if len(names) == len(AUTOATTACK_NAMES)]
+    if len(full) == len(members):
+        return "All four run at every radius, in that order."
+    others = fmt_list(AUTOATTACK_NAMES[2:])
+    if not full:
+        return (f"{others} cost by far the most and do not run here; the two APGD attacks run "
+                "at every radius.")
+    return (f"{others} cost by far the most, so they run only at ε = {radii(full)}, and the two "
+            "APGD attacks at every radius.")
 
 
 def added_sentence(results: dict[str, Result]) -> str:
@@ -186,16 +201,49 @@ def verdict(results: dict[str, Result], alpha: float = 0.05) -> str:
                     f"{abs(half_up(100 * pa, 2) - half_up(100 * pb, 2)):.2f} percentage points.")
     if not better:
         parts.append("It is not the stronger defence at any radius we test.")
-    a = aa_result(results, e_model)
-    for eps in a.meta["config"]["full_eps"]:
-        acc = a.metrics["accuracy"][number_key(eps)]
-        n = a.metrics["n"]
-        left, added = round(acc["pgd"] * n), sum(a.metrics["added"][number_key(eps)].values())
-        held = ("held" if added <= 0.01 * max(left, 1) else "did not fully hold")
-        parts.append(f"Attacked harder at {eps:g}, with all four attacks of AutoAttack after our "
-                     f"PGD, its robustness {held}: they broke {added} of the {left} subset images "
-                     f"our PGD had left robust.")
-    return " ".join(parts)
+    parts.append(_attacked_harder(results, e_model))
+    return " ".join(p for p in parts if p)
+
+
+def _attacked_harder(results: dict[str, Result], model: str) -> str:
+    """What all four attacks of AutoAttack, after our PGD, took off `model` at the radii where
+    all four ran (read from the results), in words; empty where they ran nowhere."""
+    a = aa_result(results, model)
+    n = a.metrics["n"]
+    members = autoattack_members(results)
+    full = [e for e in EVAL_EPS if len(members[e]) == len(AUTOATTACK_NAMES)]
+    if not full:
+        return ""
+    held, broke, empty = [], [], []
+    for eps in full:
+        left = round(a.metrics["accuracy"][number_key(eps)]["pgd"] * n)
+        added = sum(a.metrics["added"][number_key(eps)].values())
+        if left == 0:
+            empty.append(eps)
+        else:
+            (held if added <= 0.01 * left else broke).append((eps, left, added))
+    if len(held + broke) == 1:  # one radius to speak of
+        eps, left, added = (held + broke)[0]
+        text = (f"Attacked harder at {eps:g}, with all four attacks of AutoAttack after our PGD, "
+                f"its robustness {'held' if held else 'did not fully hold'}: they broke {added} "
+                f"of the {left} subset images our PGD had left robust.")
+        if empty:
+            text += f" At {radii(empty)} our PGD had already broken every subset image."
+        return text
+    where = "at every radius" if len(full) == len(EVAL_EPS) else f"at ε = {radii(full)}"
+    text = f"Attacked harder, with all four attacks of AutoAttack after our PGD {where}"
+    if held or broke:
+        verbs = [f"held at {radii(e for e, *_ in held)}"] if held else []
+        verbs += [f"did not fully hold at {radii(e for e, *_ in broke)}"] if broke else []
+        counts = fmt_list(f"{added} of {left} at {eps:g}"
+                          for eps, left, added in sorted(held + broke))
+        text += (f", its robustness {' and '.join(verbs)}: of the subset images our PGD had "
+                 f"left robust they broke {counts}.")
+    else:
+        text += ", there was nothing left to attack."
+    if empty and (held or broke):
+        text += f" At {radii(empty)} our PGD had already broken every subset image."
+    return text
 
 
 def trend_sentences(results: dict[str, Result]) -> str:
