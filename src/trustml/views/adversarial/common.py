@@ -118,6 +118,12 @@ def autoattack_members(results: dict[str, Result]) -> dict[float, tuple[str, ...
     return out
 
 
+def full_autoattack_radii(results: dict[str, Result]) -> list[float]:
+    """The radii, ascending, at which all four attacks of AutoAttack ran against every model."""
+    return [e for e, names in autoattack_members(results).items()
+            if len(names) == len(AUTOATTACK_NAMES)]
+
+
 def radius_sweep(results: dict[str, Result]) -> pd.DataFrame:
     """The PGD defences between the assignment's radii 0.2 and 0.3: one row per model and eps,
     with the share of the first test images still correct after our PGD (`pgd`) and after the

@@ -16,9 +16,9 @@ from trustml.views.adversarial.common import (
     PUBLISHED_PARAMS,
     aa_result,
     accuracies,
-    autoattack_members,
     collapse_summary,
     eval_result,
+    full_autoattack_radii,
     grey_bound,
     largest_pgd_gap,
     masked,
@@ -37,10 +37,9 @@ def autoattack_sentence(results: dict[str, Result], short: bool = False) -> str:
     """Which attacks of AutoAttack ran at which radii (read from the results: the two APGD
     attacks everywhere, FAB-T and Square where the configuration ran them), in words; `short`:
     the clause for the two defences, without the attacks' names where all four ran."""
-    members = autoattack_members(results)
     apgd, others = AUTOATTACK_NAMES[:2], AUTOATTACK_NAMES[2:]
-    full = [e for e, names in members.items() if len(names) == len(AUTOATTACK_NAMES)]
-    if len(full) == len(members):
+    full = full_autoattack_radii(results)
+    if len(full) == len(EVAL_EPS):
         return ("all four attacks of AutoAttack run against both at every radius" if short else
                 f"all four of its attacks, {fmt_list(AUTOATTACK_NAMES)}, run at every radius.")
     if short:
@@ -56,9 +55,8 @@ def autoattack_sentence(results: dict[str, Result], short: bool = False) -> str:
 def autoattack_cost_sentence(results: dict[str, Result]) -> str:
     """Where FAB-T and Square ran, in words, after the attacks have been described: nothing to
     excuse where all four ran at every radius."""
-    members = autoattack_members(results)
-    full = [e for e, names in members.items() if len(names) == len(AUTOATTACK_NAMES)]
-    if len(full) == len(members):
+    full = full_autoattack_radii(results)
+    if len(full) == len(EVAL_EPS):
         return "All four run at every radius, in that order."
     others = fmt_list(AUTOATTACK_NAMES[2:])
     if not full:
@@ -210,8 +208,7 @@ def _attacked_harder(results: dict[str, Result], model: str) -> str:
     all four ran (read from the results), in words; empty where they ran nowhere."""
     a = aa_result(results, model)
     n = a.metrics["n"]
-    members = autoattack_members(results)
-    full = [e for e in EVAL_EPS if len(members[e]) == len(AUTOATTACK_NAMES)]
+    full = full_autoattack_radii(results)
     if not full:
         return ""
     held, broke, empty = [], [], []
