@@ -310,6 +310,8 @@ def test_computed_sentences_read_as_prose_from_the_committed_results(monkeypatch
                  view.adversarial_loss_defence_sentence(results), view.pgd_defence_sentence(results),
                  view.members_sentence(results, "cifar-eval-fgsmrs"),
                  view.members_sentence(results, "cifar-eval-pgd"),
+                 view.halves_sentence(results),
+                 view.members_sentence(results, "cifar-eval-pgd-halves"),
                  view.tradeoff_sentence(results), view.defences_verdict(results),
                  view.pgd_versus_fgsm(results["cifar-attacks"].metrics)]
     for name, text in [*facts.items(), *enumerate(sentences)]:

@@ -176,6 +176,32 @@ def test_each_objective_gives_a_finite_scalar_loss(objective):
     assert flat_grad(model).norm() > 0
 
 
+@pytest.mark.parametrize("train_mode", [False, True])
+def test_the_two_pass_pgd_loss_is_the_appended_mean_with_each_half_normalised_alone(train_mode):
+    """`pgd_halves`: the mean loss over the 2N examples with the clean and adversarial halves
+    in separate forward passes; with batch-norm in eval mode that is exactly the one-pass
+    appended batch (the identity of 2.3(b)); in training mode the batch statistics differ."""
+    model = tiny_resnet().train(train_mode)
+    x, y = pixel_batch(16)
+    recipe = Recipe(epochs=1, label_smoothing=0.1)
+    defence = Defence(eps=8 / 255, pgd_steps=2)
+    losses = {}
+    for objective in ("pgd_halves", "pgd_append"):
+        m = copy.deepcopy(model)
+        losses[objective] = float(objective_loss(m, x, y, objective, defence, recipe,
+                                                 torch.Generator().manual_seed(5)).detach())
+    m = copy.deepcopy(model)
+    x_adv = adversarial_examples(m, x, y, "pgd", 8 / 255, steps=2,
+                                 generator=torch.Generator().manual_seed(5))
+    halves = 0.5 * (F.cross_entropy(m(x), y, label_smoothing=0.1)
+                    + F.cross_entropy(m(x_adv), y, label_smoothing=0.1))
+    assert losses["pgd_halves"] == pytest.approx(float(halves.detach()), rel=1e-5)
+    if train_mode:
+        assert losses["pgd_halves"] != pytest.approx(losses["pgd_append"], rel=1e-4)
+    else:
+        assert losses["pgd_halves"] == pytest.approx(losses["pgd_append"], rel=1e-5)
+
+
 @pytest.mark.parametrize("ratio", [0.5, 1.25, 2.0])
 def test_fgsm_rs_loss_is_the_cross_entropy_of_the_examples_at_step_ratio_eps(ratio):
     model = tiny_resnet().eval()

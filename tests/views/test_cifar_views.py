@@ -88,12 +88,13 @@ def _evaluation(worst8: float, pgd8: float) -> dict:
             "pgd10": {one: 0.6, eight: pgd8}, "worst": {one: 0.5, eight: worst8}}
 
 
-@pytest.mark.parametrize("fgsmrs, pgd, expected", [
-    (0.36, 0.02, ["cifar-eval-fgsmrs"]),
-    (0.36, 0.40, ["cifar-eval-fgsmrs", "cifar-eval-pgd"]),
-    (0.05, 0.02, []),
+@pytest.mark.parametrize("fgsmrs, pgd, halves, expected", [
+    (0.36, 0.02, 0.05, ["cifar-eval-fgsmrs"]),
+    (0.36, 0.40, 0.05, ["cifar-eval-fgsmrs", "cifar-eval-pgd"]),
+    (0.36, 0.02, 0.38, ["cifar-eval-fgsmrs", "cifar-eval-pgd-halves"]),
+    (0.05, 0.02, 0.05, []),
 ])
-def test_only_defences_whose_worst_case_holds_are_called_defences(fgsmrs, pgd, expected):
+def test_only_defences_whose_worst_case_holds_are_called_defences(fgsmrs, pgd, halves, expected):
     """A defence is claimed (`survivors`, the curve's and the verdict's wording) only if the
     worst case at 8/255 leaves it above the bar, whatever PGD-10 says."""
     from trustml.core.cache import Result
@@ -103,6 +104,7 @@ def test_only_defences_whose_worst_case_holds_are_called_defences(fgsmrs, pgd, e
                "cifar-eval-fgsm": Result(metrics=_evaluation(0.0, 0.01)),
                "cifar-eval-fgsmrs": Result(metrics=_evaluation(fgsmrs, 0.41)),
                "cifar-eval-pgd": Result(metrics=_evaluation(pgd, 0.42)),
+               "cifar-eval-pgd-halves": Result(metrics=_evaluation(halves, 0.43)),
                "cifar-study": Result(metrics={"models": {}})}
     assert view.survivors(results) == expected
     curve = view.curve_sentence(results)

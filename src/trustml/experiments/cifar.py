@@ -9,9 +9,11 @@ Experiments, each cached on its own so that a new evaluation never retrains a mo
 * `cifar-study` (2.1c, 2.1d): models A and B on stratified halves of the training set, and A
   without augmentation: the transfer matrix and the augmentation comparison.
 * `cifar-fgsm-defence` (2.2 as asked: the adversarial loss, no random start),
-  `cifar-fgsmrs-defence` (2.2's cure: FGSM from a random start) and `cifar-pgd-defence` (2.3:
-  PGD examples appended to the batch): fine-tuned from the standard model, weights kept, and
-  evaluated by `cifar-eval-fgsm`, `cifar-eval-fgsmrs` and `cifar-eval-pgd`.
+  `cifar-fgsmrs-defence` (2.2's cure: FGSM from a random start), `cifar-pgd-defence` (2.3:
+  PGD examples appended to the batch, one forward pass of 2N) and `cifar-pgd-halves-defence`
+  (2.3 mended: the same, each half in its own forward pass): fine-tuned from the standard
+  model, weights kept, and evaluated by `cifar-eval-fgsm`, `cifar-eval-fgsmrs`,
+  `cifar-eval-pgd` and `cifar-eval-pgd-halves`.
 * `cifar-gradients` (2.3b): where the adversarial loss and the appended batch differ.
 * `cifar-step-costs` (2.2b, 2.3c): the training step of each objective and the attack's cost
   per image, timed side by side.
@@ -488,7 +490,7 @@ class DefenceConfig:
                              f"{list(ADVERSARIAL_OBJECTIVES)}, got {self.objective!r}")
 
 
-ADVERSARIAL_OBJECTIVES = ("fgsm_mix", "fgsm_rs", "pgd_append")
+ADVERSARIAL_OBJECTIVES = ("fgsm_mix", "fgsm_rs", "pgd_append", "pgd_halves")
 # fine-tuning from the standard model: a fifth of its peak rate, a short warm-up, no smoothing
 _FINE_TUNE = {"lr": 0.2, "warmup": 0.1, "start_lr": 0.2, "final_lr": 0.05, "label_smoothing": 0.0}
 _SMOKE_DEFENCE = {"checks": 2, "check_images": 50, "check_steps": 2}
@@ -515,7 +517,12 @@ FGSMRS_DEFENCE_CONFIGS = _defence_configs("fgsm_rs", 10, checks=20)
 # way: held-out PGD-10 41 %, clean 90 %, the worst case at 8/255 2 %. (The evaluation and the step
 # costs do not hash this config: bump `cifar-eval-pgd` and `cifar-step-costs` when it changes.)
 PGD_DEFENCE_CONFIGS = _defence_configs("pgd_append", 8, pgd_steps=10, checks=16)
-DEFENCES = {"fgsm": "FGSM defence", "fgsmrs": "FGSM-RS defence", "pgd": "PGD defence"}
+# 2.3 mended: the same examples, loss and recipe, each half through the network in its own
+# forward pass, so each has its own batch-norm statistics (bump `cifar-eval-pgd-halves` and
+# `cifar-step-costs` when it changes)
+PGD_HALVES_DEFENCE_CONFIGS = _defence_configs("pgd_halves", 8, pgd_steps=10, checks=16)
+DEFENCES = {"fgsm": "FGSM defence", "fgsmrs": "FGSM-RS defence", "pgd": "PGD defence, one pass",
+            "pgd-halves": "PGD defence, two passes"}
 _DEFENCE_METRICS = ("epochs", "history", "n_train", "precision", "seconds_per_epoch",
                     "train_seconds")
 
@@ -558,6 +565,13 @@ def fine_tune_fgsmrs_defence(config: DefenceConfig, budget: Budget) -> Result:
 def pgd_defence(config: DefenceConfig, budget: Budget) -> Result:
     """2.3(a): fine-tuning with PGD examples appended to the batch; PGD-10 checks; weights."""
     return _fine_tune(config, budget, DEFENCES["pgd"])
+
+
+@experiment("cifar-pgd-halves-defence", version=1, configs=PGD_HALVES_DEFENCE_CONFIGS,
+            metrics=_DEFENCE_METRICS)
+def pgd_halves_defence(config: DefenceConfig, budget: Budget) -> Result:
+    """2.3(a) mended: the appended batch with each half's own batch-norm statistics."""
+    return _fine_tune(config, budget, DEFENCES["pgd-halves"])
 
 
 def load_defence(defence: str, budget: Budget | str | None = None) -> tuple[CifarResNet, Result]:
@@ -612,6 +626,13 @@ def evaluate_pgd_defence(config: DefenceEvalConfig, budget: Budget) -> Result:
     return _evaluate_defence(config, budget)
 
 
+@experiment("cifar-eval-pgd-halves", version=1, configs=_eval_configs("pgd-halves"),
+            metrics=_EVAL_METRICS)
+def evaluate_pgd_halves_defence(config: DefenceEvalConfig, budget: Budget) -> Result:
+    """2.3: the two-pass PGD defence's robustness table (the worst case per radius)."""
+    return _evaluate_defence(config, budget)
+
+
 # --------------------------------------------- 2.2(b), 2.3(c): what a training step costs
 
 @dataclass(frozen=True)
@@ -634,7 +655,8 @@ class StepCostsConfig:
 STEP_COSTS_CONFIGS = {"full": StepCostsConfig(steps=6), "smoke": StepCostsConfig(
     steps=1, warmup=1, rounds=1, attack_n=20)}
 _STEP_OBJECTIVES = {"clean": None, "fgsm_mix": FGSM_DEFENCE_CONFIGS,
-                    "fgsm_rs": FGSMRS_DEFENCE_CONFIGS, "pgd_append": PGD_DEFENCE_CONFIGS}
+                    "fgsm_rs": FGSMRS_DEFENCE_CONFIGS, "pgd_append": PGD_DEFENCE_CONFIGS,
+                    "pgd_halves": PGD_HALVES_DEFENCE_CONFIGS}
 
 
 def _objective_settings(objective: str, budget: Budget) -> tuple[Recipe, Defence | None]:
@@ -646,7 +668,7 @@ def _objective_settings(objective: str, budget: Budget) -> tuple[Recipe, Defence
     return configs[budget.name].recipe, configs[budget.name].defence
 
 
-@experiment("cifar-step-costs", version=2, configs=STEP_COSTS_CONFIGS,
+@experiment("cifar-step-costs", version=3, configs=STEP_COSTS_CONFIGS,
             metrics=("attack_seconds_per_image", "batch_size", "images_per_second", "precision",
                      "robust_early_stop", "robust_full"))
 def step_costs(config: StepCostsConfig, budget: Budget) -> Result:
@@ -734,7 +756,8 @@ CHAPTER = declare_chapter(
     "chapters/ext-cifar10.qmd",
     ("cifar-standard", "cifar-attacks", "cifar-noise", "cifar-gradients", "cifar-fgsm-defence",
      "cifar-eval-fgsm", "cifar-fgsmrs-defence", "cifar-eval-fgsmrs", "cifar-pgd-defence",
-     "cifar-eval-pgd", "cifar-study", "cifar-step-costs"),
+     "cifar-eval-pgd", "cifar-pgd-halves-defence", "cifar-eval-pgd-halves", "cifar-study",
+     "cifar-step-costs"),
     "trustml.views.cifar", command="ext-cifar",
     title="extension: CIFAR-10 attacks and defences (HW3 question 2)",
     parts={  # each part with its prerequisites
@@ -744,7 +767,8 @@ CHAPTER = declare_chapter(
         "2.1d": ("cifar-study",),
         "2.2": ("cifar-standard", "cifar-fgsm-defence", "cifar-eval-fgsm",
                 "cifar-fgsmrs-defence", "cifar-eval-fgsmrs", "cifar-step-costs"),
-        "2.3": ("cifar-standard", "cifar-pgd-defence", "cifar-eval-pgd", "cifar-gradients",
+        "2.3": ("cifar-standard", "cifar-pgd-defence", "cifar-eval-pgd",
+                "cifar-pgd-halves-defence", "cifar-eval-pgd-halves", "cifar-gradients",
                 "cifar-step-costs"),
     })
 

@@ -12,7 +12,11 @@ four objectives:
 * `"fgsm_rs"`: cross-entropy on FGSM examples from a uniform random start in the eps-ball, step
   `Defence.step_ratio` x eps, projected back (Wong, Rice and Kolter 2020, "fast is better than
   free");
-* `"pgd_append"`: PGD examples appended to the batch (2N examples in one forward pass).
+* `"pgd_append"`: PGD examples appended to the batch (2N examples in one forward pass);
+* `"pgd_halves"`: the same 2N examples and the same mean loss, but each half normalised with its
+  own batch-norm statistics (two forward passes of N): the adversarial loss with alpha = 1/2 and
+  PGD examples. Shared statistics let the network tell the halves apart, and the one-pass
+  defence masks its gradient (see the chapter's 2.3).
 
 With `Recipe.bf16` each step (the attack that makes its batch, forward, backward) runs under bf16
 autocast where the device supports it (`trustml.core.precision`); the in-training checks run in
@@ -39,8 +43,8 @@ from trustml.core.precision import training_autocast
 from trustml.core.progress import progress
 from trustml.core.validate import COUNT_OR_ZERO, POSITIVE, UNIT, Interval, check_config
 
-Objective = Literal["clean", "fgsm_mix", "fgsm_rs", "pgd_append"]
-OBJECTIVES = ("clean", "fgsm_mix", "fgsm_rs", "pgd_append")
+Objective = Literal["clean", "fgsm_mix", "fgsm_rs", "pgd_append", "pgd_halves"]
+OBJECTIVES = ("clean", "fgsm_mix", "fgsm_rs", "pgd_append", "pgd_halves")
 
 
 def to_pixels(images: torch.Tensor, device: torch.device | str = "cpu") -> torch.Tensor:
@@ -138,13 +142,21 @@ def appended_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_adv: tor
     return F.cross_entropy(model(both), torch.cat([y, y]), label_smoothing=label_smoothing)
 
 
+def halves_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, x_adv: torch.Tensor,
+                label_smoothing: float = 0.0) -> torch.Tensor:
+    """The appended batch's mean loss over its 2N examples with each half normalised by its own
+    batch-norm statistics: two forward passes of N, the adversarial loss at alpha = 1/2."""
+    return mixed_adversarial_loss(model, x, y, x_adv, 0.5, label_smoothing)
+
+
 @dataclass(frozen=True)
 class Defence:
-    """The adversarial part of an objective: radius, PGD steps (for `pgd_append`), the weight
-    of the clean loss (for `fgsm_mix`), FGSM's step as a multiple of eps (for `fgsm_rs`), and
-    the PGD check run `checks` times during training with `check_steps` steps. A check whose
-    PGD accuracy falls more than `collapse_drop` below the best check before it is flagged as
-    catastrophic overfitting (Wong et al.'s criterion: a drop of more than 20 points).
+    """The adversarial part of an objective: radius, PGD steps (for `pgd_append` and
+    `pgd_halves`), the weight of the clean loss (for `fgsm_mix`), FGSM's step as a multiple of
+    eps (for `fgsm_rs`), and the PGD check run `checks` times during training with
+    `check_steps` steps. A check whose PGD accuracy falls more than `collapse_drop` below the
+    best check before it is flagged as catastrophic overfitting (Wong et al.'s criterion: a
+    drop of more than 20 points).
 
     `check_images` is unused (deprecated): the check's images are the caller's (`check`, the
     last `DefenceConfig.check_n` test images). It stays because it is part of the committed
@@ -182,6 +194,8 @@ def objective_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, objective
         return F.cross_entropy(model(x_adv), y, label_smoothing=smoothing)
     x_adv = adversarial_examples(model, x, y, "pgd", defence.eps, steps=defence.pgd_steps,
                                  generator=generator)
+    if objective == "pgd_halves":
+        return halves_loss(model, x, y, x_adv, smoothing)
     return appended_loss(model, x, y, x_adv, smoothing)
 
 

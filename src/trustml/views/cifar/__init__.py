@@ -61,6 +61,7 @@ from trustml.views.cifar.prose import (  # noqa: F401
     defences_verdict,
     evaluation_facts,
     gradient_facts,
+    halves_sentence,
     interval_text,
     members_sentence,
     noise_facts,

@@ -41,10 +41,12 @@ PUBLISHED = {
 
 # the evaluated models: evaluation experiment -> label, and the defences' training experiments
 MODEL_LABELS = {"cifar-attacks": "standard", "cifar-eval-fgsm": "FGSM defence",
-                "cifar-eval-fgsmrs": "FGSM-RS defence", "cifar-eval-pgd": "PGD defence"}
-DEFENCE_EVALS = ("cifar-eval-fgsm", "cifar-eval-fgsmrs", "cifar-eval-pgd")
+                "cifar-eval-fgsmrs": "FGSM-RS defence", "cifar-eval-pgd": "PGD defence, one pass",
+                "cifar-eval-pgd-halves": "PGD defence, two passes"}
+DEFENCE_EVALS = ("cifar-eval-fgsm", "cifar-eval-fgsmrs", "cifar-eval-pgd", "cifar-eval-pgd-halves")
 TRAINING = {"cifar-eval-fgsm": "cifar-fgsm-defence", "cifar-eval-fgsmrs": "cifar-fgsmrs-defence",
-            "cifar-eval-pgd": "cifar-pgd-defence"}
+            "cifar-eval-pgd": "cifar-pgd-defence",
+            "cifar-eval-pgd-halves": "cifar-pgd-halves-defence"}
 STUDY_LABELS = {"A": "model A", "B": "model B", "A-noaug": "A, no aug."}
 # the strong attacks' names as the tables print them
 MEMBER_LABELS = {"pgd_ce": "our PGD (CE)", "pgd_margin": "our PGD (margin)", "APGD-CE": "APGD-CE",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -17,7 +19,7 @@ from trustml.views.cifar.common import (
 
 
 def curve_figure(results: dict[str, Result]) -> Figure:
-    """Accuracy against the radius for the standard model and the three defences: the worst
+    """Accuracy against the radius for the standard model and the defences: the worst
     case over every attack (solid, the robust accuracy) and PGD-10 (dotted, what the weak
     attack reports)."""
     fig = Figure(figsize=(5.8, 4.4), layout="constrained")
@@ -76,9 +78,13 @@ def check_figure(results: dict[str, Result], keys: tuple[str, ...] = tuple(TRAIN
     """Clean and PGD-10 accuracy at 8/255 on the held-out test images during fine-tuning, one
     panel per defence of `keys` (evaluation experiments); red rings: checks flagged as
     catastrophic overfitting."""
-    fig = Figure(figsize=(6.4, 2.7), layout="constrained")
-    axes = fig.subplots(1, len(keys), sharey=True, squeeze=False)[0]
-    for i, (ax, key) in enumerate(zip(axes, keys, strict=True)):
+    cols = len(keys) if len(keys) <= 3 else math.ceil(len(keys) / 2)
+    rows = math.ceil(len(keys) / cols)
+    fig = Figure(figsize=(6.4, 2.7 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, sharey=True, squeeze=False).ravel()
+    for ax in axes[len(keys):]:
+        ax.set_visible(False)
+    for i, (ax, key) in enumerate(zip(axes[: len(keys)], keys, strict=True)):
         h = results[TRAINING[key]].metrics["history"]
         colour = f"C{list(MODEL_LABELS).index(key)}"
         ax.plot(h["check_step"], [100 * v for v in h["check_pgd"]], "-o", ms=3, color=colour,
@@ -90,10 +96,12 @@ def check_figure(results: dict[str, Result], keys: tuple[str, ...] = tuple(TRAIN
             ax.plot([h["check_step"][j] for j in flagged], [100 * h["check_pgd"][j] for j in flagged],
                     "o", ms=8, mfc="none", color="C3", label="collapsed")
         ax.set_title(MODEL_LABELS[key], fontsize=9)
-        ax.set_xlabel("epochs of fine-tuning")
+        if i >= len(keys) - cols:  # the bottom row
+            ax.set_xlabel("epochs of fine-tuning")
         ax.set_ylim(0, 100)
         ax.spines[["top", "right"]].set_visible(False)
-        if i == 0:
+        if i % cols == 0:
             ax.set_ylabel("accuracy (%)")
+        if i == 0:
             ax.legend(frameon=False, fontsize=8)
     return fig
