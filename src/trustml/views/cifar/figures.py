@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from trustml.core.cache import Result
 from trustml.experiments.cifar import PIXEL
@@ -24,22 +25,27 @@ def curve_figure(results: dict[str, Result]) -> Figure:
     attack reports)."""
     fig = Figure(figsize=(5.8, 4.4), layout="constrained")
     ax = fig.subplots()
-    for i, (key, name) in enumerate(MODEL_LABELS.items()):
+    for i, key in enumerate(MODEL_LABELS):
         m = results[key].metrics
         rs = radii(m)
         xs = [0.0, *(e / PIXEL for e in rs)]
         for attack, style, width in (("worst", "-", 1.8), ("pgd10", ":", 1.2)):
             ys = [100 * m["clean"], *(100 * at_radius(m, attack, e) for e in rs)]
             ax.plot(xs, ys, style, lw=width, marker="o" if attack == "worst" else None, ms=3.5,
-                    color=f"C{i}",
-                    label=f"{name}, {'worst case' if attack == 'worst' else 'PGD-10'}")
+                    color=f"C{i}")
     ax.set_xlabel("ε (ℓ∞ radius, in units of 1/255)")
     ax.set_ylabel("accuracy (%)")
     ax.set_xticks([0, 1, 2, 4, 6.39, 8], ["0", "1", "2", "4", "6.39", "8"])
     ax.set_ylim(0, 100)
     ax.spines[["top", "right"]].set_visible(False)
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2,
-               frameon=False)  # below the axes: inside, it covered the curves
+    # below the axes (inside, it covered the curves): the models by colour, the attacks by line
+    # style, in short labels (`legible` raises the fonts to a phone's floor, and "model, attack"
+    # labels made the legend, so the PNG, wider than the figure and its text smaller)
+    models = [Line2D([], [], color=f"C{i}", lw=1.8) for i in range(len(MODEL_LABELS))]
+    styles = [Line2D([], [], color="0.3", lw=1.8, marker="o", ms=3.5),
+              Line2D([], [], color="0.3", lw=1.2, ls=":")]
+    fig.legend([*models, *styles], [*MODEL_LABELS.values(), "worst case", "PGD-10"],
+               loc="outside lower center", ncols=2, frameon=False)
     return fig
 
 
