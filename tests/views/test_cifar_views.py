@@ -111,7 +111,7 @@ def test_only_defences_whose_worst_case_holds_are_called_defences(fgsmrs, pgd, h
     verdict = view.defences_verdict(results)
     for key in view.DEFENCE_EVALS:
         named = key in expected
-        assert (view.MODEL_LABELS[key] in curve) == named, curve
+        assert (view.PROSE_LABELS[key] in curve) == named, curve
     assert ("none survives" in verdict) == (not expected), verdict
     # PGD-10 far above the worst case is a masked gradient, not a "not masked" sign
     assert view.overstatement_points(results["cifar-eval-pgd"].metrics, view.EPS8) == \

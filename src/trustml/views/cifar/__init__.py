@@ -24,6 +24,7 @@ from trustml.views.cifar.common import (  # noqa: F401
     MODEL_LABELS,
     NOISE_NAMES,
     PARTS,
+    PROSE_LABELS,
     PUBLISHED,
     STUDY_LABELS,
     TRAINING,

@@ -43,6 +43,9 @@ PUBLISHED = {
 MODEL_LABELS = {"cifar-attacks": "standard", "cifar-eval-fgsm": "FGSM defence",
                 "cifar-eval-fgsmrs": "FGSM-RS defence", "cifar-eval-pgd": "PGD defence, one pass",
                 "cifar-eval-pgd-halves": "PGD defence, two passes"}
+# the same models as a sentence names them
+PROSE_LABELS = {**MODEL_LABELS, "cifar-eval-pgd": "one-pass PGD defence",
+                "cifar-eval-pgd-halves": "two-pass PGD defence"}
 DEFENCE_EVALS = ("cifar-eval-fgsm", "cifar-eval-fgsmrs", "cifar-eval-pgd", "cifar-eval-pgd-halves")
 TRAINING = {"cifar-eval-fgsm": "cifar-fgsm-defence", "cifar-eval-fgsmrs": "cifar-fgsmrs-defence",
             "cifar-eval-pgd": "cifar-pgd-defence",

@@ -17,8 +17,8 @@ from trustml.views.cifar.common import (
     DEFENCE_EVALS,
     EPS8,
     MEMBER_LABELS,
-    MODEL_LABELS,
     PARTS,
+    PROSE_LABELS,
     TRAINING,
     _all_model_metrics,
     _compare_rows,
@@ -127,7 +127,8 @@ def overstatement(metrics: dict) -> dict[str, str]:
 def standard_attack_facts(attacks: Result) -> dict[str, str]:
     """Inline values of 2.1(a)."""
     m = attacks.metrics
-    floor = [e for e in radii(m) if worst(m, e) < 0.005]
+    rs = radii(m)  # the radii from which on no image survives the worst case
+    floor = [e for i, e in enumerate(rs) if all(worst(m, r) == 0 for r in rs[i:])]
     out = {"clean": fmt_pct(m["clean"]), "fgsm8": fmt_pct(at_radius(m, "fgsm", EPS8)),
            "pgd8": fmt_pct(at_radius(m, "pgd10", EPS8)), "worst8": fmt_pct(worst(m)),
            "ref_pgd10": fmt_pct(at_radius(m, "pgd10", REFERENCE_PGD_EPS)),
@@ -366,10 +367,12 @@ def overfitting_sentence(results: dict[str, Result]) -> str:
         text = (f"PGD-10 accuracy on the held-out images was near zero at every check, from the "
                 f"first one after {c['first_at']} epochs (at most {c['best']}), while the final "
                 f"model resists FGSM on {fmt_pct(fgsm8)} of the images and PGD-10 on "
-                f"{fmt_pct(pgd8)}. This is catastrophic overfitting from the start: the network "
-                "learnt within the first few hundred steps to make the single FGSM step useless, "
-                "by bending its loss surface so that the gradient sign no longer points uphill "
-                "far enough, without becoming robust to an attack that takes several steps.")
+                f"{fmt_pct(pgd8)}. The network became resistant to FGSM without ever becoming robust to "
+                "PGD-10, the end state of catastrophic overfitting; with no robust phase to fall "
+                "from, no check could flag a drop. Within the first few hundred steps it learnt "
+                "to make the single FGSM step useless, by bending its loss surface so that the "
+                "gradient sign no longer points uphill far enough, without becoming robust to an "
+                "attack that takes several steps.")
         return text + _flat_fgsm(m)
     if c["flagged"] != "0":
         return (f"PGD-10 accuracy on the held-out images peaked at {c['best']} after "
@@ -437,14 +440,17 @@ def members_sentence(results: dict[str, Result], key: str) -> str:
     if black_box == 0:
         text += "; FAB-T and the gradient-free Square attack find nothing the gradient attacks missed"
         if not masked:
-            text += ", the sign that the gradients are not masked"
+            text += ", a sign that the gradients are not masked"
+    elif masked and added.get("Square", 0):
+        text += ("; a gradient-free attack, Square, that succeeds where every gradient attack "
+                 "failed is the mark of a masked gradient")
     elif masked:
-        text += (f"; FAB-T and the gradient-free Square attack add {fmt_int(black_box)}, and a "
-                 "gradient-free attack that succeeds where gradient attacks failed is the mark "
-                 "of a masked gradient")
+        text += ("; FAB-T, which walks to the nearest decision boundary instead of climbing the "
+                 "loss, succeeding where the loss-climbing attacks failed points to a masked "
+                 "gradient")
     else:
-        text += (f"; FAB-T and the gradient-free Square attack add {fmt_int(black_box)}, a small "
-                 "share but a reminder that gradient attacks alone are not the worst case")
+        text += ("; what FAB-T and the gradient-free Square attack add is a small share, but a "
+                 "reminder that gradient attacks alone are not the worst case")
     return text + "."
 
 
@@ -460,7 +466,7 @@ def tradeoff_sentence(results: dict[str, Result]) -> str:
     parts = []
     for key in DEFENCE_EVALS:
         m = results[key].metrics
-        parts.append(f"the {MODEL_LABELS[key]} pays {fmt_pp(s['clean'] - m['clean'])} of clean "
+        parts.append(f"the {PROSE_LABELS[key]} pays {fmt_pp(s['clean'] - m['clean'])} of clean "
                      f"accuracy for {fmt_pct(worst(m))} at 8/255 and {fmt_pct(worst(m, PIXEL))} at "
                      "1/255")
     text = ("Measured against the standard model (" + fmt_pct(s["clean"]) + " clean, "
@@ -469,7 +475,7 @@ def tradeoff_sentence(results: dict[str, Result]) -> str:
     real = survivors(results)
     if not real:
         return text
-    names = fmt_list(f"the {MODEL_LABELS[k]}" for k in real)
+    names = fmt_list(f"the {PROSE_LABELS[k]}" for k in real)
     beaten = [e for e in radii(s) if all(worst(results[k].metrics, e) > worst(s, e)
                                          for k in real)]
     if beaten == radii(s):
@@ -485,7 +491,7 @@ def curve_sentence(results: dict[str, Result]) -> str:
     if not real:
         return ("no defence's worst case stays well above the standard model's beyond the "
                 "smallest radii.")
-    names = fmt_list(f"the {MODEL_LABELS[k]}" for k in real)
+    names = fmt_list(f"the {PROSE_LABELS[k]}" for k in real)
     verb = ("starts", "falls") if len(real) == 1 else ("start", "fall")
     return (f"{names} {verb[0]} lower at ε = 0 and {verb[1]} far more slowly than the "
             "standard model.")
@@ -501,8 +507,9 @@ def _held_out_curve(results: dict[str, Result], key: str) -> str:
     verb = "rose" if pgd[-1] > pgd[0] else "fell" if pgd[-1] < pgd[0] else "ended where it began,"
     return (f"Its held-out PGD-10 accuracy {verb} from {c['first']} at the first check to "
             f"{c['last']} at the last; averaged over each epoch's checks, the last epoch "
-            f"{'added' if gain >= 0 else 'took off'} {fmt_pp(abs(gain))}"
-            + (", so the curve has flattened" if flat else ", so it was still rising")
+            + (f"added {fmt_pp(gain)}" if gain >= 0 else f"lowered it by {fmt_pp(-gain)}")
+            + (", so the curve has flattened" if flat else
+               ", so it was still rising" if gain > 0 else ", so it was still falling")
             + f". {defence_sentence(results, key)}")
 
 
@@ -588,8 +595,8 @@ def defences_verdict(results: dict[str, Result]) -> str:
     first = ("PGD-10 was the stronger white-box attack on every model and at every radius of "
              "this chapter, and only a multi-step attack exposed the FGSM defence." if not weaker
              else f"PGD-10 was the weaker white-box attack somewhere on {fmt_list(weaker)}.")
-    held = {MODEL_LABELS[k]: worst(results[k].metrics) for k in DEFENCE_EVALS}
-    real = [MODEL_LABELS[k] for k in survivors(results)]
+    held = {PROSE_LABELS[k]: worst(results[k].metrics) for k in DEFENCE_EVALS}
+    real = [PROSE_LABELS[k] for k in survivors(results)]
     failed = [name for name in held if name not in real]
     count = NUMBER_WORDS.get(len(held), str(len(held)))
     second = (f"Under the worst case at 8/255 the {count} defences keep "
@@ -599,9 +606,8 @@ def defences_verdict(results: dict[str, Result]) -> str:
     elif not failed:
         second += f"all {count} survive it."
     else:
-        second += (f"only the {fmt_list(real)} survive{'s' if len(real) == 1 else ''} it; "
-                   + fmt_list(f"the {name}" for name in failed)
-                   + f" do{'es' if len(failed) == 1 else ''} not.")
+        second += (f"only {fmt_list(f'the {name}' for name in real)} "
+                   f"survive{'s' if len(real) == 1 else ''} it.")
     return f"{first} {second}"
 
 
@@ -654,7 +660,7 @@ def answer_facts(results: dict[str, Result]) -> dict[str, str]:
     paid, unpaid = [], []
     for key, short in (("cifar-eval-fgsmrs", "fgsmrs"), ("cifar-eval-pgd", "pgd"),
                        ("cifar-eval-pgd-halves", "halves")):
-        drop, kept, name = out[f"{short}_clean_drop"], out[f"{short}_worst8"], MODEL_LABELS[key]
+        drop, kept, name = out[f"{short}_clean_drop"], out[f"{short}_worst8"], PROSE_LABELS[key]
         if key in real:
             paid.append(f"{drop} for the {name}, which keeps {kept} at 8/255")
         else:
