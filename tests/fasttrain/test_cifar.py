@@ -313,6 +313,7 @@ def test_computed_sentences_read_as_prose_from_the_committed_results(monkeypatch
                  view.halves_sentence(results),
                  view.members_sentence(results, "cifar-eval-pgd-halves"),
                  view.tradeoff_sentence(results), view.defences_verdict(results),
+                 view.advice_sentence(results),
                  view.pgd_versus_fgsm(results["cifar-attacks"].metrics)]
     for name, text in [*facts.items(), *enumerate(sentences)]:
         if name in ("first_flagged_at", "pgd_verdict") or str(name).endswith("/first_flagged_at"):

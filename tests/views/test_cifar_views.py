@@ -116,3 +116,20 @@ def test_only_defences_whose_worst_case_holds_are_called_defences(fgsmrs, pgd, h
     # PGD-10 far above the worst case is a masked gradient, not a "not masked" sign
     assert view.overstatement_points(results["cifar-eval-pgd"].metrics, view.EPS8) == \
         pytest.approx(42.0 - 100 * pgd)
+
+
+@pytest.mark.parametrize("fgsmrs, halves, cheaper_wins", [(0.36, 0.33, True), (0.30, 0.38, False)])
+def test_the_advice_follows_the_measured_robustness(fgsmrs, halves, cheaper_wins):
+    """2.3(c)'s advice names the one-step defence the better buy only when it is at least as
+    robust as the better PGD defence; the cost ratio is the measured one."""
+    from trustml.core.cache import Result
+    from trustml.views import cifar as view
+
+    results = {"cifar-eval-fgsmrs": Result(metrics=_evaluation(fgsmrs, 0.41)),
+               "cifar-eval-pgd": Result(metrics=_evaluation(0.05, 0.42)),
+               "cifar-eval-pgd-halves": Result(metrics=_evaluation(halves, 0.43)),
+               "cifar-step-costs": Result(metrics={"images_per_second": {
+                   "fgsm_rs": 500.0, "pgd_append": 100.0, "pgd_halves": 125.0}})}
+    text = view.advice_sentence(results)
+    assert ("better buy" in text) == cheaper_wins, text
+    assert "4.0 times" in text and "two-pass PGD defence" in text, text

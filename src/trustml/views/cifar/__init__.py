@@ -49,6 +49,7 @@ from trustml.views.cifar.prose import (  # noqa: F401
     _flat_fgsm,
     _signed,
     adversarial_loss_defence_sentence,
+    advice_sentence,
     after_members_text,
     answer_facts,
     augmentation_closing,

@@ -611,6 +611,31 @@ def defences_verdict(results: dict[str, Result]) -> str:
     return f"{first} {second}"
 
 
+def advice_sentence(results: dict[str, Result]) -> str:
+    """2.3(c): which attack and which defence to use, from the robustness and the step costs
+    measured (FGSM-RS against the better of the two PGD defences)."""
+    rate = results["cifar-step-costs"].metrics["images_per_second"]
+    fgsm_rs = worst(results["cifar-eval-fgsmrs"].metrics)
+    pgd_key = max(("cifar-eval-pgd", "cifar-eval-pgd-halves"),
+                  key=lambda k: worst(results[k].metrics))
+    pgd = worst(results[pgd_key].metrics)
+    objective = "pgd_halves" if pgd_key == "cifar-eval-pgd-halves" else "pgd_append"
+    ratio = rate["fgsm_rs"] / rate[objective]
+    text = ("So, as attacks, FGSM is for a quick look and PGD, with the strong attacks beside it, "
+            "for the number one reports. As defences, ")
+    if fgsm_rs >= pgd:
+        return text + (f"FGSM from a random start kept {fmt_pct(fgsm_rs)} under the worst case at "
+                       f"8/255 where the {PROSE_LABELS[pgd_key]}, the better of the two, kept "
+                       f"{fmt_pct(pgd)}, and an epoch of PGD training costs {ratio:.1f} times one "
+                       "of FGSM-RS: on this budget the one-step defence is the better buy, "
+                       "provided it starts at random and held-out checks watch for a collapse.")
+    return text + (f"the {PROSE_LABELS[pgd_key]} kept {fmt_pct(pgd)} under the worst case at "
+                   f"8/255 against {fmt_pct(fgsm_rs)} for FGSM from a random start: "
+                   f"{fmt_pp(pgd - fgsm_rs)} more, for {ratio:.1f} times the cost per epoch; "
+                   "FGSM-RS is the cheap baseline, PGD training the one to pay for when the "
+                   "points matter.")
+
+
 def gradient_facts(gradients: Result) -> dict[str, str]:
     rows = gradients.metrics["rows"]
 
