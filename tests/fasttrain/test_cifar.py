@@ -304,6 +304,7 @@ def test_computed_sentences_read_as_prose_from_the_committed_results(monkeypatch
     for key in view.DEFENCE_EVALS:
         facts.update({f"{key}/{k}": v for k, v in view.checks_facts(results, key).items()})
     sentences = [view.augmentation_verdict(results["cifar-study"]),
+                 view.augmentation_weak_sentence(results["cifar-study"]),
                  view.augmentation_closing(results["cifar-study"], 3 * 32 * 32),
                  view.curve_sentence(results),
                  view.overfitting_sentence(results), view.cure_sentence(results),

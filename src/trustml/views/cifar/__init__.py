@@ -40,6 +40,7 @@ from trustml.views.cifar.common import (  # noqa: F401
     overstatement_points,
     radii,
     study_measures,
+    weak_measures,
     worst,
 )
 from trustml.views.cifar.figures import check_figure, curve_figure, samples_figure  # noqa: F401
@@ -55,6 +56,7 @@ from trustml.views.cifar.prose import (  # noqa: F401
     augmentation_closing,
     augmentation_facts,
     augmentation_verdict,
+    augmentation_weak_sentence,
     checks_facts,
     cost_facts,
     cure_sentence,

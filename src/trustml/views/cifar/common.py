@@ -134,10 +134,20 @@ def study_measures(study: Result) -> list[tuple[str, str]]:
                                    for e in radii(m)]
 
 
-def _compare_rows(study: Result, a: str, b: str) -> list[dict]:
+def weak_measures(study: Result) -> list[tuple[str, str]]:
+    """FGSM then PGD-10 per radius, the attacks 2.1(d) was asked with: (label, array key)."""
+    rs = radii(study.metrics["models"]["A"])
+    return [(f"{name} {eps_label(e)}", f"robust/{key}/{e}")
+            for key, name in (("fgsm", "FGSM"), ("pgd10", "PGD-10")) for e in rs]
+
+
+def _compare_rows(study: Result, a: str, b: str,
+                  measures: list[tuple[str, str]] | None = None) -> list[dict]:
+    """Models `a` and `b` of the study on each measure (default: `study_measures`), paired
+    per image: both accuracies and McNemar's test."""
     arrays = study.arrays
     rows = []
-    for label, key in study_measures(study):
+    for label, key in study_measures(study) if measures is None else measures:
         ca, cb = _bool(arrays[f"{a}/{key}"]), _bool(arrays[f"{b}/{key}"])
         test = mcnemar(ca, cb)
         rows.append({"measure": label, "images": len(ca), "acc_a": float(ca.float().mean()),

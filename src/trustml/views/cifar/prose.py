@@ -27,6 +27,7 @@ from trustml.views.cifar.common import (
     eps_label,
     overstatement_points,
     radii,
+    weak_measures,
     worst,
 )
 from trustml.views.format import (
@@ -222,6 +223,27 @@ def transfer_facts(study: Result) -> dict[str, str]:
             f"model, against FGSM's {fmt_pct(fg_black)}): the stronger white-box attack is also "
             "the stronger transfer attack here."),
     }
+
+
+def augmentation_weak_sentence(study: Result, alpha: float = 0.05) -> str:
+    """Where a weak attack alone credits augmentation with a significant gain that the worst
+    case does not show (both models at the floor), or that the weak attacks agree with it."""
+    weak = _compare_rows(study, "A-noaug", "A", weak_measures(study))
+    strong = {r["measure"].removeprefix("worst case "): r
+              for r in _compare_rows(study, "A-noaug", "A")[1:]}
+    false = [r for r in weak if r["p_value"] < alpha
+             and strong[r["measure"].split(" ", 1)[1]]["p_value"] >= alpha]
+    if not false:
+        return ("FGSM and PGD-10 alone tell the same story: wherever they find a significant "
+                "difference, so does the worst case.")
+    r = false[0]
+    name, radius = r["measure"].split(" ", 1)
+    s = strong[radius]
+    return (f"A weak attack alone would tell another story: at {radius} {name} credits "
+            f"augmentation with {fmt_pp(r['acc_b'] - r['acc_a'])} ({fmt_pct(r['acc_a'])} without, "
+            f"{fmt_pct(r['acc_b'])} with, p = {r['p_value']:.2g}), where the worst case leaves "
+            f"{fmt_pct(s['acc_a'])} and {fmt_pct(s['acc_b'])}: the gain is in how hard the model "
+            "is to attack with one step, not in how robust it is.")
 
 
 def augmentation_verdict(study: Result, alpha: float = 0.05) -> str:
