@@ -242,8 +242,10 @@ def augmentation_weak_sentence(study: Result, alpha: float = 0.05) -> str:
     return (f"A weak attack alone would tell another story: at {radius} {name} credits "
             f"augmentation with {fmt_pp(r['acc_b'] - r['acc_a'])} ({fmt_pct(r['acc_a'])} without, "
             f"{fmt_pct(r['acc_b'])} with, p = {r['p_value']:.2g}), where the worst case leaves "
-            f"{fmt_pct(s['acc_a'])} and {fmt_pct(s['acc_b'])}: the gain is in how hard the model "
-            "is to attack with one step, not in how robust it is.")
+            + (f"both at {fmt_pct(s['acc_a'])}" if fmt_pct(s["acc_a"]) == fmt_pct(s["acc_b"]) else
+               f"{fmt_pct(s['acc_a'])} without augmentation, {fmt_pct(s['acc_b'])} with it")
+            + ": the gain is in how hard the model is to attack with one step, not in how "
+            "robust it is.")
 
 
 def augmentation_verdict(study: Result, alpha: float = 0.05) -> str:
