@@ -730,6 +730,5 @@ def answer_facts(results: dict[str, Result]) -> dict[str, str]:
         + (f"; at {aug['floor']} both models are broken" if aug["floor"] else "")
         if aug["helped"] else "Flip and translate augmentation does not measurably change the "
         "worst case at any radius")
-    rate = results["cifar-step-costs"].metrics["images_per_second"]
-    out["pgd_vs_fgsmrs"] = f"{rate['fgsm_rs'] / rate['pgd_halves']:.1f}"
+    out["pgd_vs_fgsmrs"] = cost_facts(results)["pgd_vs_fgsmrs"]
     return out
