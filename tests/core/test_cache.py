@@ -1,5 +1,5 @@
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
@@ -7,6 +7,7 @@ import torch
 
 from trustml.core.budget import get_budget
 from trustml.core.cache import (
+    HASH_WHEN_SET,
     REGISTRY,
     CacheWarning,
     Experiment,
@@ -73,6 +74,25 @@ def test_key_depends_on_config_version_and_budget(cache_dir):
     exp2, _ = toy(version=2)
     assert config_hash(exp, ToyConfig(4)) != config_hash(exp2, ToyConfig(4))
     assert config_hash(exp, ToyConfig(4)) == config_hash(exp, ToyConfig(4))
+
+
+@dataclass(frozen=True)
+class GrownConfig:
+    """ToyConfig with a field added later, hashed only when set."""
+
+    n: int = 3
+    seed: int = 0
+    radius: float | None = field(default=None, metadata=HASH_WHEN_SET)
+
+
+def test_a_field_hashed_when_set_keeps_the_hash_at_its_default():
+    exp, _ = toy()
+    before = config_hash(exp, ToyConfig(4))
+    # the same class name and fields as ToyConfig: only the new field could change the hash
+    GrownConfig.__qualname__ = ToyConfig.__qualname__
+    assert config_hash(exp, GrownConfig(4)) == before
+    assert config_hash(exp, GrownConfig(4, radius=0.1)) != before
+    assert config_hash(exp, GrownConfig(4, radius=0.1)) != config_hash(exp, GrownConfig(4, radius=0.2))
 
 
 def test_force_recomputes(cache_dir):

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from trustml.adversarial.attacks import check_eps, fgsm, pgd
+from trustml.core.precision import training_autocast
 from trustml.core.progress import per_batch
 from trustml.core.torch_utils import accuracy, minibatches
 
@@ -61,9 +62,12 @@ def adversarial_train(
     epochs: int, lr: float, batch_size: int, seed: int, check_x: torch.Tensor,
     check_y: torch.Tensor, pgd_steps: int = 7, fgsm_alpha: float | None = None,
     check_steps: int = 10, collapse_drop: float = 0.2, eps_warmup_epochs: float = 0.0,
-    keep_best: bool = True,
+    keep_best: bool = True, bf16: bool = False,
 ) -> dict[str, list[float]]:
     """Train on adversarial examples only (the standard recipe for both methods).
+
+    With `bf16` each step (the attack that makes its batch, forward, backward) runs under bf16
+    autocast where the device supports it; the checks run in float32.
 
     `eps_warmup_epochs > 0` ramps the training radius linearly from 0 to `eps` over that many
     epochs: from a random initialisation, PGD training at eps 0.2 on MNIST otherwise stays stuck
@@ -74,6 +78,7 @@ def adversarial_train(
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
+    device = next(model.parameters()).device
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     batches_per_epoch = -(-len(x) // batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr,
@@ -92,9 +97,10 @@ def adversarial_train(
             xb, yb = x[idx], y[idx]
             eps_now = eps * min(1.0, (step + 1) / warmup_steps) if warmup_steps > 0 else eps
             step += 1
-            x_adv = adversarial_examples(model, xb, yb, method, eps_now, steps=pgd_steps,
-                                         step=alpha_ratio * eps_now, generator=gen)
-            loss = F.cross_entropy(model(x_adv), yb)
+            with training_autocast(device, bf16):
+                x_adv = adversarial_examples(model, xb, yb, method, eps_now, steps=pgd_steps,
+                                             step=alpha_ratio * eps_now, generator=gen)
+                loss = F.cross_entropy(model(x_adv), yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -140,9 +140,20 @@ def cache_root() -> Path:
     return root / "results"
 
 
+HASH_WHEN_SET = {"hash": "when_set"}
+
+
+def _left_out(field: dataclasses.Field, value: Any) -> bool:
+    """A field declared with `metadata=HASH_WHEN_SET` is left out of a config's JSON (so out
+    of its cache hash) while it holds its default: a field added later does not change the
+    hashes of the configs made before it, which all hold the default."""
+    return field.metadata.get("hash") == "when_set" and value == field.default
+
+
 def _jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {k: _jsonable(v) for k, v in dataclasses.asdict(value).items()}
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not _left_out(f, getattr(value, f.name))}
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

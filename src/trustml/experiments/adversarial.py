@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -24,7 +24,7 @@ from trustml.adversarial.evaluation import robust_correct
 from trustml.adversarial.specs import FGSM, PGD, TopTargetsPGD, strong_pgd
 from trustml.adversarial.training import METHODS, adversarial_train
 from trustml.core.budget import Budget
-from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.cache import HASH_WHEN_SET, Result, experiment, run_or_load
 from trustml.core.chapters import declare_chapter
 from trustml.core.device import get_device
 from trustml.core.keys import number_key
@@ -52,6 +52,8 @@ class RobustTrainingConfig:
     batch_size: int = 128
     width: int = 1
     seed: int = 0
+    # bf16 autocast for the training steps where the device computes it (hashed when set)
+    bf16: bool = field(default=False, metadata=HASH_WHEN_SET)
 
     def __post_init__(self) -> None:
         check_config(self, eps=UNIT, eps_warmup_epochs=NON_NEGATIVE, lr=POSITIVE)
@@ -75,7 +77,7 @@ def _train_robust(config: RobustTrainingConfig) -> Result:
         model, x.to(device), y.to(device), method=config.method, eps=config.eps,
         epochs=config.epochs, lr=config.lr, batch_size=config.batch_size, seed=config.seed,
         check_x=check_x.to(device), check_y=check_y.to(device), pgd_steps=config.pgd_steps,
-        eps_warmup_epochs=config.eps_warmup_epochs,
+        eps_warmup_epochs=config.eps_warmup_epochs, bf16=config.bf16,
         keep_best=config.method != "fgsm")  # plain FGSM shows the failure: keep its last epoch
     model.cpu()
     return Result(metrics={"history": history, "parameters": count_parameters(model),

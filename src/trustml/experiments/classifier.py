@@ -6,12 +6,12 @@ three columns of exercise 3's tables differ only in how the model was trained).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 from trustml.core.budget import Budget
-from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.cache import HASH_WHEN_SET, Result, experiment, run_or_load
 from trustml.core.device import get_device
 from trustml.core.stats import wilson_interval
 from trustml.core.torch_utils import accuracy, count_parameters, load_model
@@ -28,6 +28,8 @@ class ClassifierConfig:
     lr: float = 5e-3
     batch_size: int = 128
     seed: int = 0
+    # bf16 autocast for the training steps where the device computes it (hashed when set)
+    bf16: bool = field(default=False, metadata=HASH_WHEN_SET)
 
     def __post_init__(self) -> None:
         check_config(self, lr=POSITIVE)
@@ -53,7 +55,7 @@ def standard_cnn(config: ClassifierConfig, budget: Budget) -> Result:
     history = train_classifier(model, x.to(device), y.to(device), epochs=config.epochs,
                                lr=config.lr, batch_size=config.batch_size, seed=config.seed,
                                x_test=x_test.to(device), y_test=y_test.to(device),
-                               desc="standard CNN epochs")
+                               desc="standard CNN epochs", bf16=config.bf16)
     model.cpu()
     acc = accuracy(model, x_test, y_test)
     correct = round(acc * len(y_test))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
 
 from trustml.core.budget import Budget
-from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.cache import HASH_WHEN_SET, Result, experiment, run_or_load
 from trustml.core.chapters import declare_chapter
 from trustml.core.torch_utils import load_model
 from trustml.core.validate import POSITIVE, Interval, check_config
@@ -69,6 +69,8 @@ class VAEConfig(_TrainingSizes):
     batch_size: int = 128
     samples: int = 64
     seed: int = 0
+    # bf16 autocast for the training steps where the device computes it (hashed when set)
+    bf16: bool = field(default=False, metadata=HASH_WHEN_SET)
 
     def __post_init__(self) -> None:
         check_config(self, lr=POSITIVE)
@@ -91,7 +93,7 @@ def vae_experiment(config: VAEConfig, budget: Budget) -> Result:
     history, snaps = train_vae(model, x, x_test, epochs=config.epochs, lr=config.lr,
                                batch_size=config.batch_size, seed=config.seed,
                                snapshot_epochs=_snapshot_epochs(config.epochs, config.snapshot_every),
-                               fixed_z=fixed_z)
+                               fixed_z=fixed_z, bf16=config.bf16)
     return _training_result(history, snaps, {"vae": model.state_dict()})
 
 
@@ -106,6 +108,8 @@ class _GANTraining(_TrainingSizes):
     real_label: float = 0.9
     samples: int = 64
     seed: int = 0
+    # bf16 autocast for the training steps where the device computes it (hashed when set)
+    bf16: bool = field(default=False, metadata=HASH_WHEN_SET)
 
     def __post_init__(self) -> None:
         check_config(self, lr=POSITIVE, beta1=Interval(0.0, 1.0, hi_open=True),
@@ -142,7 +146,7 @@ def _gan_result(config: _GANTraining,
     history, snaps = train_gan(G, D, x, x_test, epochs=config.epochs, lr=config.lr,
                                beta1=config.beta1, batch_size=config.batch_size, seed=config.seed,
                                snapshot_epochs=_snapshot_epochs(config.epochs, config.snapshot_every),
-                               fixed_noise=fixed, real_label=config.real_label)
+                               fixed_noise=fixed, real_label=config.real_label, bf16=config.bf16)
     return _training_result(history, snaps,
                             {"generator": G.state_dict(), "discriminator": D.state_dict()})
 

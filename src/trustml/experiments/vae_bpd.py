@@ -11,14 +11,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from scipy.stats import norm
 
 from trustml.core.budget import Budget
-from trustml.core.cache import Result, experiment, run_or_load
+from trustml.core.cache import HASH_WHEN_SET, Result, experiment, run_or_load
 from trustml.core.keys import number_key
 from trustml.core.progress import progress
 from trustml.core.torch_utils import in_mode
@@ -70,6 +70,8 @@ class CategoricalVAEConfig:
     snapshot_epochs: tuple[int, ...] = (0,)
     samples: int = 64
     seed: int = 0
+    # bf16 autocast for the training steps where the device computes it (hashed when set)
+    bf16: bool = field(default=False, metadata=HASH_WHEN_SET)
 
     def __post_init__(self) -> None:
         check_config(self, beta=POSITIVE, lr=POSITIVE, snapshot_epochs=Interval(0),
@@ -126,7 +128,8 @@ def train_categorical_vae(config: CategoricalVAEConfig, keep_weights: bool = Tru
         model, train, val, epochs=config.epochs, lr=config.lr, batch_size=config.batch_size,
         seed=config.seed, snapshot_epochs=config.snapshot_epochs, fixed_z=fixed_z,
         terms_fn=functools.partial(categorical_elbo_terms, beta=config.beta), eval_name="val",
-        snapshot_fn=snapshot, cosine_lr=config.cosine_lr, kl_warmup_epochs=config.kl_warmup_epochs)
+        snapshot_fn=snapshot, cosine_lr=config.cosine_lr, kl_warmup_epochs=config.kl_warmup_epochs,
+        bf16=config.bf16)
     train_seconds = time.perf_counter() - start
     per_image = _per_image(model, test, config.seed)
     nats = per_image["rec"] + per_image["kl"]

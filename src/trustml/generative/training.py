@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from trustml.core.precision import training_autocast
 from trustml.core.progress import per_batch
 from trustml.core.torch_utils import in_mode, minibatches
 from trustml.generative.gan import discriminator_loss, generator_loss
@@ -39,14 +40,17 @@ def train_vae(
     batch_size: int, seed: int, snapshot_epochs: Sequence[int], fixed_z: torch.Tensor,
     terms_fn: TermsFn = elbo_terms, eval_name: str = "test",
     snapshot_fn: Callable[[torch.Tensor], torch.Tensor] | None = None, cosine_lr: bool = False,
-    kl_warmup_epochs: float = 0.0,
+    kl_warmup_epochs: float = 0.0, bf16: bool = False,
 ) -> tuple[dict[str, list[float]], dict[int, np.ndarray]]:
     """Adam on the (beta-weighted) negative ELBO given by `terms_fn`. The train curve is the
     average over each epoch's batches (as pytorch/examples reports it); the `eval_name` curve is
     a full pass over `x_test` after each epoch. Snapshots: `snapshot_fn(fixed_z)` (default: the
     decoder means, `model.sample`). `cosine_lr` decays the learning rate to 0 over training.
     `kl_warmup_epochs` > 0 scales the KL term of the training loss by a weight rising linearly
-    from 0 to 1 over that many epochs (the logged terms are always unweighted)."""
+    from 0 to 1 over that many epochs (the logged terms are always unweighted). With `bf16`
+    each step's forward pass runs under bf16 autocast where the device supports it; the
+    `eval_name` curve and the snapshots are computed in float32."""
+    device = next(model.parameters()).device
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -63,7 +67,8 @@ def train_vae(
         start, rec_sum, kl_sum = time.perf_counter(), 0.0, 0.0
         model.train()
         for idx in minibatches(len(x), batch_size, gen):
-            terms = terms_fn(model, x[idx], gen)
+            with training_autocast(device, bf16):
+                terms = terms_fn(model, x[idx], gen)
             step += 1
             if step < warmup_steps:
                 loss = (terms.reconstruction + step / warmup_steps * terms.beta * terms.kl).mean()
@@ -109,9 +114,12 @@ def gan_test_losses(G: nn.Module, D: nn.Module, x_test: torch.Tensor, seed: int,
 def train_gan(
     G: nn.Module, D: nn.Module, x: torch.Tensor, x_test: torch.Tensor, *, epochs: int,
     lr: float, beta1: float, batch_size: int, seed: int, snapshot_epochs: Sequence[int],
-    fixed_noise: torch.Tensor, real_label: float = 0.9,
+    fixed_noise: torch.Tensor, real_label: float = 0.9, bf16: bool = False,
 ) -> tuple[dict[str, list[float]], dict[int, np.ndarray]]:
-    """Alternating Adam steps (beta1 = 0.5): one discriminator step, one generator step."""
+    """Alternating Adam steps (beta1 = 0.5): one discriminator step, one generator step; with
+    `bf16` the forward passes of both steps run under bf16 autocast where the device supports
+    it (the held-out losses and the snapshots in float32)."""
+    device = next(G.parameters()).device
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(beta1, 0.999))
@@ -133,13 +141,15 @@ def train_gan(
         for idx in minibatches(len(x), batch_size, gen):
             real = x[idx]
             z = torch.randn(len(idx), G.noise_dim, generator=gen)
-            fake = G(z)
-            real_logits, fake_logits = D(real), D(fake.detach())
-            d_loss = discriminator_loss(real_logits, fake_logits, real_label)
+            with training_autocast(device, bf16):
+                fake = G(z)
+                real_logits, fake_logits = D(real), D(fake.detach())
+                d_loss = discriminator_loss(real_logits, fake_logits, real_label)
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()
-            g_loss = generator_loss(D(fake))
+            with training_autocast(device, bf16):
+                g_loss = generator_loss(D(fake))
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             opt_g.step()

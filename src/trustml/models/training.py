@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from trustml.core.precision import training_autocast
 from trustml.core.progress import per_batch
 from trustml.core.torch_utils import accuracy, minibatches
 
@@ -17,9 +18,12 @@ from trustml.core.torch_utils import accuracy, minibatches
 def train_classifier(
     model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, lr: float,
     batch_size: int, seed: int, x_test: torch.Tensor | None = None,
-    y_test: torch.Tensor | None = None, desc: str = "classifier",
+    y_test: torch.Tensor | None = None, desc: str = "classifier", bf16: bool = False,
 ) -> dict[str, list[float]]:
-    """Adam with a cosine learning-rate schedule, cross-entropy loss."""
+    """Adam with a cosine learning-rate schedule, cross-entropy loss; with `bf16` each step's
+    forward pass runs under bf16 autocast where the device supports it (the accuracies in
+    float32)."""
+    device = next(model.parameters()).device
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -31,7 +35,8 @@ def train_classifier(
     for _, tick in per_batch(epochs, batches_per_epoch, desc):
         start, total, count = time.perf_counter(), 0.0, 0
         for idx in minibatches(len(x), batch_size, gen):
-            loss = F.cross_entropy(model(x[idx]), y[idx])
+            with training_autocast(device, bf16):
+                loss = F.cross_entropy(model(x[idx]), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
