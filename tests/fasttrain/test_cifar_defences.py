@@ -233,13 +233,15 @@ def scripted_check(monkeypatch, robust: list[float], calls: list | None = None) 
     monkeypatch.setattr(training, "robustness_check", fake)
 
 
-def train_with_checks(robust: list[float], drop: float, monkeypatch, calls=None, timer=None):
+def train_with_checks(robust: list[float], drop: float, monkeypatch, calls=None, timer=None,
+                      check_eps: float | None = None):
     scripted_check(monkeypatch, robust, calls)
     n = len(robust)
     x, y = uint8_batch(4 * n, size=16)  # small images: the network pools them globally
     check = (to_pixels(x[:4]), y[:4])
     model = CifarResNet((2, 4, 4))
-    defence = Defence(eps=4 / 255, checks=n, check_steps=3, collapse_drop=drop)
+    defence = Defence(eps=4 / 255, checks=n, check_steps=3, collapse_drop=drop,
+                      check_eps=check_eps)
     return train(model, x, y, Recipe(epochs=1, batch_size=4, translate=0), seed=0,
                  objective="fgsm_rs", defence=defence, check=check, step_timer=timer)
 
@@ -474,6 +476,31 @@ def defence_config(objective: str) -> DefenceConfig:
     return DefenceConfig(objective, Recipe(epochs=1), Defence(eps=8 * PIXEL))
 
 
+def test_the_checks_run_at_check_eps_when_it_is_set(monkeypatch):
+    """A defence trained at one radius is checked at another (the 11/255 PGD defence at 8/255);
+    without `check_eps` the checks run at the training radius."""
+    calls = []
+    train_with_checks([0.5, 0.5], 0.2, monkeypatch, calls, check_eps=2 / 255)
+    assert calls == [(2 / 255, 3, 4)] * 2
+    assert Defence(eps=4 / 255).check_radius == 4 / 255
+    assert Defence(eps=4 / 255, check_eps=2 / 255).check_radius == 2 / 255
+
+
+def test_check_eps_leaves_the_committed_defences_hashes_alone():
+    """`check_eps` is left out of a config's hash while it holds its default (None), so the
+    defences trained before it existed keep their cache entries; set, it changes the hash."""
+    from trustml.core.cache import REGISTRY, config_hash
+
+    exp = REGISTRY["cifar-pgd-halves-defence"]
+    config = exp.configs["full"]
+    assert config_hash(exp, config) == "1fb4a7b1c66281eb"  # the committed entry's folder
+    moved = dataclasses.replace(config, defence=dataclasses.replace(config.defence,
+                                                                    check_eps=4 / 255))
+    assert config_hash(exp, moved) != config_hash(exp, config)
+    eleven = REGISTRY["cifar-pgd-halves-11-defence"].configs["full"].defence
+    assert eleven.eps == 11 * PIXEL and eleven.check_radius == 8 * PIXEL
+
+
 @pytest.mark.parametrize("objective", ["clean", "nonsense", "FGSM_RS"])
 def test_defence_config_rejects_a_non_adversarial_objective(objective):
     with pytest.raises(ValueError, match="objective"):
@@ -494,6 +521,8 @@ def test_defence_configs_accept_every_adversarial_objective_and_defence():
     ({"step_ratio": 0.0}, "step_ratio"), ({"step_ratio": -1.25}, "step_ratio"),
     ({"collapse_drop": 1.5}, "collapse_drop"), ({"collapse_drop": -0.1}, "collapse_drop"),
     ({"eps": 0.0}, "eps"), ({"alpha": 2.0}, "alpha"),
+    ({"check_eps": 0.0}, "check_eps"), ({"check_eps": 1.5}, "check_eps"),
+    ({"check_eps": float("nan")}, "check_eps"), ({"check_eps": "8/255"}, "check_eps"),
 ])
 def test_defence_rejects_nonsense(kwargs, field):
     with pytest.raises(ValueError, match=field):

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from trustml.core.keys import number_key
+from trustml.views.format import half_up
 
-EVALUATED = ("cifar-attacks", "cifar-eval-fgsm", "cifar-eval-fgsmrs", "cifar-eval-pgd")
+EVALUATED = ("cifar-attacks", "cifar-eval-fgsm", "cifar-eval-fgsmrs", "cifar-eval-pgd",
+             "cifar-eval-pgd-halves", "cifar-eval-pgd-halves-11")
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +107,7 @@ def test_only_defences_whose_worst_case_holds_are_called_defences(fgsmrs, pgd, h
                "cifar-eval-fgsmrs": Result(metrics=_evaluation(fgsmrs, 0.41)),
                "cifar-eval-pgd": Result(metrics=_evaluation(pgd, 0.42)),
                "cifar-eval-pgd-halves": Result(metrics=_evaluation(halves, 0.43)),
+               "cifar-eval-pgd-halves-11": Result(metrics=_evaluation(0.05, 0.44)),
                "cifar-study": Result(metrics={"models": {}})}
     assert view.survivors(results) == expected
     curve = view.curve_sentence(results)
@@ -118,18 +121,77 @@ def test_only_defences_whose_worst_case_holds_are_called_defences(fgsmrs, pgd, h
         pytest.approx(42.0 - 100 * pgd)
 
 
-@pytest.mark.parametrize("fgsmrs, halves, cheaper_wins", [(0.36, 0.33, True), (0.30, 0.38, False)])
-def test_the_advice_follows_the_measured_robustness(fgsmrs, halves, cheaper_wins):
+@pytest.mark.parametrize("fgsmrs, halves, halves11, cheaper_wins, best", [
+    (0.36, 0.33, 0.30, True, "cifar-eval-pgd-halves"),
+    (0.30, 0.38, 0.30, False, "cifar-eval-pgd-halves"),
+    (0.34, 0.33, 0.36, False, "cifar-eval-pgd-halves-11"),
+])
+def test_the_advice_follows_the_measured_robustness(fgsmrs, halves, halves11, cheaper_wins,
+                                                     best):
     """2.3(c)'s advice names the one-step defence the better buy only when it is at least as
-    robust as the better PGD defence; the cost ratio is the measured one."""
+    robust as the best PGD defence, which it names; the cost ratio is the measured one."""
     from trustml.core.cache import Result
     from trustml.views import cifar as view
 
     results = {"cifar-eval-fgsmrs": Result(metrics=_evaluation(fgsmrs, 0.41)),
                "cifar-eval-pgd": Result(metrics=_evaluation(0.05, 0.42)),
                "cifar-eval-pgd-halves": Result(metrics=_evaluation(halves, 0.43)),
+               "cifar-eval-pgd-halves-11": Result(metrics=_evaluation(halves11, 0.44)),
                "cifar-step-costs": Result(metrics={"images_per_second": {
                    "fgsm_rs": 500.0, "pgd_append": 100.0, "pgd_halves": 125.0}})}
     text = view.advice_sentence(results)
     assert ("better buy" in text) == cheaper_wins, text
-    assert "4.0 times" in text and "two-pass PGD defence" in text, text
+    label = view.PROSE_LABELS[best]
+    assert "4.0 times" in text, text
+    assert f"the {label} kept" in text or f"the {label}, the best of the three" in text, text
+
+
+def _training(radius: float, pgd: list[float], clean: list[float] | None = None) -> object:
+    """A fake defence training result: its radius and its held-out checks, two per epoch."""
+    from trustml.core.cache import Result
+
+    steps = [0.5 * (i + 1) for i in range(len(pgd))]
+    return Result(metrics={"epochs": steps[-1], "history": {
+        "check_pgd": pgd, "check_clean": clean or [0.8] * len(pgd), "check_step": steps,
+        "check_collapsed": [False] * len(pgd)}},
+        meta={"config": {"check_n": 500, "defence": {"eps": radius}}})
+
+
+@pytest.mark.parametrize("small, large, clean_large, bought", [
+    (0.332, 0.36, 0.78, "buys 2.8 points of robustness at 8/255 for 3.0 points of clean accuracy"),
+    (0.332, 0.34, 0.82, "at no cost in clean accuracy"),
+    (0.332, 0.33, 0.78, "does not buy robustness"),
+])
+def test_the_larger_training_radius_sentence_follows_the_numbers(small, large, clean_large,
+                                                                 bought):
+    """2.3(a)'s larger-radius sentence: what the radius bought and cost, both ways, from the
+    accuracies as the tables show them."""
+    from trustml.core.cache import Result
+    from trustml.views import cifar as view
+
+    def evaluation(worst8: float, clean: float) -> Result:
+        return Result(metrics={**_evaluation(worst8, 0.40), "clean": clean})
+
+    results = {"cifar-eval-pgd-halves": evaluation(small, 0.81),
+               "cifar-eval-pgd-halves-11": evaluation(large, clean_large),
+               "cifar-pgd-halves-11-defence": _training(11 / 255, [0.1, 0.3, 0.35, 0.36])}
+    text = view.radius_sentence(results)
+    assert bought in text, text
+    assert f"PGD-10 overstates its worst case by {40 - half_up(100 * large):.1f} points" in text
+    assert view.checks_facts(results, "cifar-eval-pgd-halves-11")["radius"] == "11/255"
+
+
+@pytest.mark.parametrize("clean, broke", [([0.2, 0.15, 0.6, 0.73], True),
+                                          ([0.7, 0.72, 0.73, 0.73], False)])
+def test_the_larger_radius_sentence_tells_when_training_first_broke_the_network(clean, broke):
+    from trustml.core.cache import Result
+    from trustml.views import cifar as view
+
+    results = {"cifar-eval-pgd-halves": Result(metrics={**_evaluation(0.33, 0.40), "clean": 0.81}),
+               "cifar-eval-pgd-halves-11": Result(metrics={**_evaluation(0.36, 0.40),
+                                                           "clean": 0.74}),
+               "cifar-pgd-halves-11-defence": _training(11 / 255, [0.004, 0.002, 0.3, 0.4], clean)}
+    text = view.radius_sentence(results)
+    assert ("first broke the network: after 1 epoch it classified only 15.0 %" in text) == broke
+    if broke:
+        assert "until the check after 1.5 epochs to hold a fifth" in text, text

@@ -25,6 +25,20 @@ def test_markdown_table_layout_and_alignment():
     assert lines[3] == "| GAN | 222.5 | 20 |"
 
 
+def test_a_wide_table_gives_each_column_the_width_of_its_longest_cell():
+    """Pandoc sets a pipe table longer than 72 characters in widths proportional to the
+    separator's dashes: a column of model names gets more than a column of numbers."""
+    frame = pd.DataFrame({"model": ["PGD defence, two passes", "standard"],
+                          "clean": [81.2, 90.0], "worst case 8/255": [33.2, 0.0],
+                          "worst 4/255": [59.0, 0.0], "PGD-10 8/255": [36.7, 0.0],
+                          "FGSM at 8/255": [50.1, 9.0], "members broken": [12, 3]})
+    lines = as_table(frame, 1)._repr_markdown_().strip().split("\n")
+    assert max(len(line) for line in lines) > 72
+    dashes = [cell.strip() for cell in lines[1].strip("|").split("|")]
+    assert dashes == [":" + "-" * 23, *("-" * n + ":" for n in (5, 5, 5, 6, 5, 7))]
+    assert lines[2] == "| PGD defence, two passes | 81.2 | 33.2 | 59.0 | 36.7 | 50.1 | 12 |"
+
+
 def test_cells_are_escaped_and_special_values_readable():
     t = Table(pd.DataFrame({"a": ["x|y", None], "b": [True, False], "c": [np.nan, 0.25]}))
     assert t.rows() == [["x\\|y", "yes", "–"], ["–", "no", "0.25"]]  # a missing value shows a dash

@@ -11,9 +11,10 @@ Experiments, each cached on its own so that a new evaluation never retrains a mo
 * `cifar-fgsm-defence` (2.2 as asked: the adversarial loss, no random start),
   `cifar-fgsmrs-defence` (2.2's cure: FGSM from a random start), `cifar-pgd-defence` (2.3:
   PGD examples appended to the batch, one forward pass of 2N) and `cifar-pgd-halves-defence`
-  (2.3 mended: the same, each half in its own forward pass): fine-tuned from the standard
-  model, weights kept, and evaluated by `cifar-eval-fgsm`, `cifar-eval-fgsmrs`,
-  `cifar-eval-pgd` and `cifar-eval-pgd-halves`.
+  (2.3 mended: the same, each half in its own forward pass), `cifar-pgd-halves-11-defence`
+  (the mended defence trained at 11/255): fine-tuned from the standard model, weights kept,
+  and evaluated by `cifar-eval-fgsm`, `cifar-eval-fgsmrs`, `cifar-eval-pgd`,
+  `cifar-eval-pgd-halves` and `cifar-eval-pgd-halves-11`.
 * `cifar-gradients` (2.3b): where the adversarial loss and the appended batch differ.
 * `cifar-step-costs` (2.2b, 2.3c): the training step of each objective and the attack's cost
   per image, timed side by side.
@@ -500,11 +501,13 @@ def _defence_configs(objective: str, epochs: float, **defence) -> dict[str, Defe
     smoke = {**defence, **_SMOKE_DEFENCE}
     if "pgd_steps" in smoke:
         smoke["pgd_steps"] = 2
+    defence = {"eps": 8 * PIXEL, **defence}
+    smoke = {**smoke, "eps": defence["eps"]}
     return {"full": DefenceConfig(objective, Recipe(epochs=epochs, **_FINE_TUNE),
-                                  Defence(eps=8 * PIXEL, **defence)),
+                                  Defence(**defence)),
             "smoke": DefenceConfig(objective, Recipe(epochs=min(epochs, 1), batch_size=100,
                                                      **_FINE_TUNE),
-                                   Defence(eps=8 * PIXEL, **smoke), check_n=50)}
+                                   Defence(**smoke), check_n=50)}
 
 
 # 2.2 as asked: one epoch of the adversarial loss (alpha 0.5), checked 8 times
@@ -521,8 +524,13 @@ PGD_DEFENCE_CONFIGS = _defence_configs("pgd_append", 8, pgd_steps=10, checks=16)
 # forward pass, so each has its own batch-norm statistics (bump `cifar-eval-pgd-halves` and
 # `cifar-step-costs` when it changes)
 PGD_HALVES_DEFENCE_CONFIGS = _defence_configs("pgd_halves", 8, pgd_steps=10, checks=16)
+# 2.3 at a larger radius: the two-pass defence trained at 11/255 (its clean half pulls towards
+# the clean optimum; a larger training radius pushes back), checked at 8/255 like the others
+PGD_HALVES_11_DEFENCE_CONFIGS = _defence_configs("pgd_halves", 8, pgd_steps=10, checks=16,
+                                                 eps=11 * PIXEL, check_eps=8 * PIXEL)
 DEFENCES = {"fgsm": "FGSM defence", "fgsmrs": "FGSM-RS defence", "pgd": "PGD defence, one pass",
-            "pgd-halves": "PGD defence, two passes"}
+            "pgd-halves": "PGD defence, two passes",
+            "pgd-halves-11": "PGD defence, two passes, 11/255"}
 _DEFENCE_METRICS = ("epochs", "history", "n_train", "precision", "seconds_per_epoch",
                     "train_seconds")
 
@@ -572,6 +580,13 @@ def pgd_defence(config: DefenceConfig, budget: Budget) -> Result:
 def pgd_halves_defence(config: DefenceConfig, budget: Budget) -> Result:
     """2.3(a) mended: the appended batch with each half's own batch-norm statistics."""
     return _fine_tune(config, budget, DEFENCES["pgd-halves"])
+
+
+@experiment("cifar-pgd-halves-11-defence", version=1, configs=PGD_HALVES_11_DEFENCE_CONFIGS,
+            metrics=_DEFENCE_METRICS)
+def pgd_halves_11_defence(config: DefenceConfig, budget: Budget) -> Result:
+    """2.3 at a larger radius: the two-pass PGD defence trained at 11/255, checked at 8/255."""
+    return _fine_tune(config, budget, DEFENCES["pgd-halves-11"])
 
 
 def load_defence(defence: str, budget: Budget | str | None = None) -> tuple[CifarResNet, Result]:
@@ -630,6 +645,13 @@ def evaluate_pgd_defence(config: DefenceEvalConfig, budget: Budget) -> Result:
             metrics=_EVAL_METRICS)
 def evaluate_pgd_halves_defence(config: DefenceEvalConfig, budget: Budget) -> Result:
     """2.3: the two-pass PGD defence's robustness table (the worst case per radius)."""
+    return _evaluate_defence(config, budget)
+
+
+@experiment("cifar-eval-pgd-halves-11", version=1, configs=_eval_configs("pgd-halves-11"),
+            metrics=_EVAL_METRICS)
+def evaluate_pgd_halves_11_defence(config: DefenceEvalConfig, budget: Budget) -> Result:
+    """2.3: the robustness table of the two-pass PGD defence trained at 11/255."""
     return _evaluate_defence(config, budget)
 
 
@@ -756,8 +778,8 @@ CHAPTER = declare_chapter(
     "chapters/ext-cifar10.qmd",
     ("cifar-standard", "cifar-attacks", "cifar-noise", "cifar-gradients", "cifar-fgsm-defence",
      "cifar-eval-fgsm", "cifar-fgsmrs-defence", "cifar-eval-fgsmrs", "cifar-pgd-defence",
-     "cifar-eval-pgd", "cifar-pgd-halves-defence", "cifar-eval-pgd-halves", "cifar-study",
-     "cifar-step-costs"),
+     "cifar-eval-pgd", "cifar-pgd-halves-defence", "cifar-eval-pgd-halves",
+     "cifar-pgd-halves-11-defence", "cifar-eval-pgd-halves-11", "cifar-study", "cifar-step-costs"),
     "trustml.views.cifar", command="ext-cifar",
     title="extension: CIFAR-10 attacks and defences (HW3 question 2)",
     parts={  # each part with its prerequisites
@@ -768,7 +790,8 @@ CHAPTER = declare_chapter(
         "2.2": ("cifar-standard", "cifar-fgsm-defence", "cifar-eval-fgsm",
                 "cifar-fgsmrs-defence", "cifar-eval-fgsmrs", "cifar-step-costs"),
         "2.3": ("cifar-standard", "cifar-pgd-defence", "cifar-eval-pgd",
-                "cifar-pgd-halves-defence", "cifar-eval-pgd-halves", "cifar-gradients",
+                "cifar-pgd-halves-defence", "cifar-eval-pgd-halves",
+                "cifar-pgd-halves-11-defence", "cifar-eval-pgd-halves-11", "cifar-gradients",
                 "cifar-step-costs"),
     })
 

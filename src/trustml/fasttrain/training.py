@@ -31,7 +31,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import torch
@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from trustml.adversarial.training import adversarial_examples, collapsed, robustness_check
+from trustml.core.cache import HASH_WHEN_SET
 from trustml.core.precision import training_autocast
 from trustml.core.progress import progress
 from trustml.core.validate import COUNT_OR_ZERO, POSITIVE, UNIT, Interval, check_config
@@ -170,10 +171,18 @@ class Defence:
     check_steps: int = 10
     step_ratio: float = 1.25
     collapse_drop: float = 0.2
+    # the checks' radius; None: the training radius `eps` (left out of the hash while None)
+    check_eps: float | None = field(default=None, metadata=HASH_WHEN_SET)
 
     def __post_init__(self) -> None:
-        check_config(self, eps=Interval(0.0, 1.0, lo_open=True), alpha=UNIT,
-                     step_ratio=POSITIVE, collapse_drop=UNIT)
+        radius = Interval(0.0, 1.0, lo_open=True)
+        check_config(self, eps=radius, alpha=UNIT, step_ratio=POSITIVE, collapse_drop=UNIT,
+                     check_eps=radius)
+
+    @property
+    def check_radius(self) -> float:
+        """The radius of the in-training PGD checks."""
+        return self.eps if self.check_eps is None else self.check_eps
 
 
 def objective_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, objective: Objective,
@@ -230,7 +239,7 @@ def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, recipe: 
 
     def run_check(step: int) -> None:
         assert defence is not None and check is not None
-        clean, robust = robustness_check(model, *check, defence.eps, defence.check_steps,
+        clean, robust = robustness_check(model, *check, defence.check_radius, defence.check_steps,
                                          torch.Generator(device=device).manual_seed(seed))
         history["check_step"].append(step / steps_per_epoch)
         history["check_collapsed"].append(collapsed(history["check_pgd"], robust,

@@ -38,6 +38,13 @@ def _cell(value: object, digits: int | None) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
+PANDOC_COLUMNS = 72  # a pipe table with a longer line takes its column widths from the dashes
+
+
+def _line(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
 def _is_numeric(column: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
@@ -69,9 +76,18 @@ class Table:
 
     def _repr_markdown_(self) -> str:
         header = [_cell(str(c), None) for c in self.frame.columns]
-        align = ["---:" if _is_numeric(self.frame[c]) else ":---" for c in self.frame.columns]
-        lines = [header, align, *self.rows()]
-        return "\n".join("| " + " | ".join(cells) + " |" for cells in lines) + "\n"
+        body = self.rows()
+        numeric = [_is_numeric(self.frame[c]) for c in self.frame.columns]
+        dashes = [3] * len(header)
+        if max((len(_line(cells)) for cells in [header, *body]), default=0) > PANDOC_COLUMNS:
+            # a wide table wraps its cells in widths set by the separator's dashes: give each
+            # column its longest cell (or its header's longest word), so names do not wrap
+            # in a column as narrow as a number's
+            dashes = [max(3, *(len(w) for w in h.split()), *(len(row[i]) for row in body))
+                      for i, h in enumerate(header)]
+        align = [("-" * d + ":") if num else (":" + "-" * d)
+                 for d, num in zip(dashes, numeric, strict=True)]
+        return "\n".join(_line(cells) for cells in [header, align, *body]) + "\n"
 
     def text(self) -> str:
         """The table as plain text, for a terminal (the CLI prints views with this)."""

@@ -42,14 +42,21 @@ PUBLISHED = {
 # the evaluated models: evaluation experiment -> label, and the defences' training experiments
 MODEL_LABELS = {"cifar-attacks": "standard", "cifar-eval-fgsm": "FGSM defence",
                 "cifar-eval-fgsmrs": "FGSM-RS defence", "cifar-eval-pgd": "PGD defence, one pass",
-                "cifar-eval-pgd-halves": "PGD defence, two passes"}
+                "cifar-eval-pgd-halves": "PGD defence, two passes",
+                "cifar-eval-pgd-halves-11": "PGD defence, 11/255"}
 # the same models as a sentence names them
 PROSE_LABELS = {**MODEL_LABELS, "cifar-eval-pgd": "one-pass PGD defence",
-                "cifar-eval-pgd-halves": "two-pass PGD defence"}
-DEFENCE_EVALS = ("cifar-eval-fgsm", "cifar-eval-fgsmrs", "cifar-eval-pgd", "cifar-eval-pgd-halves")
+                "cifar-eval-pgd-halves": "two-pass PGD defence",
+                "cifar-eval-pgd-halves-11": "two-pass PGD defence trained at 11/255"}
+DEFENCE_EVALS = ("cifar-eval-fgsm", "cifar-eval-fgsmrs", "cifar-eval-pgd", "cifar-eval-pgd-halves",
+                 "cifar-eval-pgd-halves-11")
+# the PGD defences (2.3), and the training objective each was trained with
+PGD_EVALS = {"cifar-eval-pgd": "pgd_append", "cifar-eval-pgd-halves": "pgd_halves",
+             "cifar-eval-pgd-halves-11": "pgd_halves"}
 TRAINING = {"cifar-eval-fgsm": "cifar-fgsm-defence", "cifar-eval-fgsmrs": "cifar-fgsmrs-defence",
             "cifar-eval-pgd": "cifar-pgd-defence",
-            "cifar-eval-pgd-halves": "cifar-pgd-halves-defence"}
+            "cifar-eval-pgd-halves": "cifar-pgd-halves-defence",
+            "cifar-eval-pgd-halves-11": "cifar-pgd-halves-11-defence"}
 STUDY_LABELS = {"A": "model A", "B": "model B", "A-noaug": "A, no aug."}
 # the strong attacks' names as the tables print them
 MEMBER_LABELS = {"pgd_ce": "our PGD (CE)", "pgd_margin": "our PGD (margin)", "APGD-CE": "APGD-CE",
@@ -127,31 +134,36 @@ def after_members(metrics: dict, eps: float) -> dict[str, float]:
 NOISE_NAMES = {"fgsm": "FGSM", "sign": "random signs", "l2": "random ℓ2"}
 
 
-def study_measures(study: Result) -> list[tuple[str, str]]:
-    """The study's compared measures: (label, array key), clean then the worst case per radius."""
+Measure = tuple[str, str, float | None]  # (label, attack: "clean" or a robust/ array's, radius)
+
+
+def study_measures(study: Result) -> list[Measure]:
+    """The study's compared measures, clean then the worst case per radius."""
     m = study.metrics["models"]["A"]
-    return [("clean", "clean")] + [(f"worst case {eps_label(e)}", f"robust/worst/{e}")
-                                   for e in radii(m)]
+    return [("clean", "clean", None)] + [(f"worst case {eps_label(e)}", "worst", e)
+                                         for e in radii(m)]
 
 
-def weak_measures(study: Result) -> list[tuple[str, str]]:
-    """FGSM then PGD-10 per radius, the attacks 2.1(d) was asked with: (label, array key)."""
+def weak_measures(study: Result) -> list[Measure]:
+    """FGSM then PGD-10 per radius, the attacks 2.1(d) was asked with."""
     rs = radii(study.metrics["models"]["A"])
-    return [(f"{name} {eps_label(e)}", f"robust/{key}/{e}")
-            for key, name in (("fgsm", "FGSM"), ("pgd10", "PGD-10")) for e in rs]
+    return [(f"{ATTACK_LABELS[attack]} {eps_label(e)}", attack, e)
+            for attack in ("fgsm", "pgd10") for e in rs]
 
 
 def _compare_rows(study: Result, a: str, b: str,
-                  measures: list[tuple[str, str]] | None = None) -> list[dict]:
+                  measures: list[Measure] | None = None) -> list[dict]:
     """Models `a` and `b` of the study on each measure (default: `study_measures`), paired
-    per image: both accuracies and McNemar's test."""
+    per image: both accuracies and McNemar's test, with the measure's attack and radius."""
     arrays = study.arrays
     rows = []
-    for label, key in study_measures(study) if measures is None else measures:
+    for label, attack, eps in study_measures(study) if measures is None else measures:
+        key = "clean" if attack == "clean" else f"robust/{attack}/{eps}"
         ca, cb = _bool(arrays[f"{a}/{key}"]), _bool(arrays[f"{b}/{key}"])
         test = mcnemar(ca, cb)
-        rows.append({"measure": label, "images": len(ca), "acc_a": float(ca.float().mean()),
-                     "acc_b": float(cb.float().mean()), **test})
+        rows.append({"measure": label, "attack": attack, "eps": eps, "images": len(ca),
+                     "acc_a": float(ca.float().mean()), "acc_b": float(cb.float().mean()),
+                     **test})
     return rows
 
 

@@ -14,10 +14,12 @@ from trustml.experiments.cifar import (
     REFERENCE_STD,
 )
 from trustml.views.cifar.common import (
+    ATTACK_LABELS,
     DEFENCE_EVALS,
     EPS8,
     MEMBER_LABELS,
     PARTS,
+    PGD_EVALS,
     PROSE_LABELS,
     TRAINING,
     _all_model_metrics,
@@ -37,6 +39,7 @@ from trustml.views.format import (
     fmt_pp,
     fmt_sci,
     fmt_seconds,
+    half_up,
 )
 
 
@@ -229,16 +232,14 @@ def augmentation_weak_sentence(study: Result, alpha: float = 0.05) -> str:
     """Where a weak attack alone credits augmentation with a significant gain that the worst
     case does not show (both models at the floor), or that the weak attacks agree with it."""
     weak = _compare_rows(study, "A-noaug", "A", weak_measures(study))
-    strong = {r["measure"].removeprefix("worst case "): r
-              for r in _compare_rows(study, "A-noaug", "A")[1:]}
-    false = [r for r in weak if r["p_value"] < alpha
-             and strong[r["measure"].split(" ", 1)[1]]["p_value"] >= alpha]
+    strong = {r["eps"]: r for r in _compare_rows(study, "A-noaug", "A") if r["attack"] == "worst"}
+    false = [r for r in weak if r["p_value"] < alpha and strong[r["eps"]]["p_value"] >= alpha]
     if not false:
         return ("FGSM and PGD-10 alone tell the same story: wherever they find a significant "
                 "difference, so does the worst case.")
     r = false[0]
-    name, radius = r["measure"].split(" ", 1)
-    s = strong[radius]
+    name, radius = ATTACK_LABELS[r["attack"]], eps_label(r["eps"])
+    s = strong[r["eps"]]
     return (f"A weak attack alone would tell another story: at {radius} {name} credits "
             f"augmentation with {fmt_pp(r['acc_b'] - r['acc_a'])} ({fmt_pct(r['acc_a'])} without, "
             f"{fmt_pct(r['acc_b'])} with, p = {r['p_value']:.2g}), where the worst case leaves "
@@ -257,7 +258,7 @@ def augmentation_verdict(study: Result, alpha: float = 0.05) -> str:
     tied = [r for r in rows if r["p_value"] >= alpha]
 
     def names(rs: list[dict]) -> str:
-        return fmt_list(r["measure"].removeprefix("worst case ") for r in rs)
+        return fmt_list(eps_label(r["eps"]) for r in rs)
 
     parts = []
     clean = rows[0]
@@ -306,13 +307,13 @@ def augmentation_facts(study: Result, alpha: float = 0.05) -> dict[str, str]:
     """The augmentation comparison in a few words (2.1(d)'s closing sentence and the answer
     map): the radii where augmentation measurably raised the worst case, the largest of them
     with both accuracies, and the radii where both models are at the floor."""
-    rows = _compare_rows(study, "A-noaug", "A")[1:]
+    rows = [r for r in _compare_rows(study, "A-noaug", "A") if r["attack"] == "worst"]
     helped = [r for r in rows if r["p_value"] < alpha and r["b_only"] > r["a_only"]
               and max(r["acc_a"], r["acc_b"]) >= 0.01]
     floor = [r for r in rows if max(r["acc_a"], r["acc_b"]) < 0.01]
     best = max(helped, key=lambda r: r["acc_b"] - r["acc_a"]) if helped else None
     def radii_of(rs: list[dict]) -> str:
-        return fmt_list(r["measure"].removeprefix("worst case ") for r in rs) if rs else ""
+        return fmt_list(eps_label(r["eps"]) for r in rs) if rs else ""
 
     return {"helped": radii_of(helped),
             "best": radii_of([best]) if best else "",
@@ -378,7 +379,8 @@ def checks_facts(results: dict[str, Result], key: str) -> dict[str, str]:
             "flagged": fmt_int(len(flagged)),
             "first_flagged_at": f"{steps[flagged[0]]:.2f}" if flagged else "",
             "epochs": f"{epochs:g}",
-            "n_check": fmt_int(training.meta["config"]["check_n"])}
+            "n_check": fmt_int(training.meta["config"]["check_n"]),
+            "radius": eps_label(training.meta["config"]["defence"]["eps"])}
 
 
 def overfitting_sentence(results: dict[str, Result]) -> str:
@@ -591,6 +593,49 @@ def halves_sentence(results: dict[str, Result]) -> str:
     return text + ": separate batch statistics are not enough for a defence here."
 
 
+def _epochs(x: float) -> str:
+    """'1 epoch', '1.5 epochs'."""
+    return f"{x:g} epoch" + ("" if x == 1 else "s")
+
+
+def _recovered_at(history: dict, share: float = 0.2) -> float:
+    """The first check (in epochs) whose held-out PGD-10 accuracy reaches `share`."""
+    return next((step for step, p in zip(history["check_step"], history["check_pgd"],
+                                         strict=True) if p >= share), history["check_step"][-1])
+
+
+def radius_sentence(results: dict[str, Result]) -> str:
+    """2.3(a) at a larger radius: the two-pass PGD defence trained at its own radius (larger
+    than 8/255) against the one trained at 8/255, both checked and evaluated at 8/255."""
+    key, base = "cifar-eval-pgd-halves-11", "cifar-eval-pgd-halves"
+    small, large = results[base].metrics, results[key].metrics
+    gain = half_up(100 * worst(large)) - half_up(100 * worst(small))
+    cost = half_up(100 * small["clean"]) - half_up(100 * large["clean"])
+    h = results[TRAINING[key]].metrics["history"]
+    low = int(np.argmin(h["check_clean"]))
+    text = ""
+    if h["check_clean"][low] < 0.5 * h["check_clean"][-1]:
+        text = (f"The larger ball first broke the network: after {_epochs(h['check_step'][low])}"
+                f" it classified only {fmt_pct(h['check_clean'][low])} of the held-out "
+                f"images correctly (PGD-10: {fmt_pct(h['check_pgd'][low])}), and it took until "
+                f"the check after {_epochs(_recovered_at(h))} to hold a fifth of them under "
+                "PGD-10. ")
+    text += _held_out_curve(results, key)
+    text += (f" Against the same defence trained at 8/255 ({fmt_pct(worst(small))} under the "
+             f"worst case, {fmt_pct(small['clean'])} clean), ")
+    if gain > 0 and cost > 0:
+        text += (f"the larger radius buys {gain:.1f} points of robustness at 8/255 for "
+                 f"{cost:.1f} points of clean accuracy: the trade-off of (b), set by the training "
+                 "radius.")
+    elif gain > 0:
+        text += (f"the larger radius buys {gain:.1f} points of robustness at 8/255 at no cost in "
+                 "clean accuracy.")
+    else:
+        text += "the larger radius does not buy robustness at 8/255 here."
+    return text + (f" PGD-10 overstates its worst case by "
+                   f"{overstatement_points(large, EPS8):.1f} points.")
+
+
 def cost_facts(results: dict[str, Result]) -> dict[str, str]:
     """2.3(c): the step costs and the attack costs, measured side by side."""
     sc = results["cifar-step-costs"].metrics
@@ -640,16 +685,15 @@ def advice_sentence(results: dict[str, Result]) -> str:
     measured (FGSM-RS against the better of the two PGD defences)."""
     rate = results["cifar-step-costs"].metrics["images_per_second"]
     fgsm_rs = worst(results["cifar-eval-fgsmrs"].metrics)
-    pgd_key = max(("cifar-eval-pgd", "cifar-eval-pgd-halves"),
-                  key=lambda k: worst(results[k].metrics))
+    pgd_key = max(PGD_EVALS, key=lambda k: worst(results[k].metrics))
     pgd = worst(results[pgd_key].metrics)
-    objective = "pgd_halves" if pgd_key == "cifar-eval-pgd-halves" else "pgd_append"
-    ratio = rate["fgsm_rs"] / rate[objective]
+    ratio = rate["fgsm_rs"] / rate[PGD_EVALS[pgd_key]]
+    best = f"the best of the {NUMBER_WORDS.get(len(PGD_EVALS), str(len(PGD_EVALS)))}"
     text = ("So, as attacks, FGSM is for a quick look and PGD, with the strong attacks beside it, "
             "for the number one reports. As defences, ")
     if fgsm_rs >= pgd:
         return text + (f"FGSM from a random start kept {fmt_pct(fgsm_rs)} under the worst case at "
-                       f"8/255 where the {PROSE_LABELS[pgd_key]}, the better of the two, kept "
+                       f"8/255 where the {PROSE_LABELS[pgd_key]}, {best}, kept "
                        f"{fmt_pct(pgd)}, and an epoch of PGD training costs {ratio:.1f} times one "
                        "of FGSM-RS: on this budget the one-step defence is the better buy, "
                        "provided it starts at random and held-out checks watch for a collapse.")
@@ -698,7 +742,8 @@ def answer_facts(results: dict[str, Result]) -> dict[str, str]:
            "standard_pgd10_one": fmt_pct(at_radius(s, "pgd10", PIXEL)),
            "standard_worst8": fmt_pct(worst(s))}
     for key, short in (("cifar-eval-fgsm", "fgsm"), ("cifar-eval-fgsmrs", "fgsmrs"),
-                       ("cifar-eval-pgd", "pgd"), ("cifar-eval-pgd-halves", "halves")):
+                       ("cifar-eval-pgd", "pgd"), ("cifar-eval-pgd-halves", "halves"),
+                       ("cifar-eval-pgd-halves-11", "halves11")):
         m = results[key].metrics
         out[f"{short}_clean"] = fmt_pct(m["clean"])
         out[f"{short}_clean_drop"] = fmt_pp(s["clean"] - m["clean"])
@@ -708,7 +753,7 @@ def answer_facts(results: dict[str, Result]) -> dict[str, str]:
     real = survivors(results)
     paid, unpaid = [], []
     for key, short in (("cifar-eval-fgsmrs", "fgsmrs"), ("cifar-eval-pgd", "pgd"),
-                       ("cifar-eval-pgd-halves", "halves")):
+                       ("cifar-eval-pgd-halves", "halves"), ("cifar-eval-pgd-halves-11", "halves11")):
         drop, kept, name = out[f"{short}_clean_drop"], out[f"{short}_worst8"], PROSE_LABELS[key]
         if key in real:
             paid.append(f"{drop} for the {name}, which keeps {kept} at 8/255")
