@@ -84,9 +84,9 @@ def check_figure(results: dict[str, Result], keys: tuple[str, ...] = tuple(TRAIN
     """Clean and PGD-10 accuracy at 8/255 on the held-out test images during fine-tuning, one
     panel per defence of `keys` (evaluation experiments); red rings: checks flagged as
     catastrophic overfitting."""
-    cols = len(keys) if len(keys) <= 3 else math.ceil(len(keys) / 2)
+    cols = len(keys) if len(keys) <= 3 else 2  # two panels a row: the titles fit their panels
     rows = math.ceil(len(keys) / cols)
-    fig = Figure(figsize=(6.4, 2.7 * rows), layout="constrained")
+    fig = Figure(figsize=(6.4, 2.4 * rows), layout="constrained")
     axes = fig.subplots(rows, cols, sharey=True, squeeze=False).ravel()
     for ax in axes[len(keys):]:
         ax.set_visible(False)
@@ -109,5 +109,5 @@ def check_figure(results: dict[str, Result], keys: tuple[str, ...] = tuple(TRAIN
         if i % cols == 0:
             ax.set_ylabel("accuracy (%)")
         if i == 0:
-            ax.legend(frameon=False, fontsize=8)
+            ax.legend(frameon=False, fontsize=9)
     return fig
