@@ -195,3 +195,17 @@ def test_the_larger_radius_sentence_tells_when_training_first_broke_the_network(
     assert ("first broke the network: after 1 epoch it classified only 15.0 %" in text) == broke
     if broke:
         assert "until the check after 1.5 epochs to hold a fifth" in text, text
+
+
+def test_the_larger_radius_sentence_never_claims_a_recovery_that_did_not_come():
+    from trustml.core.cache import Result
+    from trustml.views import cifar as view
+
+    results = {"cifar-eval-pgd-halves": Result(metrics={**_evaluation(0.33, 0.40), "clean": 0.81}),
+               "cifar-eval-pgd-halves-11": Result(metrics={**_evaluation(0.05, 0.10),
+                                                           "clean": 0.60}),
+               "cifar-pgd-halves-11-defence": _training(11 / 255, [0.004, 0.002, 0.1, 0.15],
+                                                        [0.2, 0.15, 0.5, 0.6])}
+    text = view.radius_sentence(results)
+    assert "no later check held a fifth of them under PGD-10" in text, text
+    assert "it took until" not in text, text

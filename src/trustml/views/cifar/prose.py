@@ -598,10 +598,11 @@ def _epochs(x: float) -> str:
     return f"{x:g} epoch" + ("" if x == 1 else "s")
 
 
-def _recovered_at(history: dict, share: float = 0.2) -> float:
-    """The first check (in epochs) whose held-out PGD-10 accuracy reaches `share`."""
+def _recovered_at(history: dict, share: float = 0.2) -> float | None:
+    """The first check (in epochs) whose held-out PGD-10 accuracy reaches `share` (None if
+    none does)."""
     return next((step for step, p in zip(history["check_step"], history["check_pgd"],
-                                         strict=True) if p >= share), history["check_step"][-1])
+                                         strict=True) if p >= share), None)
 
 
 def radius_sentence(results: dict[str, Result]) -> str:
@@ -615,11 +616,13 @@ def radius_sentence(results: dict[str, Result]) -> str:
     low = int(np.argmin(h["check_clean"]))
     text = ""
     if h["check_clean"][low] < 0.5 * h["check_clean"][-1]:
+        recovered = _recovered_at(h)
         text = (f"The larger ball first broke the network: after {_epochs(h['check_step'][low])}"
                 f" it classified only {fmt_pct(h['check_clean'][low])} of the held-out "
-                f"images correctly (PGD-10: {fmt_pct(h['check_pgd'][low])}), and it took until "
-                f"the check after {_epochs(_recovered_at(h))} to hold a fifth of them under "
-                "PGD-10. ")
+                f"images correctly (PGD-10: {fmt_pct(h['check_pgd'][low])}), and "
+                + (f"it took until the check after {_epochs(recovered)} to hold a fifth of them "
+                   "under PGD-10. " if recovered is not None else
+                   "no later check held a fifth of them under PGD-10. "))
     text += _held_out_curve(results, key)
     text += (f" Against the same defence trained at 8/255 ({fmt_pct(worst(small))} under the "
              f"worst case, {fmt_pct(small['clean'])} clean), ")
@@ -735,15 +738,18 @@ def after_members_text(metrics: dict, eps: float = EPS8) -> str:
                     for k, v in after_members(metrics, eps).items())
 
 
+# each defence's prefix in the answer map's values
+_ANSWER_KEYS = {"cifar-eval-fgsm": "fgsm", "cifar-eval-fgsmrs": "fgsmrs", "cifar-eval-pgd": "pgd",
+                "cifar-eval-pgd-halves": "halves", "cifar-eval-pgd-halves-11": "halves11"}
+
+
 def answer_facts(results: dict[str, Result]) -> dict[str, str]:
     """The answer map's values (index): the headline number of each item."""
     s = results["cifar-attacks"].metrics
     out = {"standard_clean": fmt_pct(s["clean"]), "standard_one": fmt_pct(worst(s, PIXEL)),
            "standard_pgd10_one": fmt_pct(at_radius(s, "pgd10", PIXEL)),
            "standard_worst8": fmt_pct(worst(s))}
-    for key, short in (("cifar-eval-fgsm", "fgsm"), ("cifar-eval-fgsmrs", "fgsmrs"),
-                       ("cifar-eval-pgd", "pgd"), ("cifar-eval-pgd-halves", "halves"),
-                       ("cifar-eval-pgd-halves-11", "halves11")):
+    for key, short in _ANSWER_KEYS.items():
         m = results[key].metrics
         out[f"{short}_clean"] = fmt_pct(m["clean"])
         out[f"{short}_clean_drop"] = fmt_pp(s["clean"] - m["clean"])
@@ -752,8 +758,7 @@ def answer_facts(results: dict[str, Result]) -> dict[str, str]:
         out[f"{short}_worst8"] = fmt_pct(worst(m))
     real = survivors(results)
     paid, unpaid = [], []
-    for key, short in (("cifar-eval-fgsmrs", "fgsmrs"), ("cifar-eval-pgd", "pgd"),
-                       ("cifar-eval-pgd-halves", "halves"), ("cifar-eval-pgd-halves-11", "halves11")):
+    for key, short in list(_ANSWER_KEYS.items())[1:]:  # every defence after the FGSM one
         drop, kept, name = out[f"{short}_clean_drop"], out[f"{short}_worst8"], PROSE_LABELS[key]
         if key in real:
             paid.append(f"{drop} for the {name}, which keeps {kept} at 8/255")

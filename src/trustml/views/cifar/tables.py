@@ -176,13 +176,12 @@ def gradients_table(gradients: Result, styled: bool = True):
     return df
 
 
-# each row of the cost table: its objective (the step timed) and the model trained with it
-_COST_ROWS = (("standard training", "clean", None),
-              ("FGSM (adversarial loss)", "fgsm_mix", "cifar-eval-fgsm"),
-              ("FGSM-RS", "fgsm_rs", "cifar-eval-fgsmrs"),
-              ("PGD, one pass", "pgd_append", "cifar-eval-pgd"),
-              ("PGD, two passes", "pgd_halves", "cifar-eval-pgd-halves"),
-              ("PGD, two passes, 11/255", "pgd_halves", "cifar-eval-pgd-halves-11"))
+# each row of the cost table: the model trained (its objective, the step timed, is read from
+# its training config)
+_COST_ROWS = (("standard training", None), ("FGSM (adversarial loss)", "cifar-eval-fgsm"),
+              ("FGSM-RS", "cifar-eval-fgsmrs"), ("PGD, one pass", "cifar-eval-pgd"),
+              ("PGD, two passes", "cifar-eval-pgd-halves"),
+              ("PGD, two passes, 11/255", "cifar-eval-pgd-halves-11"))
 
 
 def cost_table(results: dict[str, Result], styled: bool = True):
@@ -191,7 +190,9 @@ def cost_table(results: dict[str, Result], styled: bool = True):
     accuracy at 8/255."""
     rate = results["cifar-step-costs"].metrics["images_per_second"]
     rows = []
-    for label, objective, key in _COST_ROWS:
+    for label, key in _COST_ROWS:
+        objective = ("clean" if key is None else
+                     results[TRAINING[key]].meta["config"]["objective"])
         row = {"training": label, "images per second": rate[objective],
                "cost (× standard)": rate["clean"] / rate[objective]}
         if key is not None:
