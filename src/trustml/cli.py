@@ -121,7 +121,8 @@ def _subfolders(folder: Path, problems: list[str]) -> list[Path]:
 
 
 def _cmd_cache(args: argparse.Namespace) -> int:
-    from trustml.core.cache import cache_root, read_manifest
+    import trustml.experiments  # noqa: F401  (registers them: an entry's upstream is checked)
+    from trustml.core.cache import cache_root, read_manifest, stale_upstream
     from trustml.core.cache_entry import entry_lock
 
     root = cache_root()
@@ -153,8 +154,11 @@ def _cmd_cache(args: argparse.Namespace) -> int:
             bad += 1
             print(f"  BAD    {exc}")
             continue
+        stale = stale_upstream(meta)
         print(f"  {meta['budget']:6s} {meta['experiment']:28s} v{meta['version']} "
-              f"{folder.name} {size / 1e6:7.2f} MB  {meta['elapsed_s']:8.1f} s")
+              f"{folder.name} {size / 1e6:7.2f} MB  {meta['elapsed_s']:8.1f} s"
+              + (f"  stale: computed from another {stale} (recomputed when next needed)"
+                 if stale else ""))
     for folder, paths in sorted(leftovers.items()):
         if args.clean:
             with entry_lock(folder):  # recovers a complete new entry, deletes the rest

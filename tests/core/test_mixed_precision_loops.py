@@ -75,17 +75,20 @@ def test_without_bf16_or_without_the_hardware_nothing_runs_under_autocast(loop, 
         assert seen and not any(on for _, on in seen), (supported, bf16, seen)
 
 
-def test_the_bf16_field_keeps_the_committed_hashes_and_changes_them_when_set():
-    """`bf16` is hashed only when set: the float32 results committed before it keep their
-    entries, and a bf16 config is a new one."""
+def test_every_mnist_training_config_asks_for_bf16_and_the_switch_is_hashed():
+    """The MNIST models train under bf16 autocast at both budgets, and `bf16` is part of their
+    hashes (hashed only when set: a float32 config keeps the hash it had before the field)."""
     import dataclasses
 
     import trustml.experiments  # noqa: F401  (registers every experiment)
     from trustml.core.cache import REGISTRY, config_hash
 
-    for name in ("mnist-standard-cnn", "ex3-pgd-model", "ex1-vae", "ex1-gan", "ext-vae-bpd"):
+    for name in ("mnist-standard-cnn", "ex3-fgsm-plain-model", "ex3-fgsm-model", "ex3-pgd-model",
+                 "ex3-strong-model", "ex1-vae", "ex1-gan", "ex1-convgan", "ext-vae-bpd"):
         exp = REGISTRY[name]
-        config = exp.configs["full"]
-        assert config.bf16 is False
-        on = dataclasses.replace(config, bf16=True)
-        assert config_hash(exp, on) != config_hash(exp, config), name
+        for budget in ("full", "smoke"):
+            config = exp.configs[budget]
+            assert config.bf16 is True, (name, budget)
+            off = dataclasses.replace(config, bf16=False)
+            assert config_hash(exp, off) != config_hash(exp, config), name
+            assert "bf16" not in trustml.core.cache._jsonable(off), name

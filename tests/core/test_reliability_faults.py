@@ -557,3 +557,20 @@ def test_the_committed_full_entries_hold_the_metrics_their_experiments_declare(m
         folder = entry_dir(exp, exp.config_for(full), full)
         stored = json.loads((folder / "metrics.json").read_text())
         assert set(exp.metrics) <= set(stored), (exp.name, set(exp.metrics) - set(stored))
+
+
+def test_no_committed_full_entry_is_stale(monkeypatch):
+    """Every upstream result a committed entry records is the one the current configs name
+    (and committed): an evaluation never reports on a model that has since changed."""
+    import trustml.experiments  # noqa: F401
+    from trustml.core.cache import stale_upstream
+
+    monkeypatch.delenv("TRUSTML_CACHE", raising=False)
+    full = get_budget("full")
+    for exp in REGISTRY.values():
+        folder = entry_dir(exp, exp.config_for(full), full)
+        manifest = json.loads((folder / "manifest.json").read_text())
+        assert stale_upstream(manifest) is None, exp.name
+        for name, recorded in (manifest.get("upstream") or {}).items():
+            assert (folder.parent.parent / name / recorded / "manifest.json").is_file(), (
+                exp.name, name)

@@ -4,7 +4,12 @@ An entry lives in `<cache root>/<budget>/<experiment>/<config hash>/` (see `trus
 for its files, its atomic writes and its lock). An entry whose manifest is missing, malformed or
 does not match its files or its experiment, or whose metrics lack a key its experiment declares,
 is reported as corrupt (one line) and recomputed; a full disk keeps the old entry and returns
-the result unstored. A cache that
+the result unstored. An entry records in its manifest (`upstream`) the config hash of every
+experiment it loaded at its default config while it was computed (directly or through those): an
+entry whose upstream config has changed since (a model retrained in another precision, say) is
+stale, reported and recomputed, so an evaluation never outlives the model it evaluated. It also
+records `nested_s`, the part of its `elapsed_s` spent computing those upstream entries on first
+use; `own_seconds` is the rest (what a table of each experiment's time adds up). A cache that
 cannot be written is reported before anything is computed (`CacheError`: set `TRUSTML_CACHE`).
 
 The cache root is `$TRUSTML_CACHE`, else `<project root>/results`, the project root being found
@@ -214,6 +219,13 @@ def _try_load(folder: Path, exp: Experiment, config: Any, warn: bool = True) -> 
             if missing:
                 raise CacheError(f"corrupt cache entry {folder}: its metrics lack {missing}, "
                                  f"which {exp.name} stores")
+            stale = stale_upstream(meta)
+            if stale is not None:
+                if warn:
+                    warnings.warn(f"stale cache entry {folder}: it was computed from another "
+                                  f"{stale} (its config has changed since); recomputing it",
+                                  CacheWarning, stacklevel=3)
+                return None
             return result
         except CacheError as exc:
             if _identity(folder) != identity:
@@ -252,7 +264,7 @@ def run_or_load(
                 result = _compute(exp, config, budget, folder)
     result.meta["seconds"] = time.perf_counter() - start
     result.meta.setdefault("computed", False)
-    _note_used(exp.name, budget.name, folder)
+    _note_used(exp, config, budget, folder, result)
     return result
 
 
@@ -260,8 +272,64 @@ def run_or_load(
 _USED: dict[tuple[str, str], str] = {}
 
 
-def _note_used(name: str, budget_name: str, folder: Path) -> None:
+@dataclass
+class _Frame:
+    """An experiment being computed: the upstream results it has loaded so far,
+    `{experiment: config hash}`, and the seconds it spent computing them (first use)."""
+
+    upstream: dict[str, str] = dataclasses.field(default_factory=dict)
+    nested_s: float = 0.0
+
+
+# one frame per experiment being computed in this process, innermost last
+_COMPUTING: list[_Frame] = []
+
+
+def own_seconds(meta: Mapping[str, Any]) -> float:
+    """The seconds an entry's computation took, less those it spent computing its upstream
+    entries (which have their own entries and times)."""
+    elapsed = float(meta.get("elapsed_s", 0.0))
+    nested = meta.get("nested_s", 0.0)
+    nested = float(nested) if isinstance(nested, (int, float)) and not isinstance(nested, bool) else 0.0
+    return max(0.0, elapsed - nested)
+
+
+def note_provenance(name: str, budget_name: str, folder: Path) -> None:
+    """Record that this process used the entry in `folder` (see `used_results`)."""
     _USED[(budget_name, name)] = folder.name
+
+
+def _note_used(exp: Experiment, config: Any, budget: Budget, folder: Path,
+               result: Result) -> None:
+    """Record a loaded or computed result: for the provenance of a chapter, and as an upstream
+    of the experiment being computed (when there is one): itself when loaded at its default
+    config (a config derived from the caller's is already in the caller's hash), and its own
+    upstream results either way."""
+    note_provenance(exp.name, budget.name, folder)
+    if not _COMPUTING:
+        return
+    frame = _COMPUTING[-1]
+    upstream = result.meta.get("upstream")
+    if isinstance(upstream, dict):
+        frame.upstream.update({str(k): str(v) for k, v in upstream.items()})
+    if REGISTRY.get(exp.name) is exp and config == exp.config_for(budget):
+        frame.upstream[exp.name] = folder.name
+
+
+def stale_upstream(meta: Mapping[str, Any]) -> str | None:
+    """The first upstream experiment of an entry whose default config has changed since the
+    entry was computed (or that is no longer registered), or None."""
+    upstream = meta.get("upstream") or {}
+    if not isinstance(upstream, dict):
+        return "upstream"
+    budget = meta.get("budget")
+    for name, recorded in sorted(upstream.items()):
+        exp = REGISTRY.get(name)
+        if exp is None or budget not in exp.configs:
+            return name
+        if config_hash(exp, exp.config_for(budget)) != recorded:
+            return name
+    return None
 
 
 def used_results() -> dict[tuple[str, str], str]:
@@ -274,16 +342,26 @@ def used_results() -> dict[tuple[str, str], str]:
 
 def _compute(exp: Experiment, config: Any, budget: Budget, folder: Path) -> Result:
     start = time.perf_counter()
-    result = exp.run(config, budget)
+    _COMPUTING.append(_Frame())
+    try:
+        result = exp.run(config, budget)
+    finally:
+        frame = _COMPUTING.pop()
+    elapsed = time.perf_counter() - start
+    if _COMPUTING:  # computed on first use inside another experiment: its time is nested there
+        _COMPUTING[-1].nested_s += elapsed
+    frame.upstream.pop(exp.name, None)
     meta = {
         "experiment": exp.name,
         "version": exp.version,
         "budget": budget.name,
         "config": _jsonable(config),
-        "elapsed_s": time.perf_counter() - start,
+        "elapsed_s": elapsed,
+        "nested_s": frame.nested_s,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "trustml": __version__,
         "torch": torch.__version__,
+        "upstream": dict(sorted(frame.upstream.items())),
     }
     try:
         save_entry(folder, result, meta, _jsonable)
@@ -397,12 +475,15 @@ def run_or_load_parallel(
         result = _try_load(entry_dir(exp, config, budget), exp, config, warn=False)
         if result is not None:
             result.meta.update(seconds=time.perf_counter() - start, computed=False)
-            _note_used(exp.name, budget.name, entry_dir(exp, config, budget))
+            _note_used(exp, config, budget, entry_dir(exp, config, budget), result)
             loaded[exp.name] = result
     missing = [exp for exp in exps if exp.name not in loaded]
     in_workers = len(missing) > 1 and n_jobs > 1
     if in_workers:
+        start = time.perf_counter()
         _in_workers(missing, budget, min(n_jobs, len(missing)))
+        if _COMPUTING:  # the workers' wall-clock time is nested in the experiment computing
+            _COMPUTING[-1].nested_s += time.perf_counter() - start
     results = {exp.name: loaded.get(exp.name) or run_or_load(exp, budget=budget) for exp in exps}
     if in_workers:  # computed now by a worker, then loaded here: say so, with the time it took
         for exp in missing:

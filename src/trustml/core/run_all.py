@@ -15,8 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trustml.core.budget import Budget, get_budget
-from trustml.core.cache import cache_root, entry_dir, get_experiment, run_or_load
-from trustml.core.cache_entry import MANIFEST
+from trustml.core.cache import (
+    cache_root,
+    entry_dir,
+    get_experiment,
+    own_seconds,
+    run_or_load,
+    stale_upstream,
+)
+from trustml.core.cache_entry import MANIFEST, read_manifest
+from trustml.core.errors import CacheError
 from trustml.core.paths import project_root
 
 
@@ -39,15 +47,22 @@ def previous_seconds(name: str, budget: Budget) -> float | None:
     for root in roots:
         for manifest in Path(root, budget.name, name).glob(f"*/{MANIFEST}"):
             try:
-                found.append((manifest.stat().st_mtime, float(json.loads(manifest.read_text())["elapsed_s"])))
+                meta = json.loads(manifest.read_text())
+                float(meta["elapsed_s"])  # a manifest without its time says nothing
+                found.append((manifest.stat().st_mtime, own_seconds(meta)))
             except (OSError, ValueError, KeyError, TypeError):
                 continue
     return max(found)[1] if found else None
 
 
 def is_cached(name: str, budget: Budget) -> bool:
+    """Whether `name`'s entry is there and not stale (from its manifest alone)."""
     exp = get_experiment(name)
-    return (entry_dir(exp, exp.config_for(budget), budget) / MANIFEST).is_file()
+    try:
+        manifest = read_manifest(entry_dir(exp, exp.config_for(budget), budget))
+    except CacheError:
+        return False
+    return stale_upstream(manifest) is None
 
 
 def _duration(seconds: float) -> str:
@@ -80,8 +95,7 @@ def run_all(names: Sequence[str], budget: Budget | str | None = None, *, force: 
         start = time.perf_counter()
         result = run_or_load(name, budget=budget, force=force)
         computed = bool(result.meta.get("computed"))
-        steps.append(Step(name, computed, time.perf_counter() - start,
-                          float(result.meta.get("elapsed_s", 0.0))))
+        steps.append(Step(name, computed, time.perf_counter() - start, own_seconds(result.meta)))
         if name in pending:
             pending.remove(name)
         out(f"      {'computed' if computed else 'loaded'} in {_duration(steps[-1].seconds)}"

@@ -86,16 +86,18 @@ def _train_robust(config: RobustTrainingConfig) -> Result:
 
 
 FGSM_PLAIN_MODEL_CONFIGS = {
-    "full": RobustTrainingConfig(method="fgsm", eps=0.25, epochs=10, train_limit=None),
-    "smoke": RobustTrainingConfig(method="fgsm", eps=0.2, epochs=1, train_limit=1_000),
+    "full": RobustTrainingConfig(method="fgsm", eps=0.25, epochs=10, train_limit=None, bf16=True),
+    "smoke": RobustTrainingConfig(method="fgsm", eps=0.2, epochs=1, train_limit=1_000, bf16=True),
 }
 FGSM_MODEL_CONFIGS = {
-    "full": RobustTrainingConfig(method="fgsm_rs", eps=0.25, epochs=10, train_limit=None),
-    "smoke": RobustTrainingConfig(method="fgsm_rs", eps=0.2, epochs=1, train_limit=1_000),
+    "full": RobustTrainingConfig(method="fgsm_rs", eps=0.25, epochs=10, train_limit=None, bf16=True),
+    "smoke": RobustTrainingConfig(method="fgsm_rs", eps=0.2, epochs=1, train_limit=1_000, bf16=True),
 }
 PGD_MODEL_CONFIGS = {  # PGD steps per batch in adversarial training: 5 (full), 3 (smoke)
-    "full": RobustTrainingConfig(method="pgd", eps=0.25, epochs=8, train_limit=None, pgd_steps=5),
-    "smoke": RobustTrainingConfig(method="pgd", eps=0.2, epochs=1, train_limit=1_000, pgd_steps=3),
+    "full": RobustTrainingConfig(method="pgd", eps=0.25, epochs=8, train_limit=None, pgd_steps=5,
+                                 bf16=True),
+    "smoke": RobustTrainingConfig(method="pgd", eps=0.2, epochs=1, train_limit=1_000, pgd_steps=3,
+                                  bf16=True),
 }
 STRONG_MODEL_CONFIGS = {
     budget: dataclasses.replace(config, eps=0.3, epochs=8 if budget == "full" else 1,

@@ -35,8 +35,8 @@ class ClassifierConfig:
         check_config(self, lr=POSITIVE)
 
 
-CONFIGS = {"full": ClassifierConfig(epochs=10, train_limit=None),
-           "smoke": ClassifierConfig(epochs=1, train_limit=1_000)}
+CONFIGS = {"full": ClassifierConfig(epochs=10, train_limit=None, bf16=True),
+           "smoke": ClassifierConfig(epochs=1, train_limit=1_000, bf16=True)}
 
 
 @experiment("mnist-standard-cnn", version=2, configs=CONFIGS,

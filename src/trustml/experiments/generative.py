@@ -79,7 +79,7 @@ class VAEConfig(_TrainingSizes):
 # the VAE and the GAN train on the same data for the same epochs, by budget
 _TRAINING = {"full": {"epochs": 50, "train_limit": None, "snapshot_every": 10},
              "smoke": {"epochs": 2, "train_limit": 1_000, "snapshot_every": 1}}
-VAE_CONFIGS = {budget: VAEConfig(**sizes) for budget, sizes in _TRAINING.items()}
+VAE_CONFIGS = {budget: VAEConfig(**sizes, bf16=True) for budget, sizes in _TRAINING.items()}
 
 
 @experiment("ex1-vae", version=1, configs=VAE_CONFIGS,
@@ -122,7 +122,7 @@ class GANConfig(_GANTraining):
     d_hidden: tuple[int, int] = (256, 128)
 
 
-GAN_CONFIGS = {budget: GANConfig(**sizes) for budget, sizes in _TRAINING.items()}
+GAN_CONFIGS = {budget: GANConfig(**sizes, bf16=True) for budget, sizes in _TRAINING.items()}
 CONV_GAN_EPOCHS = 4  # sized so that exercise 1 fits its budget on two CPU cores
 
 
@@ -132,8 +132,9 @@ class ConvGANConfig(_GANTraining):
     channels: int = 16
 
 
-CONV_GAN_CONFIGS = {"full": ConvGANConfig(epochs=CONV_GAN_EPOCHS, train_limit=None, snapshot_every=1),
-                    "smoke": ConvGANConfig(**_TRAINING["smoke"])}
+CONV_GAN_CONFIGS = {"full": ConvGANConfig(epochs=CONV_GAN_EPOCHS, train_limit=None, snapshot_every=1,
+                                           bf16=True),
+                    "smoke": ConvGANConfig(**_TRAINING["smoke"], bf16=True)}
 
 
 def _gan_result(config: _GANTraining,

@@ -153,7 +153,7 @@ def train_categorical_vae(config: CategoricalVAEConfig, keep_weights: bool = Tru
 
 MAIN_CONFIGS = {
     budget: CategoricalVAEConfig(epochs=e, snapshot_epochs=tuple(sorted({0, min(2, e), e})),
-                                 **_DATA[budget])
+                                 bf16=True, **_DATA[budget])
     for budget, e in _EPOCHS.items()
 }
 

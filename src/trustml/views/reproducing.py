@@ -1,7 +1,9 @@
 """The appendix "Reproducing this report": what each experiment cost, from the cache manifests.
 
 Every cache entry's `manifest.json` records `elapsed_s`, the seconds its computation took on the
-machine that computed it. `compute_times()` reads the manifest of the entry that the current code
+machine that computed it, and `nested_s`, the part of them spent computing the entries it used on
+first use; an experiment's time here is the difference (`own_seconds`), so a model trained inside
+its evaluation is counted once. `compute_times()` reads the manifest of the entry that the current code
 would load (the experiment's config for the budget, hence its current config hash) for every
 registered experiment, without loading its arrays or weights.
 """
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from trustml.core.budget import Budget, get_budget
-from trustml.core.cache import _note_used, entry_dir, get_experiment
+from trustml.core.cache import entry_dir, get_experiment, note_provenance, own_seconds
 from trustml.core.cache_entry import read_manifest
 from trustml.core.errors import CacheError
 from trustml.views.format import fmt_list, fmt_seconds
@@ -66,10 +68,10 @@ def compute_times(budget: Budget | str | None = None) -> list[Timing]:
         except CacheError:
             manifest = None
         if manifest is not None:
-            _note_used(name, budget.name, folder)
+            note_provenance(name, budget.name, folder)
         out.append(Timing(
             experiment=name, part=part_of(name),
-            elapsed_s=float(manifest["elapsed_s"]) if manifest else None,
+            elapsed_s=own_seconds(manifest) if manifest else None,
             created=manifest.get("created") if manifest else None,
             torch=manifest.get("torch") if manifest else None))
     return out

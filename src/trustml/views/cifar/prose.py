@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from trustml.core.cache import Result
+from trustml.core.cache import Result, own_seconds
 from trustml.core.keys import number_key
 from trustml.core.stats import wilson_interval
 from trustml.experiments.cifar import (
@@ -92,7 +92,7 @@ def part_time(results: dict[str, Result], part: str) -> str:
     """The compute time of one part of the question (its experiments other than the standard
     model), from the cache manifests."""
     names = [n for n in PARTS[part] if n != "cifar-standard"]
-    return fmt_seconds(sum(float(results[n].meta.get("elapsed_s", 0.0)) for n in names))
+    return fmt_seconds(sum(own_seconds(results[n].meta) for n in names))
 
 
 def evaluation_facts(attacks: Result) -> dict[str, str]:
