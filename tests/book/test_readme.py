@@ -42,3 +42,37 @@ def test_environment_yml_uses_conda_forge_and_pins_torch_as_the_makefile_does():
     pin = re.search(r'"torch==([\d.]+)"', (ROOT / "Makefile").read_text()).group(1)
     assert "  - pytorch\n" not in env.split("dependencies:")[0]  # not the stale channel
     assert f"  - pytorch={pin}\n" in env and "torchattacks" in env.split("pip:")[1]
+
+
+def _compute_rows() -> dict[str, tuple[int, str]]:
+    section = README.split("| Command | Experiments | Compute |", 1)[1].split("\n\n", 1)[0]
+    rows = re.findall(r"^\| `([\w-]+)`[^|]* \| (\d+) \| ([\d.]+ (?:min|h)) \|$", section, flags=re.M)
+    return {command: (int(count), compute) for command, count, compute in rows}
+
+
+def test_the_compute_table_matches_the_committed_manifests():
+    """The README's per-command compute times are the committed full-budget manifests' own times."""
+    import trustml.experiments as experiments
+    from trustml.core.budget import get_budget
+    from trustml.core.cache import entry_dir, get_experiment, own_seconds
+    from trustml.core.cache_entry import read_manifest
+    from trustml.core.chapters import chapter_for
+
+    full = get_budget("full")
+
+    def seconds(names) -> float:
+        total = 0.0
+        for name in names:
+            exp = get_experiment(name)
+            total += own_seconds(read_manifest(entry_dir(exp, exp.config_for(full), full)))
+        return total
+
+    rows = _compute_rows()
+    assert set(rows) == {"ex1", "ex2", "ex3", "ex4", "ext-vae", "ext-cifar", "all"}
+    for command, (count, compute) in rows.items():
+        names = experiments.ALL if command == "all" else chapter_for(command).experiments
+        value, unit = compute.split()
+        measured = seconds(names) / (3600 if unit == "h" else 60)
+        assert count == len(names), f"README: `{command}` runs {len(names)} experiments, not {count}"
+        assert f"{measured:.1f}" == value, (
+            f"README: `{command}` computes in {measured:.1f} {unit} by its manifests, not {compute}")
