@@ -116,6 +116,16 @@ def test_only_defences_whose_worst_case_holds_are_called_defences(fgsmrs, pgd, h
         named = key in expected
         assert (view.PROSE_LABELS[key] in curve) == named, curve
     assert ("none survives" in verdict) == (not expected), verdict
+    # the trade-off: the survivors as a span, every other defence by name
+    tradeoff = view.tradeoff_sentence(results)
+    for key in view.DEFENCE_EVALS:
+        assert (f"the {view.PROSE_LABELS[key]} gives up" in tradeoff) == (key not in expected), \
+            tradeoff
+    if len(expected) == 2:
+        low, high = sorted(100 * results[k].metrics["worst"][number_key(view.EPS8)]
+                           for k in expected)
+        assert f"the two defences that survive the worst case give up 0.0 percentage points" \
+            f" of clean accuracy and keep {low:.1f} to {high:.1f} % at 8/255" in tradeoff, tradeoff
     # PGD-10 far above the worst case is a masked gradient, not a "not masked" sign
     assert view.overstatement_points(results["cifar-eval-pgd"].metrics, view.EPS8) == \
         pytest.approx(42.0 - 100 * pgd)
@@ -125,6 +135,7 @@ def test_only_defences_whose_worst_case_holds_are_called_defences(fgsmrs, pgd, h
     (0.36, 0.33, 0.30, True, "cifar-eval-pgd-halves"),
     (0.30, 0.38, 0.30, False, "cifar-eval-pgd-halves"),
     (0.34, 0.33, 0.36, False, "cifar-eval-pgd-halves-11"),
+    (0.36, 0.33, 0.3604, True, "cifar-eval-pgd-halves-11"),
 ])
 def test_the_advice_follows_the_measured_robustness(fgsmrs, halves, halves11, cheaper_wins,
                                                      best):
@@ -143,7 +154,10 @@ def test_the_advice_follows_the_measured_robustness(fgsmrs, halves, halves11, ch
     assert ("better buy" in text) == cheaper_wins, text
     label = view.PROSE_LABELS[best]
     assert "4.0 times" in text, text
-    assert f"the {label} kept" in text or f"the {label}, the best of the three" in text, text
+    assert f"the {label}, the best of the three PGD defences" in text, text
+    tie = f"{100 * fgsmrs:.1f}" == f"{100 * max(halves, halves11):.1f}"
+    assert ("as many images" in text and "each" in text) == tie, text
+    assert ("more than the" in text) == (cheaper_wins and not tie), text
 
 
 def _training(radius: float, pgd: list[float], clean: list[float] | None = None) -> object:

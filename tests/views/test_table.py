@@ -95,3 +95,20 @@ def test_tables_and_prose_round_a_share_the_same_way():
             cell = Table(pd.DataFrame({"a": [100 * share]}), 1).rows()[0][0]
             assert fmt_pct(share) == f"{cell} %"
     assert half_up(0.0635 * 100) == 6.4 and half_up(-0.04) == 0.0 and str(half_up(-0.04)) == "0.0"
+
+
+def test_a_shown_difference_is_the_difference_of_the_shown_values():
+    """91.1 % minus 81.2 % reads 9.9 points even when the unrounded values differ by 9.99."""
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from trustml.views.format import fmt_pct, fmt_pp_shown
+
+    assert fmt_pp_shown(0.91114, 0.81150) == "9.9 percentage points"
+
+    @given(st.floats(0, 1), st.floats(0, 1))
+    def shown(a: float, b: float) -> None:
+        pa, pb = (float(fmt_pct(v).removesuffix(" %")) for v in (a, b))
+        assert fmt_pp_shown(a, b) == f"{pa - pb:.1f} percentage points".replace("-0.0", "0.0")
+
+    shown()

@@ -42,3 +42,26 @@ def test_beta_answer_follows_the_values():
     answer = vp.beta_answer(Result(metrics={"betas": [0.5, 1.0, 4.0], "runs": runs}, arrays={}))
     assert "best at β = 0.5" in answer["best"] and "not monotone" not in answer["best"]
     assert "is worse" not in answer["small"]
+
+
+def test_a_tie_in_the_beta_sweep_is_named_as_a_tie():
+    runs = {"0.5": {**_run(100, 20, 0.564, 20), "test_bpd_se": 0.001},
+            "1.0": {**_run(110, 12, 0.565, 18), "test_bpd_se": 0.001},
+            "4.0": {**_run(140, 3, 0.700, 5), "test_bpd_se": 0.001}}
+    metrics = {"betas": [0.5, 1.0, 4.0], "runs": runs}
+    best = vp.beta_answer(Result(metrics=metrics, arrays={}))["best"]
+    assert "cannot tell β = 0.5 and β = 1 apart (0.564 and 0.565 bpd" in best, best
+    assert "at β = 4 it is worse, 0.700 bpd" in best and "lowest at" not in best, best
+    assert vp.lowest_bound_phrase(metrics) == (
+        "the bound is lowest, within its 95 % interval, at β = 0.5 and β = 1")
+    runs["1.0"]["test_bpd"] = 0.60  # far outside the interval: one winner
+    assert vp.lowest_bound_phrase(metrics) == "the bound is lowest at β = 0.5"
+
+
+def test_the_best_validation_epoch_is_worded_for_where_it_falls():
+    import pandas as pd
+
+    falling = pd.DataFrame({"epoch": [1, 2, 3], "val_bpd": [0.7, 0.6, 0.55]})
+    assert vp.validation_best_phrase(falling) == "fell to its lowest, 0.550, in the last epoch (3)"
+    turned = pd.DataFrame({"epoch": [1, 2, 3], "val_bpd": [0.7, 0.5, 0.55]})
+    assert vp.validation_best_phrase(turned) == "was lowest in epoch 2 (0.500)"

@@ -113,13 +113,15 @@ def beta_answer(result: Result) -> dict[str, str]:
 
     ties = [b for b in betas if b != best and tied(b, best)]
     if ties:
+        tie = sorted([best, *ties])
         out["best"] = (
-            f"The true bound is lowest at β = {best:g} ({bpd[best]:.3f} bpd), but β = "
-            + " and ".join(f"{b:g}" for b in ties)
-            + (" is" if len(ties) == 1 else " are")
-            + " within the 95 % interval of the difference"
-            + "".join(f", and at β = {b:g} it is {bpd[b]:.3f}" for b in betas
-                      if b not in ties and b != best and b == hi))
+            "The true bound cannot tell "
+            + fmt_list(f"β = {b:g}" for b in tie) + " apart ("
+            + fmt_list(f"{bpd[b]:.3f}" for b in tie)
+            + (" bpd, a difference within its 95 % interval)" if len(tie) == 2 else
+               " bpd, differences within their 95 % intervals)")
+            + "".join(f", and at β = {b:g} it is worse, {bpd[b]:.3f} bpd" for b in betas
+                      if b not in tie and b == hi))
     else:
         out["best"] = (
             f"The true bound is best at β = {best:g} ({bpd[best]:.3f} bpd)"
@@ -155,3 +157,32 @@ def beta_answer(result: Result) -> dict[str, str]:
             + ". In the limit every unit collapses, the code carries no information and the "
               "decoder can only draw an average digit: posterior collapse")
     return out
+
+
+def validation_best_phrase(history) -> str:
+    """Where validation bpd was lowest, in words: 'was lowest in epoch 9 (0.571)', or, when
+    that is the last epoch, 'fell to its lowest, 0.565, in the last epoch (13)'. `history` is
+    the per-epoch frame (`epoch`, `val_bpd`)."""
+    best = history.val_bpd.idxmin()
+    epoch, value = int(history.epoch[best]), float(history.val_bpd[best])
+    if epoch == int(history.epoch.iloc[-1]):
+        return f"fell to its lowest, {value:.3f}, in the last epoch ({epoch})"
+    return f"was lowest in epoch {epoch} ({value:.3f})"
+
+
+def lowest_bound_phrase(metrics: dict) -> str:
+    """The β sweep's lowest bound, in words: 'the bound is lowest at β = 1', or the tie when
+    other β lie within the 95 % interval of their difference from the lowest."""
+    betas = sorted(metrics["betas"])
+    runs = {b: metrics["runs"][number_key(b)] for b in betas}
+    best = min(betas, key=lambda b: runs[b]["test_bpd"])
+
+    def tied(b: float) -> bool:
+        se = float(np.hypot(runs[b].get("test_bpd_se", 0.0), runs[best].get("test_bpd_se", 0.0)))
+        return abs(runs[b]["test_bpd"] - runs[best]["test_bpd"]) <= 1.96 * se
+
+    tie = [b for b in betas if b == best or tied(b)]
+    if len(tie) == 1:
+        return f"the bound is lowest at β = {best:g}"
+    return ("the bound is lowest, within its 95 % interval, at "
+            + fmt_list(f"β = {b:g}" for b in tie))

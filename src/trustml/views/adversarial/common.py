@@ -125,7 +125,7 @@ def full_autoattack_radii(results: dict[str, Result]) -> list[float]:
 
 
 def radius_sweep(results: dict[str, Result]) -> pd.DataFrame:
-    """The PGD defences between the assignment's radii 0.2 and 0.3: one row per model and eps,
+    """The PGD defences from the assignment's radius 0.2 to 0.3: one row per model and eps,
     with the share of the first test images still correct after our PGD (`pgd`) and after the
     textbook attack alone (`pgd_ce`), and the model's training radius.
 

@@ -69,10 +69,13 @@ def autoattack_cost_sentence(results: dict[str, Result]) -> str:
 def added_sentence(results: dict[str, Result]) -> str:
     """What AutoAttack found beyond our PGD, in words."""
     total = dict.fromkeys(AUTOATTACK_NAMES, 0)
+    square_most = (0, "", 0.0)  # the most images Square alone broke: count, model, radius
     for model in MODEL_NAMES:
         for eps in EVAL_EPS:
             for name, k in aa_result(results, model).metrics["added"][number_key(eps)].items():
                 total[name] += k
+                if name == "Square" and k > square_most[0]:
+                    square_most = (k, model, eps)
     n_all = sum(total.values())
     gap, label, eps = largest_pgd_gap(results)
     if n_all == 0:
@@ -84,8 +87,10 @@ def added_sentence(results: dict[str, Result]) -> str:
         "Square, which runs last, broke none that every gradient attack had missed: no sign of "
         "gradient masking in the models we evaluate at the radii where they are robust."
         if square == 0 else
-        f"Square, which runs last, broke {square} that every gradient attack had missed, the "
-        "signature of gradient masking where it happens.")
+        f"Square, which runs last, broke {square} that every gradient attack had missed, at "
+        f"most {square_most[0]} on one model at one radius ({MODELS[square_most[1]]} at "
+        f"{square_most[2]:g}): the gradient misleads on a few images, the signature of gradient "
+        "masking on a small scale, which only a gradient-free attack catches.")
     return (f"Over the {len(MODEL_NAMES)} models and {len(EVAL_EPS)} radii, AutoAttack broke "
             f"{n_all} subset images that our PGD had left robust ({found}); the largest "
             f"difference between our PGD and the worst case over every attack is "
@@ -131,7 +136,7 @@ def rising_fgsm_sentence(results: dict[str, Result]) -> str:
         return ""
     return ("A second symptom: FGSM leaves more images correct at a larger radius than at a "
             "smaller one, impossible for the best attack since the balls are nested, on "
-            + "; ".join(found) + ".")
+            + fmt_list(found) + ".")
 
 
 def plain_fgsm_failure_sentence(result: Result, floor: float = 0.05) -> tuple[str, bool]:
@@ -141,8 +146,8 @@ def plain_fgsm_failure_sentence(result: Result, floor: float = 0.05) -> tuple[st
     c = collapse_summary(result)
     clean = fmt_pct(c["last_clean"])
     if c["last"] < floor:
-        return (f"held-out PGD-10 accuracy rose to at most {fmt_pct(c['best'])} (epoch "
-                f"{c['best_epoch']}) and then fell to {fmt_pct(c['last'])} by the last epoch, "
+        return (f"held-out PGD-10 accuracy peaked at {fmt_pct(c['best'])} in epoch "
+                f"{c['best_epoch']} and then fell to {fmt_pct(c['last'])} by the last epoch, "
                 f"while clean accuracy on the same images ended at {clean}.", True)
     if c["collapsed_epochs"]:
         return (f"held-out PGD-10 accuracy peaked at {fmt_pct(c['best'])} in epoch "
@@ -230,7 +235,7 @@ def _attacked_harder(results: dict[str, Result], model: str) -> str:
     where = "at every radius" if len(full) == len(EVAL_EPS) else f"at ε = {radii(full)}"
     text = f"Attacked harder, with all four attacks of AutoAttack after our PGD {where}"
     if held or broke:
-        verbs = [f"held at {radii(e for e, *_ in held)}"] if held else []
+        verbs = [f"barely moved at {radii(e for e, *_ in held)}"] if held else []
         verbs += [f"did not fully hold at {radii(e for e, *_ in broke)}"] if broke else []
         counts = fmt_list(f"{added} of {left} at {eps:g}"
                           for eps, left, added in sorted(held + broke))

@@ -37,6 +37,7 @@ from trustml.views.format import (
     fmt_list,
     fmt_pct,
     fmt_pp,
+    fmt_pp_shown,
     fmt_sci,
     fmt_seconds,
     half_up,
@@ -215,7 +216,7 @@ def transfer_facts(study: Result) -> dict[str, str]:
         "pgd_white": fmt_pct(white), "pgd_black": fmt_pct(black),
         "fgsm_white": fmt_pct(fg_white), "fgsm_black": fmt_pct(fg_black),
         "clean_mean": fmt_pct(clean),
-        "pgd_drop_black": fmt_pp(clean - black), "fgsm_drop_black": fmt_pp(clean - fg_black),
+        "pgd_drop_black": fmt_pp_shown(clean, black), "fgsm_drop_black": fmt_pp_shown(clean, fg_black),
         "transfer_order": (
             f"FGSM transfers better than PGD-10 ({fmt_pct(fg_black)} left correct on the other "
             "model, against PGD-10's " + fmt_pct(black) + "), although PGD-10 is far stronger in "
@@ -241,7 +242,7 @@ def augmentation_weak_sentence(study: Result, alpha: float = 0.05) -> str:
     name, radius = ATTACK_LABELS[r["attack"]], eps_label(r["eps"])
     s = strong[r["eps"]]
     return (f"A weak attack alone would tell another story: at {radius} {name} credits "
-            f"augmentation with {fmt_pp(r['acc_b'] - r['acc_a'])} ({fmt_pct(r['acc_a'])} without, "
+            f"augmentation with {fmt_pp_shown(r['acc_b'], r['acc_a'])} ({fmt_pct(r['acc_a'])} without, "
             f"{fmt_pct(r['acc_b'])} with, p = {r['p_value']:.2g}), where the worst case leaves "
             + (f"both at {fmt_pct(s['acc_a'])}" if fmt_pct(s["acc_a"]) == fmt_pct(s["acc_b"]) else
                f"{fmt_pct(s['acc_a'])} without augmentation, {fmt_pct(s['acc_b'])} with it")
@@ -450,6 +451,22 @@ MASKED_GAP = 10.0  # points: PGD-10 above the worst case by this much at 8/255 =
 SURVIVES = 0.2  # a defence survives if the worst case at 8/255 leaves it at least this
 
 
+def _clean_before(results: dict[str, Result], key: str) -> bool:
+    """Whether a surviving defence before `key` (in the chapter's order) already showed FAB-T and
+    Square adding nothing with an unmasked gradient, so that `members_sentence` need not say
+    what that means again."""
+    real = survivors(results)
+    for before in DEFENCE_EVALS[:DEFENCE_EVALS.index(key)]:
+        if before not in real:
+            continue
+        m = results[before].metrics
+        added = m["added"][number_key(EPS8)]
+        if (added.get("Square", 0) + added.get("FAB-T", 0) == 0
+                and overstatement_points(m, EPS8) < MASKED_GAP):
+            return True
+    return False
+
+
 def members_sentence(results: dict[str, Result], key: str) -> str:
     """Which strong attacks broke images of a defence at 8/255 beyond the weak ones and the
     smaller radii, and whether the last two AutoAttack members found anything."""
@@ -463,7 +480,9 @@ def members_sentence(results: dict[str, Result], key: str) -> str:
             f"attacks break {fmt_int(total)} more of the {fmt_int(n)} images at 8/255 ("
             + (fmt_list(parts) if parts else "none") + ")")
     masked = overstatement_points(m, EPS8) >= MASKED_GAP
-    if black_box == 0:
+    if black_box == 0 and not masked and _clean_before(results, key):
+        text += "; again FAB-T and Square find nothing beyond the gradient attacks"
+    elif black_box == 0:
         text += "; FAB-T and the gradient-free Square attack find nothing the gradient attacks missed"
         if not masked:
             text += ", a sign that the gradients are not masked"
@@ -486,29 +505,69 @@ def survivors(results: dict[str, Result]) -> list[str]:
     return [k for k in DEFENCE_EVALS if worst(results[k].metrics) >= SURVIVES]
 
 
+def _span(values: list[float], fmt) -> str:
+    """'33.2 to 36.0 %' for several values (one when they show alike), in `fmt`."""
+    lo, hi = fmt(min(values)), fmt(max(values))
+    return lo if lo == hi else f"{lo.removesuffix(' %')} to {hi}"
+
+
+def _count(items) -> str:
+    return NUMBER_WORDS.get(len(items), str(len(items)))
+
+
 def tradeoff_sentence(results: dict[str, Result]) -> str:
-    """2.2(b): what each defence paid in clean accuracy and what it bought under the worst case."""
+    """2.2(b): what the defences paid in clean accuracy and what they bought under the worst
+    case, those that survive it together, the others one by one."""
     s = results["cifar-attacks"].metrics
-    parts = []
-    for key in DEFENCE_EVALS:
-        m = results[key].metrics
-        parts.append(f"the {PROSE_LABELS[key]} pays {fmt_pp(s['clean'] - m['clean'])} of clean "
-                     f"accuracy for {fmt_pct(worst(m))} at 8/255 and {fmt_pct(worst(m, PIXEL))} at "
-                     "1/255")
-    text = ("Measured against the standard model (" + fmt_pct(s["clean"]) + " clean, "
-            + fmt_pct(worst(s)) + " at 8/255 and " + fmt_pct(worst(s, PIXEL)) + " at 1/255), "
-            + fmt_list(parts) + ".")
+    text = (f"Measured against the standard model ({fmt_pct(s['clean'])} clean; "
+            f"{fmt_pct(worst(s))} at 8/255 and {fmt_pct(worst(s, PIXEL))} at 1/255), ")
     real = survivors(results)
-    if not real:
-        return text
-    names = fmt_list(f"the {PROSE_LABELS[k]}" for k in real)
-    beaten = [e for e in radii(s) if all(worst(results[k].metrics, e) > worst(s, e)
-                                         for k in real)]
-    if beaten == radii(s):
-        text += (f" {names[0].upper()}{names[1:]} beat{'s' if len(real) == 1 else ''} the "
-                 f"standard model at every radius measured, from {eps_label(beaten[0])} on: the "
-                 "clean accuracy given up buys robustness at every radius above zero.")
+    text += _paid(results, PIXEL) + "."
+    if real:
+        beaten = [e for e in radii(s) if all(worst(results[k].metrics, e) > worst(s, e)
+                                             for k in real)]
+        if beaten == radii(s):
+            subject = "It beats" if len(real) == 1 else (
+                "Both beat" if len(real) == 2 else f"All {_count(real)} beat")
+            text += (f" {subject} the standard model at every radius measured, from "
+                     f"{eps_label(beaten[0])} on: the clean accuracy given up buys robustness "
+                     "at every radius above zero.")
     return text
+
+
+def _paid(results: dict[str, Result], also: float | None = None) -> str:
+    """What the defences gave up in clean accuracy against the standard model and kept under the
+    worst case at 8/255 (and at `also`): those that survive together, the others one by one."""
+    s = results["cifar-attacks"].metrics
+    real = survivors(results)
+    failed = [k for k in DEFENCE_EVALS if k not in real]
+
+    def paid(key: str) -> str:
+        m = results[key].metrics
+        return (f"the {PROSE_LABELS[key]} gives up {fmt_pp_shown(s['clean'], m['clean'])} for "
+                f"{fmt_pct(worst(m))} at 8/255")
+
+    if not real:
+        return fmt_list(paid(k) for k in failed)
+    ms = [results[k].metrics for k in real]
+    drops = [half_up(100 * s["clean"], 1) - half_up(100 * m["clean"], 1) for m in ms]
+    lo, hi = min(drops), max(drops)
+    cost = f"{lo:.1f} percentage points" if lo == hi else f"{lo:.1f} to {hi:.1f} percentage points"
+    who = ("the defence that survives the worst case gives" if len(real) == 1 else
+           f"the {_count(real)} defences that survive the worst case give")
+    text = (f"{who} up {cost} of clean accuracy and keep "
+            f"{_span([worst(m) for m in ms], fmt_pct)} at 8/255")
+    if also is not None:
+        text += f" and {_span([worst(m, also) for m in ms], fmt_pct)} at {eps_label(also)}"
+    return text + ("; " + fmt_list(paid(k) for k in failed) if failed else "")
+
+
+def _tradeoff_summary(results: dict[str, Result]) -> str:
+    """The answer map's 2.2(b): the trade-off in one line."""
+    text = _paid(results)
+    if survivors(results):
+        return "Robustness costs clean accuracy: " + text
+    return text[0].upper() + text[1:]
 
 
 def curve_sentence(results: dict[str, Result]) -> str:
@@ -534,7 +593,10 @@ def _held_out_curve(results: dict[str, Result], key: str) -> str:
     return (f"Its held-out PGD-10 accuracy {verb} from {c['first']} at the first check to "
             f"{c['last']} at the last; averaged over each epoch's checks, the last epoch "
             + (f"added {fmt_pp(gain)}" if gain >= 0 else f"lowered it by {fmt_pp(-gain)}")
-            + (", so the curve has flattened" if flat else
+            + ((", within the noise of checks on "
+                f"{fmt_int(results[TRAINING[key]].meta['config']['check_n'])} images, so the "
+                "curve has flattened") if flat and abs(gain) >= 0.005 else
+               ", so the curve has flattened" if flat else
                ", so it was still rising" if gain > 0 else ", so it was still falling")
             + f". {defence_sentence(results, key)}")
 
@@ -650,9 +712,9 @@ def cost_facts(results: dict[str, Result]) -> dict[str, str]:
             "pgd_vs_fgsmrs": f"{rate['fgsm_rs'] / rate['pgd_halves']:.1f}",
             "pgd_vs_mix": f"{rate['fgsm_mix'] / rate['pgd_append']:.1f}",
             "mix_vs_rs": f"{rate['fgsm_rs'] / rate['fgsm_mix']:.1f}",
-            "attack_fgsm_ms": f"{1000 * a['fgsm']:.1f}",
-            "attack_early_ms": f"{1000 * a['early_stop']:.1f}",
-            "attack_full_ms": f"{1000 * a['full']:.1f}",
+            "attack_fgsm_ms": f"{1000 * a['fgsm']:.2f}",
+            "attack_early_ms": f"{1000 * a['early_stop']:.2f}",
+            "attack_full_ms": f"{1000 * a['full']:.2f}",
             "attack_early_ratio": f"{a['early_stop'] / a['fgsm']:.1f}",
             "attack_full_ratio": f"{a['full'] / a['fgsm']:.1f}",
             "precision": sc["precision"],
@@ -685,26 +747,32 @@ def defences_verdict(results: dict[str, Result]) -> str:
 
 def advice_sentence(results: dict[str, Result]) -> str:
     """2.3(c): which attack and which defence to use, from the robustness and the step costs
-    measured (FGSM-RS against the better of the two PGD defences)."""
+    measured (FGSM-RS against the best PGD defence, each with its clean accuracy)."""
     rate = results["cifar-step-costs"].metrics["images_per_second"]
-    fgsm_rs = worst(results["cifar-eval-fgsmrs"].metrics)
+    fgsm_rs = results["cifar-eval-fgsmrs"].metrics
     pgd_key = max(PGD_EVALS, key=lambda k: worst(results[k].metrics))
-    pgd = worst(results[pgd_key].metrics)
+    pgd = results[pgd_key].metrics
     ratio = rate["fgsm_rs"] / rate[PGD_EVALS[pgd_key]]
-    best = f"the best of the {NUMBER_WORDS.get(len(PGD_EVALS), str(len(PGD_EVALS)))}"
+    best = (f"the {PROSE_LABELS[pgd_key]}, the best of the "
+            f"{NUMBER_WORDS.get(len(PGD_EVALS), str(len(PGD_EVALS)))} PGD defences")
+    clean = (f"{fmt_pct(fgsm_rs['clean'])} clean against {fmt_pct(pgd['clean'])}")
+    cost = f"an epoch of PGD training costs {ratio:.1f} times one of FGSM-RS"
     text = ("So, as attacks, FGSM is for a quick look and PGD, with the strong attacks beside it, "
             "for the number one reports. As defences, ")
-    if fgsm_rs >= pgd:
-        return text + (f"FGSM from a random start kept {fmt_pct(fgsm_rs)} under the worst case at "
-                       f"8/255 where the {PROSE_LABELS[pgd_key]}, {best}, kept "
-                       f"{fmt_pct(pgd)}, and an epoch of PGD training costs {ratio:.1f} times one "
-                       "of FGSM-RS: on this budget the one-step defence is the better buy, "
-                       "provided it starts at random and held-out checks watch for a collapse.")
-    return text + (f"the {PROSE_LABELS[pgd_key]} kept {fmt_pct(pgd)} under the worst case at "
-                   f"8/255 against {fmt_pct(fgsm_rs)} for FGSM from a random start: "
-                   f"{fmt_pp(pgd - fgsm_rs)} more, for {ratio:.1f} times the cost per epoch; "
-                   "FGSM-RS is the cheap baseline, PGD training the one to pay for when the "
-                   "points matter.")
+    rs, pg = worst(fgsm_rs), worst(pgd)
+    if fmt_pct(rs) == fmt_pct(pg):
+        kept = (f"FGSM from a random start kept as many images under the worst case at 8/255 as "
+                f"{best} ({fmt_pct(rs)} each), at {clean}, and {cost}")
+    elif rs > pg:
+        kept = (f"FGSM from a random start kept {fmt_pct(rs)} under the worst case at 8/255, "
+                f"{fmt_pp_shown(rs, pg)} more than {best} ({fmt_pct(pg)}), at {clean}, and {cost}")
+    else:
+        return text + (f"{best} kept {fmt_pct(pg)} under the worst case at 8/255 against "
+                       f"{fmt_pct(rs)} for FGSM from a random start: {fmt_pp_shown(pg, rs)} more, "
+                       f"for {ratio:.1f} times the cost per epoch; FGSM-RS is the cheap "
+                       "baseline, PGD training the one to pay for when the points matter.")
+    return text + (kept + ": on this budget the one-step defence is the better buy, provided it "
+                   "starts at random and held-out checks watch for a collapse.")
 
 
 def gradient_facts(gradients: Result) -> dict[str, str]:
@@ -752,21 +820,11 @@ def answer_facts(results: dict[str, Result]) -> dict[str, str]:
     for key, short in _ANSWER_KEYS.items():
         m = results[key].metrics
         out[f"{short}_clean"] = fmt_pct(m["clean"])
-        out[f"{short}_clean_drop"] = fmt_pp(s["clean"] - m["clean"])
+        out[f"{short}_clean_drop"] = fmt_pp_shown(s["clean"], m["clean"])
         out[f"{short}_fgsm8"] = fmt_pct(at_radius(m, "fgsm", EPS8))
         out[f"{short}_pgd8"] = fmt_pct(at_radius(m, "pgd10", EPS8))
         out[f"{short}_worst8"] = fmt_pct(worst(m))
-    real = survivors(results)
-    paid, unpaid = [], []
-    for key, short in list(_ANSWER_KEYS.items())[1:]:  # every defence after the FGSM one
-        drop, kept, name = out[f"{short}_clean_drop"], out[f"{short}_worst8"], PROSE_LABELS[key]
-        if key in real:
-            paid.append(f"{drop} for the {name}, which keeps {kept} at 8/255")
-        else:
-            unpaid.append(f"the {name} gives up {drop} and keeps only {kept}")
-    out["tradeoff"] = ("Robustness costs clean accuracy: " + fmt_list(paid) if paid else
-                       "No defence bought robustness at 8/255") + (
-        "; " + fmt_list(unpaid) if unpaid else "")
+    out["tradeoff"] = _tradeoff_summary(results)
     out["pgd_verdict"] = ("" if "cifar-eval-pgd" in survivors(results) else
                           ": PGD-10 is fooled by a masked gradient")
     out["halves_verdict"] = (

@@ -111,12 +111,12 @@ def augmentation_table(study: Result, styled: bool = True):
     return df
 
 
-DEFENCE_RADII = (REFERENCE_PGD_EPS, 2 * PIXEL, 4 * PIXEL, EPS8)
+DEFENCE_RADII = (REFERENCE_PGD_EPS, PIXEL, 2 * PIXEL, 4 * PIXEL, EPS8)
 
 
 def defence_table(results: dict[str, Result], styled: bool = True):
-    """The standard model and the three defences: clean accuracy (all test images), the worst
-    case at four radii and PGD-10 at 8/255 (first n test images), accuracy in %."""
+    """The standard model and the defences: clean accuracy (all test images), the worst
+    case at the radii of `DEFENCE_RADII` and PGD-10 at 8/255 (first n test images), accuracy in %."""
     rows = []
     for key, label in MODEL_LABELS.items():
         m = results[key].metrics
