@@ -362,3 +362,51 @@ def test_pgd_takes_a_gradient_that_is_an_expanded_view():
     x, y = batch(2, n=6)
     x_adv = pgd(SumPool(), x, y % 2, 0.1, steps=3, random_start=False)
     assert float((x_adv - x).abs().max()) <= 0.1 + 1e-6
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 1000), restarts=st.integers(1, 2), early_stop=st.booleans(),
+       random_start=st.booleans(), loss=st.sampled_from(["ce", "margin"]),
+       targeted=st.booleans(), shards=st.integers(1, 3))
+def test_chunked_gradients_give_the_same_images(seed, restarts, early_stop, random_start, loss,
+                                                targeted, shards):
+    """PGD computes its gradients in chunks (attacks.CHUNK_BYTES): any chunk gives the same
+    bits, on a convolutional net with pooling as on a small MLP."""
+    import trustml.adversarial.attacks as attacks
+    from trustml.models.mnist import StandardCNN
+
+    torch.manual_seed(seed)
+    model = StandardCNN().eval()
+    g = torch.Generator().manual_seed(seed)
+    x, y = torch.rand(40, 1, 28, 28, generator=g), torch.randint(0, 10, (40,), generator=g)
+    target = (y + 1) % 10 if targeted else None
+
+    def run() -> torch.Tensor:
+        return pgd(model, x, y, 0.1, steps=3, restarts=restarts, early_stop=early_stop,
+                   random_start=random_start, loss=loss, target=target, shards=shards,
+                   generator=torch.Generator().manual_seed(seed))
+
+    default = attacks.CHUNK_BYTES
+    attacks.CHUNK_BYTES = 2**40  # no chunking
+    try:
+        whole = run()
+        attacks.CHUNK_BYTES = 1  # the smallest chunks: 16 images
+        assert attacks.chunk_size(model, x) == 16
+        assert torch.equal(run(), whole)
+    finally:
+        attacks.CHUNK_BYTES = default
+
+
+def test_chunk_size_follows_the_activations_and_leaves_no_hook():
+    import trustml.adversarial.attacks as attacks
+    from trustml.models.mnist import FastCNN, StandardCNN
+
+    x = torch.rand(1000, 1, 28, 28)
+    big, small = StandardCNN().eval(), FastCNN().eval()
+    # StandardCNN's leaf outputs for one image: 2 x 32x28x28 (conv, ReLU), 32x14x14 (pool),
+    # 2 x 64x14x14, 64x7x7, the flattened 3136, 2 x 128, 10 and the normalised 784 pixels
+    floats = 2 * 32 * 28 * 28 + 32 * 14 * 14 + 2 * 64 * 14 * 14 + 64 * 7 * 7 + 3136 + 2 * 128 + 10
+    assert attacks.activation_bytes(big, x) in (4 * floats, 4 * (floats + 784))
+    assert attacks.chunk_size(big, x) < attacks.chunk_size(small, x)
+    assert attacks.chunk_size(big, x[:5]) == 5 and attacks.chunk_size(big, x[:0]) == 1
+    assert not any(m._forward_hooks for m in big.modules())

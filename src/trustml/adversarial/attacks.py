@@ -140,8 +140,54 @@ def attack_loss(logits: torch.Tensor, y: torch.Tensor, loss: Loss,
     return margin_loss(logits, y)
 
 
+# The activations one gradient computation may hold. In smaller chunks they stay in the
+# processor's caches: on the 2-core EPYC, PGD on StandardCNN (352 KB of activations an image)
+# runs about 10 % faster in chunks of 64 images than of 128; FastCNN (45 KB) is fastest
+# unchunked. Per-image gradients in eval mode do not depend on the chunk (bit-identical,
+# tests/adversarial/test_attacks.py), so neither do the attacks' images.
+CHUNK_BYTES = 24 * 2**20
+
+
+def activation_bytes(model: nn.Module, x: torch.Tensor) -> int:
+    """Bytes of the outputs of `model`'s leaf modules for the first image of `x` (one forward
+    pass, no gradient): the activations a gradient computation holds per image."""
+    total = 0
+
+    def add(_module: nn.Module, _inputs: object, output: object) -> None:
+        nonlocal total
+        if isinstance(output, torch.Tensor):
+            total += output.numel() * output.element_size()
+
+    leaves = [m for m in model.modules() if next(m.children(), None) is None]
+    hooks = [m.register_forward_hook(add) for m in leaves]
+    try:
+        with torch.no_grad():
+            model(x[:1])
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return total
+
+
+def chunk_size(model: nn.Module, x: torch.Tensor) -> int:
+    """Images per gradient computation: as many as keep their activations under
+    `CHUNK_BYTES`, at least 16 (the model in eval mode, as the attacks call it)."""
+    if len(x) <= 16:
+        return max(len(x), 1)
+    return max(16, CHUNK_BYTES // max(activation_bytes(model, x), 1))
+
+
 def _input_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: Loss,
-                    target: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+                    target: torch.Tensor | None,
+                    chunk: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The gradient of the attack loss with respect to each image, and the logits, computed in
+    equal chunks of at most `chunk` images (all at once by default)."""
+    if chunk is not None and len(x) > chunk:
+        pieces = -(-len(x) // chunk)
+        parts = [_input_gradient(model, xs, ys, loss, ts) for xs, ys, ts in zip(
+            x.tensor_split(pieces), y.tensor_split(pieces),
+            [None] * pieces if target is None else target.tensor_split(pieces), strict=True)]
+        return torch.cat([g for g, _ in parts]), torch.cat([logit for _, logit in parts])
     with torch.enable_grad():  # attacks work even when called under torch.no_grad()
         x = x.detach().requires_grad_(True)
         logits = model(x)
@@ -213,15 +259,16 @@ def pgd(
     check_loss(loss)
     check_inputs(model, x, y, target)
     with eval_mode(model):  # entered once, here: the parts share the model
+        chunk = chunk_size(model, x)
         if shards > 1 and len(x) >= 2:
             def attack_part(part: torch.Tensor, part_generator: torch.Generator) -> torch.Tensor:
                 return _pgd(model, x[part], y[part], eps, alphas, random_start, restarts, loss,
                             None if target is None else target[part], part_generator,
-                            early_stop)
+                            early_stop, chunk)
 
             return in_shards(attack_part, len(x), shards, generator, x.device)
         return _pgd(model, x, y, eps, alphas, random_start, restarts, loss, target, generator,
-                    early_stop)
+                    early_stop, chunk)
 
 
 def in_shards(attack_part, n: int, shards: int, generator: torch.Generator | None,
@@ -249,8 +296,10 @@ def in_shards(attack_part, n: int, shards: int, generator: torch.Generator | Non
 
 def _pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, alphas: list[float],
          random_start: bool, restarts: int, loss: Loss, target: torch.Tensor | None,
-         generator: torch.Generator | None, early_stop: bool) -> torch.Tensor:
-    """The PGD loop of `pgd`, on validated arguments, the model in eval mode."""
+         generator: torch.Generator | None, early_stop: bool,
+         chunk: int | None = None) -> torch.Tensor:
+    """The PGD loop of `pgd`, on validated arguments, the model in eval mode; gradients `chunk`
+    images at a time (see `chunk_size`)."""
     best = x.clone()
     best_loss = torch.full((len(x),), float("-inf"), device=x.device)
     active = torch.ones(len(x), dtype=torch.bool, device=x.device)
@@ -266,7 +315,7 @@ def _pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, alphas:
         else:
             delta = torch.zeros_like(xa)
         for alpha in alphas:
-            grad, logits = _input_gradient(model, xa + delta, ya, loss, ta)
+            grad, logits = _input_gradient(model, xa + delta, ya, loss, ta, chunk)
             if early_stop:
                 fooled = _fooled(logits, ya, ta)
                 if fooled.any():
