@@ -59,7 +59,11 @@ def test_exercise_2_tolerance_sentences_read_as_prose():
     from trustml.views.robust_regression.common import rows
 
     n_capped = int((rows(result)["minmax_iterations"] >= cap).sum())
-    assert f"On {n_capped} instances it stops at its cap of {cap} iterations" in minmax
+    assert f"It stops at its cap of {cap} iterations, before its two bounds meet, on {n_capped} " \
+        "instances" in minmax
+    # chapter 2's summary says the same in one sentence, without the appendix's numbers
+    summary = minmax_sentence(result, details=False)
+    assert summary.startswith(minmax.split(" It stops")[0]) and "a bug" not in summary
 
 
 def test_preface_lira_number_is_the_one_in_the_attacks_table():

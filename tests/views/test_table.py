@@ -112,3 +112,14 @@ def test_a_shown_difference_is_the_difference_of_the_shown_values():
         assert fmt_pp_shown(a, b) == f"{pa - pb:.1f} percentage points".replace("-0.0", "0.0")
 
     shown()
+
+
+def test_columns_of_formatted_numbers_are_right_aligned():
+    import pandas as pd
+
+    from trustml.views.table import Table
+
+    frame = pd.DataFrame({"model": ["a", "b"], "rate": ["1,234", "56"], "share": ["8.4 %", "–"],
+                          "interval": ["188.1–206.2", "3.8–7.8"], "note": ["ok", "5 of 7"]})
+    align = Table(frame)._repr_markdown_().splitlines()[1].split("|")[1:-1]
+    assert [a.strip()[0] == ":" for a in align] == [True, False, False, False, True]

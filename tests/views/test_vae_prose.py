@@ -22,7 +22,7 @@ def test_manifold_places_name_where_each_digit_sits():
     grid[:2, 4:] = 1  # top right
     places = vp.manifold_places(Result(metrics={}, arrays={"manifold_digits": grid.ravel()}))
     assert places["the left side"] == [0] and places["the top right"] == [1]
-    assert "0 sits on the left side" in vp.manifold_text(
+    assert "the left column holds 0 (middle)" in vp.manifold_text(
         Result(metrics={}, arrays={"manifold_digits": grid.ravel()}))
 
 

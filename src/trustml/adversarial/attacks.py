@@ -249,7 +249,8 @@ def pgd(
     `shards > 1` splits the batch into that many parts, attacked side by side in threads with
     one intra-op thread each (see `in_shards`): faster on a CPU, where one small convolution
     parallelises badly over cores. Each part draws its random starts from its own generator,
-    seeded from `generator`, so the result depends on `shards` but not on the machine.
+    seeded from `generator`, so the result depends on `shards` but not on the machine. Within
+    a part, gradients are computed in cache-sized chunks (`chunk_size`), which changes no bit.
     """
     eps = check_eps(eps)
     steps, restarts = integer(steps, "steps"), integer(restarts, "restarts")

@@ -117,7 +117,7 @@ def times_table(timings: list[Timing]) -> Table:
     """Experiment, part, its run time and the day it was computed (one line per experiment: the
     table must fit on one page of the PDF)."""
     rows = [{
-        "Experiment": t.experiment,
+        "Experiment": f"`{t.experiment}`",  # code: a name to copy into `trustml run`
         "Part": t.part,
         "Run time": fmt_seconds(t.elapsed_s) if t.elapsed_s is not None else "not computed",
         "Computed": _date(t.created),

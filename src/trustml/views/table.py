@@ -9,6 +9,7 @@ that page (its support for JavaScript widgets), which breaks the book offline.
 from __future__ import annotations
 
 import numbers
+import re
 
 import numpy as np
 import pandas as pd
@@ -45,8 +46,19 @@ def _line(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+# a number as a view may pre-format it: '1,234', '−0.5', '36.0 %', '4.9×', '188.1–206.2'
+_NUMBER = re.compile(r"[−-]?[\d,]*\.?\d+( ?%|×)?(–[−-]?[\d,]*\.?\d+( ?%)?)?")
+
+
 def _is_numeric(column: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    """Numbers, or strings that all read as numbers (a dash for a missing cell allowed): such a
+    column is right-aligned, whether a view formatted it or the table did."""
+    if pd.api.types.is_bool_dtype(column):
+        return False
+    if pd.api.types.is_numeric_dtype(column):
+        return True
+    cells = [str(v) for v in column if v is not None and str(v) not in ("–", "")]
+    return bool(cells) and all(_NUMBER.fullmatch(c) for c in cells)
 
 
 class Table:

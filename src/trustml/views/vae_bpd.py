@@ -140,6 +140,7 @@ def beta_frame(result: Result) -> pd.DataFrame:
 
 def beta_table(result: Result):
     frame = beta_frame(result)
+    frame["beta"] = [f"{b:g}" for b in frame["beta"]]  # 0.5, 1, 2, 4: not 0.500
     return _styled(frame.rename(columns={c: c.replace("beta", "β") for c in frame.columns}), 3)
 
 
@@ -154,6 +155,9 @@ def beta_figure(result: Result) -> Figure:
         axes[1, i].bar(np.arange(len(kl)), kl, color="C0")
         axes[1, i].spines[["top", "right"]].set_visible(False)
         axes[1, i].set_xticks([0, 10])  # a tick at 20 ran into the next panel's 0
+        if i:  # one KL scale for every beta, so the bars compare across panels
+            axes[1, i].sharey(axes[1, 0])
+            axes[1, i].tick_params(labelleft=False)
     axes[1, 0].set_ylabel("KL (nats)")
     fig.supxlabel("latent unit, sorted by its KL")
     return fig

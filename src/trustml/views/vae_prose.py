@@ -85,13 +85,19 @@ def _digits(ds: list[int]) -> str:
 
 
 def manifold_text(result: Result) -> str:
-    """One sentence: which digits sit where on the decoded grid."""
+    """One clause: which digits sit where on the decoded grid, column by column ('the left
+    column holds 0 (top), 6 and 2 (middle); the middle column 5 (top), ...')."""
     places = manifold_places(result)
-    order = ["the top left", "the left side", "the bottom left", "the top", "the centre",
-             "the bottom", "the top right", "the right side", "the bottom right"]
-    prep = {p: "on" if p.endswith("side") else "in" if p == "the centre" else "at" for p in order}
-    parts = [f"{_digits(places[p])} {'sit' if len(places[p]) > 1 else 'sits'} {prep[p]} {p}"
-             for p in order if p in places]
+    columns = (("left", ("the top left", "the left side", "the bottom left")),
+               ("middle", ("the top", "the centre", "the bottom")),
+               ("right", ("the top right", "the right side", "the bottom right")))
+    parts = []
+    for name, cells in columns:
+        held = [f"{_digits(places[c])} ({row})" for c, row in zip(cells, ("top", "middle", "bottom"),
+                                                                  strict=True) if c in places]
+        if held:
+            verb = "holds " if not parts else ""
+            parts.append(f"the {name} column {verb}" + ", ".join(held))
     return "; ".join(parts)
 
 

@@ -40,12 +40,15 @@ PUBLISHED = {
 }
 
 # the evaluated models: evaluation experiment -> label, and the defences' training experiments
-MODEL_LABELS = {"cifar-attacks": "standard", "cifar-eval-fgsm": "FGSM defence",
-                "cifar-eval-fgsmrs": "FGSM-RS defence", "cifar-eval-pgd": "PGD defence, one pass",
-                "cifar-eval-pgd-halves": "PGD defence, two passes",
-                "cifar-eval-pgd-halves-11": "PGD defence, 11/255"}
+# the models as a table's rows and a legend name them (short: the tables' captions say they are
+# defences, and a long name wrapped to four lines in a narrow column)
+MODEL_LABELS = {"cifar-attacks": "standard", "cifar-eval-fgsm": "FGSM",
+                "cifar-eval-fgsmrs": "FGSM-RS", "cifar-eval-pgd": "PGD, one pass",
+                "cifar-eval-pgd-halves": "PGD, two passes",
+                "cifar-eval-pgd-halves-11": "PGD, two passes, 11/255"}
 # the same models as a sentence names them
-PROSE_LABELS = {**MODEL_LABELS, "cifar-eval-pgd": "one-pass PGD defence",
+PROSE_LABELS = {**MODEL_LABELS, "cifar-eval-fgsm": "FGSM defence",
+                "cifar-eval-fgsmrs": "FGSM-RS defence", "cifar-eval-pgd": "one-pass PGD defence",
                 "cifar-eval-pgd-halves": "two-pass PGD defence",
                 "cifar-eval-pgd-halves-11": "two-pass PGD defence trained at 11/255"}
 DEFENCE_EVALS = ("cifar-eval-fgsm", "cifar-eval-fgsmrs", "cifar-eval-pgd", "cifar-eval-pgd-halves",

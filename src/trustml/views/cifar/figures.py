@@ -18,6 +18,13 @@ from trustml.views.cifar.common import (
     radii,
 )
 
+# the models as the curve's legend names them: "defence" says that a colour is a model, beside
+# the line styles that are attacks ("FGSM" alone would read as the attack)
+LEGEND_LABELS = {**MODEL_LABELS, "cifar-eval-fgsm": "FGSM defence",
+                 "cifar-eval-fgsmrs": "FGSM-RS defence", "cifar-eval-pgd": "PGD defence, one pass",
+                 "cifar-eval-pgd-halves": "PGD defence, two passes",
+                 "cifar-eval-pgd-halves-11": "PGD defence, 11/255"}
+
 
 def curve_figure(results: dict[str, Result]) -> Figure:
     """Accuracy against the radius for the standard model and the defences: the worst
@@ -44,7 +51,7 @@ def curve_figure(results: dict[str, Result]) -> Figure:
     models = [Line2D([], [], color=f"C{i}", lw=1.8) for i in range(len(MODEL_LABELS))]
     styles = [Line2D([], [], color="0.3", lw=1.8, marker="o", ms=3.5),
               Line2D([], [], color="0.3", lw=1.2, ls=":")]
-    fig.legend([*models, *styles], [*MODEL_LABELS.values(), "worst case", "PGD-10"],
+    fig.legend([*models, *styles], [*LEGEND_LABELS.values(), "worst case", "PGD-10"],
                loc="outside lower center", ncols=2, frameon=False)
     return fig
 
@@ -101,7 +108,7 @@ def check_figure(results: dict[str, Result], keys: tuple[str, ...] = tuple(TRAIN
         if flagged:
             ax.plot([h["check_step"][j] for j in flagged], [100 * h["check_pgd"][j] for j in flagged],
                     "o", ms=8, mfc="none", color="C3", label="collapsed")
-        ax.set_title(MODEL_LABELS[key], fontsize=9)
+        ax.set_title(LEGEND_LABELS[key], fontsize=9)
         if i >= len(keys) - cols:  # the bottom row
             ax.set_xlabel("epochs of fine-tuning")
         ax.set_ylim(0, 100)

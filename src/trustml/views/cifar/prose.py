@@ -825,6 +825,13 @@ def answer_facts(results: dict[str, Result]) -> dict[str, str]:
         out[f"{short}_pgd8"] = fmt_pct(at_radius(m, "pgd10", EPS8))
         out[f"{short}_worst8"] = fmt_pct(worst(m))
     out["tradeoff"] = _tradeoff_summary(results)
+    rs = worst(results["cifar-eval-fgsmrs"].metrics)
+    pgd = max(worst(results[k].metrics) for k in PGD_EVALS)
+    out["buy"] = ("as a defence FGSM-RS is the better buy, as robust as the best PGD defence"
+                  if fmt_pct(rs) == fmt_pct(pgd) else
+                  "as a defence FGSM-RS is the better buy, more robust than any PGD defence"
+                  if rs > pgd else
+                  f"PGD training buys {fmt_pp_shown(pgd, rs)} more robustness than FGSM-RS")
     out["pgd_verdict"] = ("" if "cifar-eval-pgd" in survivors(results) else
                           ": PGD-10 is fooled by a masked gradient")
     out["halves_verdict"] = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from trustml.core.cache import Result
 from trustml.privacy.dp_bound import dp_tpr_bound
-from trustml.views.format import fmt_pct
+from trustml.views.format import fmt_list, fmt_pct
 from trustml.views.membership.common import (
     attack,
     defences,
@@ -54,8 +54,13 @@ def dp_answer_phrase(result: Result, fpr: float = 0.01) -> str:
     useful, vacuous = dp[bound < 0.99], dp[bound >= 0.99]
 
     def span(values, fmt) -> str:
-        lo, hi = fmt(min(values)), fmt(max(values))
-        return lo if lo == hi else f"{lo} to {hi}"
+        """Two or three values in the order of their epsilons ('1.1 and 2.2'), a range beyond."""
+        shown = [fmt(v) for v in values]
+        if len(set(shown)) == 1:
+            return shown[0]
+        if len(shown) <= 3:
+            return fmt_list(shown)
+        return f"{fmt(min(values))} to {fmt(max(values))}"
 
     def eps_text(e: float) -> str:
         return f"{e:.1f}"
@@ -66,7 +71,8 @@ def dp_answer_phrase(result: Result, fpr: float = 0.01) -> str:
     text = (f"only DP-GD bounds every attack, and meaningfully only at ε = "
             f"{span(useful.epsilon, eps_text)} (a TPR of at most "
             f"{span(bound[bound < 0.99], lambda b: f'{100 * b:.1f} %')} at {100 * fpr:g} % FPR), "
-            f"where test accuracy falls to {span(useful.test_acc, fmt_pct)}")
+            f"where test accuracy falls to {span(useful.test_acc, fmt_pct)}"
+            + (" respectively" if 1 < len(useful) <= 3 else ""))
     if len(vacuous):
         top = vacuous.loc[vacuous.epsilon.idxmax()]
         text += (f"; at ε = {eps_text(top.epsilon)} (test accuracy {fmt_pct(top.test_acc)}) the "

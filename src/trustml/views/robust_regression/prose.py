@@ -66,9 +66,10 @@ def weights_sentence(result: Result) -> str:
             "a larger difference in w.")
 
 
-def minmax_sentence(result: Result) -> str:
+def minmax_sentence(result: Result, details: bool = True) -> str:
     """What the identity-free level bundle method found, in words chosen for the values: where it
-    misses the tolerance, whether its own certified gap covers the miss."""
+    misses the tolerance, whether its own certified gap covers the miss (with `details`; without,
+    the one-sentence summary that chapter 2 gives before its appendix)."""
     df = rows(result)
     value, gap = df["minmax_value_rel"], df["minmax_certified_gap_rel"]
     if value.max() <= TOLERANCE:
@@ -78,25 +79,30 @@ def minmax_sentence(result: Result) -> str:
     cap = result.meta["config"]["minmax_iters"]
     capped = df["minmax_iterations"] >= cap
     covered = bool((value[miss] <= gap[miss]).all())
+    agree = int((~miss).sum())
     head = (f"a level bundle method, whose certified lower bound owes nothing to the theorem, "
-            f"agrees with the square-root Lasso value to {_tol()} on {int((~miss).sum())} of the "
+            f"agrees with the square-root Lasso value to {_tol()} on {agree} of the "
             f"{len(df)} instances.")
     if not (miss <= capped).all() or not covered:
         return head + (f" Its distance from the square-root Lasso value (up to "
                        f"{fmt_sci(value[miss].max())}) exceeds its certified gap on some of the "
                        "others, which the identity does not allow: a bug to look for.")
+    if not details:
+        return head + (f" On the other {int(miss.sum())} it stops at its iteration cap with a "
+                       "certified gap wider than its distance from that value: not yet "
+                       "converged, and consistent with the identity.")
     done = capped & ~miss  # at the cap, yet already at the value
-    text = head + (f" On {int(capped.sum())} instances it stops at its cap of {cap} iterations "
-                   "before its two bounds meet")
+    n_miss = int(miss.sum())
+    text = head + (f" It stops at its cap of {cap} iterations, before its two bounds meet, on "
+                   f"{int(capped.sum())} instances: the {n_miss} where it is further off, whose "
+                   f"certified gap (up to {fmt_sci(gap[miss].max())}) is wider than their distance "
+                   f"from the square-root Lasso value (up to {fmt_sci(value[miss].max())}), so the "
+                   "method has not converged there and what it has certified agrees with the "
+                   "identity")
     if done.any():
-        one = int(done.sum()) == 1
-        text += (f"; on {'one' if one else int(done.sum())} of them its value already agrees, "
-                 f"with its certified gap still at {fmt_sci(gap[done].max())}"
-                 + ("" if one else " at most"))
-    return text + (f". On the {int(miss.sum())} where it is further off, its own certified gap "
-                   f"(up to {fmt_sci(gap[miss].max())}) is wider than its distance from the "
-                   f"square-root Lasso value (up to {fmt_sci(value[miss].max())}): the method has "
-                   "not converged there, and what it has certified agrees with the identity.")
+        text += (f"; and {int(done.sum())} of the {agree} that agree, with its certified gap "
+                 f"still at {fmt_sci(gap[done].max())}" + ("" if int(done.sum()) == 1 else " at most"))
+    return text + "."
 
 
 def support_recovery_sentence(result: Result, low_sigma: float = 0.25, high_sigma: float = 4.0) -> str:
