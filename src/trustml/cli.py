@@ -7,6 +7,7 @@
   all [--budget B] [--force]  every chapter's experiments in order, with an estimate of the time
                             left and a table of times (resumable: finished ones stay cached)
   bench attacks [--budget B]  time our PGD against torchattacks' PGD
+  bench attack-precision      our strong PGD with float32 against bf16 steps (CIFAR-10)
   list                      the registered experiments
   run NAME [--budget B]     run (or load from the cache) one experiment, print its metrics
   data                      check every dataset file (download it when missing and online)
@@ -174,9 +175,9 @@ def _cmd_cache(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from trustml.adversarial.bench import main_attacks
+    from trustml.adversarial.bench import main_attack_precision, main_attacks
 
-    return main_attacks(args.budget)
+    return (main_attacks if args.what == "attacks" else main_attack_precision)(args.budget)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -225,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="truncate the printed metrics (>= 0)")
     commands["run"] = _cmd_run
     p = sub.add_parser("bench", help="benchmarks")
-    p.add_argument("what", choices=["attacks"])
+    p.add_argument("what", choices=["attacks", "attack-precision"])
     p.add_argument("--budget", choices=["full", "smoke"], default=None)
     commands["bench"] = _cmd_bench
     sub.add_parser("data", help="check the datasets")

@@ -144,3 +144,20 @@ def test_ex3_part_from_the_command_line(cache_dir, capsys):
     assert main(["ex3", "--part", "a", "--budget", "smoke"]) == 0
     out = capsys.readouterr().out
     assert "(a) standard model" in out and "total" in out and "mnist-standard-cnn" in out
+
+
+def test_attack_precision_compares_float32_and_bf16_steps_on_the_same_images():
+    """Each precision's robust share falls member by member from the clean accuracy, and the
+    images only one precision broke are counted (both sides classified in float32)."""
+    from trustml.adversarial.bench import Autocast, attack_precision
+    from trustml.models.mnist import FastCNN
+
+    torch.manual_seed(0)
+    model = FastCNN().eval()
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(24, 1, 28, 28, generator=g), torch.randint(0, 10, (24,), generator=g)
+    r = attack_precision(model, x, y, 0.1, batch=10, ce_steps=2, targets=1, targeted_steps=2)
+    for precision in ("float32", "bf16"):
+        assert r["compare"]["clean"] >= r[precision]["pgd_ce"] >= r[precision]["pgd_margin"]
+    assert r["compare"]["broken_only_in_float32"] >= 0 and r["compare"]["broken_only_in_bf16"] >= 0
+    assert Autocast(model)(x).dtype == torch.float32

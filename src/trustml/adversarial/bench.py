@@ -106,3 +106,68 @@ def main_attacks(budget: str | None = None) -> int:
               f"range {r['ratio_min']:.2f}-{r['ratio_max']:.2f}; "
               f"adversarial images identical: {bool(r['identical'])})")
     return 0
+
+
+class Autocast(torch.nn.Module):
+    """`model` whose forward (and so its backward) runs under bf16 autocast on the CPU; float32
+    logits out."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return self.model(x).float()
+
+
+def attack_precision(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float,
+                     batch: int = 250, **strong) -> dict[str, dict[str, float]]:
+    """Our strong PGD (`specs.strong_pgd(eps, **strong)`) with its steps in float32 and under bf16
+    autocast: per precision, the share still robust after each member and the seconds; every
+    adversarial image is classified by `model` in float32. Images the bf16 attack fails to
+    break but the float32 one breaks are what bf16 steps would cost the evaluations."""
+    from trustml.adversarial.specs import strong_pgd
+
+    model = model.eval()
+    with torch.no_grad():
+        clean = torch.cat([model(xb).argmax(1) == yb
+                           for xb, yb in zip(x.split(batch), y.split(batch), strict=True)])
+    out: dict[str, dict[str, float]] = {}
+    robust_by = {}
+    for precision, attacked in (("float32", model), ("bf16", Autocast(model))):
+        robust, start, row = clean.clone(), time.perf_counter(), {}
+        for name, attack in strong_pgd(eps, **strong):
+            for part in robust.nonzero()[:, 0].split(batch):
+                adv = attack(attacked, x[part], y[part])
+                with torch.no_grad():
+                    robust[part[model(adv).argmax(1) != y[part]]] = False
+            row[name] = float(robust.float().mean())
+        row["seconds"] = time.perf_counter() - start
+        out[precision], robust_by[precision] = row, robust
+    out["compare"] = {"clean": float(clean.float().mean()),
+                      "broken_only_in_float32": int((robust_by["bf16"] & ~robust_by["float32"]).sum()),
+                      "broken_only_in_bf16": int((robust_by["float32"] & ~robust_by["bf16"]).sum())}
+    return out
+
+
+def main_attack_precision(budget: str | None = None) -> int:
+    """The CIFAR-10 FGSM-RS defence at 8/255, first 1,000 test images (smoke: 20 images, 2 steps)."""
+    from trustml.core.cache import run_or_load
+    from trustml.experiments.cifar import PIXEL, model_from, test_images
+
+    smoke = get_budget(budget).name == "smoke"
+    n, strong = (20, {"ce_steps": 2, "targets": 1, "targeted_steps": 2}) if smoke else (1000, {})
+    model = model_from(run_or_load("cifar-fgsmrs-defence", budget=budget))
+    x, y = test_images(n)
+    r = attack_precision(model, x, y, 8 * PIXEL, **strong)
+    print(f"our strong PGD on the FGSM-RS CIFAR-10 defence, 8/255, first {n:,} test images "
+          f"(clean {100 * r['compare']['clean']:.1f} %); robust after each member:")
+    for precision in ("float32", "bf16"):
+        row = r[precision]
+        members = ", ".join(f"{k} {100 * v:.1f} %" for k, v in row.items() if k != "seconds")
+        print(f"  steps in {precision:8s} {members}  ({row['seconds']:.0f} s)")
+    c = r["compare"]
+    print(f"  images only the float32 attack broke: {c['broken_only_in_float32']}; "
+          f"only the bf16 one: {c['broken_only_in_bf16']}")
+    return 0
