@@ -106,7 +106,9 @@ def gap_agreement_sentence(latents: Result, theory: Result) -> str:
 
 
 def gap_table(theory: Result) -> Table:
-    return as_table(gap_frame(theory), 3)
+    frame = gap_frame(theory)
+    # a minus sign in the headers, not the hyphen of the frame's column names
+    return as_table(frame.rename(columns=lambda c: c.replace(" - ", " − ")), 3)
 
 
 def gap_figure(theory: Result) -> Figure:

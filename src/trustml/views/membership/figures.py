@@ -222,11 +222,13 @@ def defences_figure(result: Result) -> Figure:
         right.plot(g["test_acc"], g["loss_tpr_1pct"], marker, color=colour, ms=4)
         if kind == "dp":  # the two ends of the DP-GD curve (the DP table lists every epsilon)
             ends = g.sort_values("epsilon").iloc[[0, -1]]
-            for r, (dx, dy, ha) in zip(ends.itertuples(), ((6, -14, "left"), (-6, 8, "right")),
-                                       strict=True):
-                left.annotate(f"ε = {r.epsilon:.1f}", (r.test_acc, r.loss_attack), xytext=(dx, dy),
-                              textcoords="offset points", ha=ha, color=colour, zorder=5,
-                              bbox={"fc": "white", "ec": "none", "pad": 0.5, "alpha": 0.85})
+            # labelled from the empty upper left of the panel, a thin line to each point (next
+            # to the points the labels sat on the axis or on the crowded curves)
+            for r, spot in zip(ends.itertuples(), ((0.22, 0.45), (0.42, 0.72)), strict=True):
+                left.annotate(f"ε = {r.epsilon:.1f}", (r.test_acc, r.loss_attack), xytext=spot,
+                              textcoords="axes fraction", ha="center", va="bottom", color=colour,
+                              zorder=5, arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.6,
+                                                    "shrinkA": 2, "shrinkB": 3})
     for name, colour in (("none", "C4"), ("l2", "C5")):
         test = a[f"noise_{name}_test"].mean(1)
         att = a[f"noise_{name}_attack"].mean(1)
