@@ -175,7 +175,8 @@ def _cmd_cache(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from trustml.adversarial.bench import main_attack_precision, main_attacks
+    from trustml.adversarial.bench import main_attacks
+    from trustml.experiments.cifar import main_attack_precision
 
     return (main_attacks if args.what == "attacks" else main_attack_precision)(args.budget)
 

@@ -149,25 +149,3 @@ def attack_precision(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, e
                       "broken_only_in_float32": int((robust_by["bf16"] & ~robust_by["float32"]).sum()),
                       "broken_only_in_bf16": int((robust_by["float32"] & ~robust_by["bf16"]).sum())}
     return out
-
-
-def main_attack_precision(budget: str | None = None) -> int:
-    """The CIFAR-10 FGSM-RS defence at 8/255, first 1,000 test images (smoke: 20 images, 2 steps)."""
-    from trustml.core.cache import run_or_load
-    from trustml.experiments.cifar import PIXEL, model_from, test_images
-
-    smoke = get_budget(budget).name == "smoke"
-    n, strong = (20, {"ce_steps": 2, "targets": 1, "targeted_steps": 2}) if smoke else (1000, {})
-    model = model_from(run_or_load("cifar-fgsmrs-defence", budget=budget))
-    x, y = test_images(n)
-    r = attack_precision(model, x, y, 8 * PIXEL, **strong)
-    print(f"our strong PGD on the FGSM-RS CIFAR-10 defence, 8/255, first {n:,} test images "
-          f"(clean {100 * r['compare']['clean']:.1f} %); robust after each member:")
-    for precision in ("float32", "bf16"):
-        row = r[precision]
-        members = ", ".join(f"{k} {100 * v:.1f} %" for k, v in row.items() if k != "seconds")
-        print(f"  steps in {precision:8s} {members}  ({row['seconds']:.0f} s)")
-    c = r["compare"]
-    print(f"  images only the float32 attack broke: {c['broken_only_in_float32']}; "
-          f"only the bf16 one: {c['broken_only_in_bf16']}")
-    return 0

@@ -36,7 +36,7 @@ from trustml.adversarial.attacks import fgsm, pgd
 from trustml.adversarial.ensemble import autoattack, worst_case
 from trustml.adversarial.evaluation import robust_correct
 from trustml.adversarial.specs import FGSM, PGD, strong_pgd
-from trustml.core.budget import Budget
+from trustml.core.budget import Budget, get_budget
 from trustml.core.cache import Result, experiment, run_or_load
 from trustml.core.chapters import declare_chapter
 from trustml.core.device import get_device
@@ -797,3 +797,25 @@ CHAPTER = declare_chapter(
 
 # the appendix that extends this chapter beyond the questions: the same experiments
 APPENDIX = declare_chapter("chapters/app-cifar.qmd", CHAPTER.experiments, CHAPTER.view)
+
+
+def main_attack_precision(budget: str | None = None) -> int:
+    """`python -m trustml bench attack-precision`: `adversarial.bench.attack_precision` on the
+    FGSM-RS defence at 8/255, first 1,000 test images (smoke: 20 images, 2 steps)."""
+    from trustml.adversarial.bench import attack_precision
+
+    smoke = get_budget(budget).name == "smoke"
+    n, strong = (20, {"ce_steps": 2, "targets": 1, "targeted_steps": 2}) if smoke else (1000, {})
+    model = model_from(run_or_load("cifar-fgsmrs-defence", budget=budget))
+    x, y = test_images(n)
+    r = attack_precision(model, x, y, 8 * PIXEL, **strong)
+    print(f"our strong PGD on the FGSM-RS CIFAR-10 defence, 8/255, first {n:,} test images "
+          f"(clean {100 * r['compare']['clean']:.1f} %); robust after each member:")
+    for precision in ("float32", "bf16"):
+        row = r[precision]
+        members = ", ".join(f"{k} {100 * v:.1f} %" for k, v in row.items() if k != "seconds")
+        print(f"  steps in {precision:8s} {members}  ({row['seconds']:.0f} s)")
+    c = r["compare"]
+    print(f"  images only the float32 attack broke: {c['broken_only_in_float32']}; "
+          f"only the bf16 one: {c['broken_only_in_bf16']}")
+    return 0
