@@ -109,15 +109,15 @@ def main_attacks(budget: str | None = None) -> int:
 
 
 class Autocast(torch.nn.Module):
-    """`model` whose forward (and so its backward) runs under bf16 autocast on the CPU; float32
-    logits out."""
+    """`model` whose forward (and so its backward) runs under bf16 autocast on the input's
+    device; float32 logits out."""
 
     def __init__(self, model: torch.nn.Module) -> None:
         super().__init__()
         self.model = model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.autocast(x.device.type, dtype=torch.bfloat16):
             return self.model(x).float()
 
 

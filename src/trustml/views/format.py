@@ -36,12 +36,16 @@ def fmt_pp(diff: float, digits: int = 1) -> str:
     return f"{half_up(100 * diff, digits):.{digits}f} percentage points"
 
 
-def fmt_pp_shown(a: float, b: float, digits: int = 1) -> str:
+def pp_shown(a: float, b: float, digits: int = 1) -> float:
     """The difference a - b of two fractions that the prose shows as percentages, in percentage
     points, taken between the shown (rounded) values so that the words add up on the page:
-    (0.91115, 0.8115) -> '9.9 percentage points' (91.1 % minus 81.2 %), not 10.0."""
-    shown = half_up(100 * a, digits) - half_up(100 * b, digits)
-    return f"{half_up(shown, digits):.{digits}f} percentage points"
+    (0.91115, 0.8115) -> 9.9 (91.1 % minus 81.2 %), not 10.0."""
+    return half_up(half_up(100 * a, digits) - half_up(100 * b, digits), digits)
+
+
+def fmt_pp_shown(a: float, b: float, digits: int = 1) -> str:
+    """`pp_shown` in words: (0.91115, 0.8115) -> '9.9 percentage points'."""
+    return f"{pp_shown(a, b, digits):.{digits}f} percentage points"
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")

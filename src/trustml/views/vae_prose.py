@@ -112,14 +112,8 @@ def beta_answer(result: Result) -> dict[str, str]:
     small = [b for b in betas if b < 1]
     big = [b for b in betas if b > 1]
     out = {}
-    se = {b: r.get("test_bpd_se", 0.0) for b, r in runs.items()}
-
-    def tied(a: float, b: float) -> bool:  # within the 95 % intervals of the difference
-        return abs(bpd[a] - bpd[b]) <= 1.96 * float(np.hypot(se[a], se[b]))
-
-    ties = [b for b in betas if b != best and tied(b, best)]
-    if ties:
-        tie = sorted([best, *ties])
+    tie = lowest_betas(result.metrics)
+    if len(tie) > 1:
         out["best"] = (
             "The true bound cannot tell "
             + fmt_list(f"β = {b:g}" for b in tie) + " apart ("
@@ -145,9 +139,9 @@ def beta_answer(result: Result) -> dict[str, str]:
             f"{runs[one]['test_rec']:.1f} nats), but the posteriors move away from the prior, "
             "so codes drawn from the prior land where the decoder was rarely trained"
             + (", and the bound, which counts the KL in full, is worse"
-               if bpd[b] > bpd[one] and not tied(b, one) else
+               if bpd[b] > bpd[one] and not _tied(runs, b, one) else
                "; the bound, which counts the KL in full, is about the same, the better "
-               "reconstruction paying for the extra KL" if tied(b, one) else ""))
+               "reconstruction paying for the extra KL" if _tied(runs, b, one) else ""))
     if big:
         b = big[-1]
         n_units = len(runs[b]["kl_per_dim"])
@@ -176,19 +170,25 @@ def validation_best_phrase(history) -> str:
     return f"was lowest in epoch {epoch} ({value:.3f})"
 
 
+def _tied(runs: dict, a: float, b: float) -> bool:
+    """Whether the test bounds of β = a and β = b differ by no more than the 95 % interval of
+    their difference (from the runs' `test_bpd_se`)."""
+    se = float(np.hypot(runs[a].get("test_bpd_se", 0.0), runs[b].get("test_bpd_se", 0.0)))
+    return abs(runs[a]["test_bpd"] - runs[b]["test_bpd"]) <= 1.96 * se
+
+
+def lowest_betas(metrics: dict) -> list[float]:
+    """The β with the lowest test bound and every β tied with it (`_tied`), ascending."""
+    runs = {b: metrics["runs"][number_key(b)] for b in metrics["betas"]}
+    best = min(runs, key=lambda b: runs[b]["test_bpd"])
+    return sorted(b for b in runs if b == best or _tied(runs, b, best))
+
+
 def lowest_bound_phrase(metrics: dict) -> str:
     """The β sweep's lowest bound, in words: 'the bound is lowest at β = 1', or the tie when
     other β lie within the 95 % interval of their difference from the lowest."""
-    betas = sorted(metrics["betas"])
-    runs = {b: metrics["runs"][number_key(b)] for b in betas}
-    best = min(betas, key=lambda b: runs[b]["test_bpd"])
-
-    def tied(b: float) -> bool:
-        se = float(np.hypot(runs[b].get("test_bpd_se", 0.0), runs[best].get("test_bpd_se", 0.0)))
-        return abs(runs[b]["test_bpd"] - runs[best]["test_bpd"]) <= 1.96 * se
-
-    tie = [b for b in betas if b == best or tied(b)]
+    tie = lowest_betas(metrics)
     if len(tie) == 1:
-        return f"the bound is lowest at β = {best:g}"
+        return f"the bound is lowest at β = {tie[0]:g}"
     return ("the bound is lowest, within its 95 % interval, at "
             + fmt_list(f"β = {b:g}" for b in tie))

@@ -40,7 +40,7 @@ from trustml.views.format import (
     fmt_pp_shown,
     fmt_sci,
     fmt_seconds,
-    half_up,
+    pp_shown,
 )
 
 
@@ -550,7 +550,7 @@ def _paid(results: dict[str, Result], also: float | None = None) -> str:
     if not real:
         return fmt_list(paid(k) for k in failed)
     ms = [results[k].metrics for k in real]
-    drops = [half_up(100 * s["clean"], 1) - half_up(100 * m["clean"], 1) for m in ms]
+    drops = [pp_shown(s["clean"], m["clean"]) for m in ms]
     lo, hi = min(drops), max(drops)
     cost = f"{lo:.1f} percentage points" if lo == hi else f"{lo:.1f} to {hi:.1f} percentage points"
     who = ("the defence that survives the worst case gives" if len(real) == 1 else
@@ -672,8 +672,8 @@ def radius_sentence(results: dict[str, Result]) -> str:
     than 8/255) against the one trained at 8/255, both checked and evaluated at 8/255."""
     key, base = "cifar-eval-pgd-halves-11", "cifar-eval-pgd-halves"
     small, large = results[base].metrics, results[key].metrics
-    gain = half_up(100 * worst(large)) - half_up(100 * worst(small))
-    cost = half_up(100 * small["clean"]) - half_up(100 * large["clean"])
+    gain = pp_shown(worst(large), worst(small))
+    cost = pp_shown(small["clean"], large["clean"])
     h = results[TRAINING[key]].metrics["history"]
     low = int(np.argmin(h["check_clean"]))
     text = ""
@@ -732,7 +732,7 @@ def defences_verdict(results: dict[str, Result]) -> str:
     held = {PROSE_LABELS[k]: worst(results[k].metrics) for k in DEFENCE_EVALS}
     real = [PROSE_LABELS[k] for k in survivors(results)]
     failed = [name for name in held if name not in real]
-    count = NUMBER_WORDS.get(len(held), str(len(held)))
+    count = _count(held)
     second = (f"Under the worst case at 8/255 the {count} defences keep "
               + fmt_list(f"{fmt_pct(v)} ({k})" for k, v in held.items()) + "; ")
     if not real:
@@ -745,25 +745,33 @@ def defences_verdict(results: dict[str, Result]) -> str:
     return f"{first} {second}"
 
 
+def fgsm_rs_against_pgd(results: dict[str, Result]) -> tuple[str, str]:
+    """The most robust PGD defence (its evaluation key) and how FGSM-RS compares with it under
+    the worst case at 8/255, as the prose shows them: "tie" (the same shown percentage),
+    "fgsm_rs" (FGSM-RS more robust) or "pgd"."""
+    pgd_key = max(PGD_EVALS, key=lambda k: worst(results[k].metrics))
+    rs, pg = worst(results["cifar-eval-fgsmrs"].metrics), worst(results[pgd_key].metrics)
+    return pgd_key, "tie" if fmt_pct(rs) == fmt_pct(pg) else "fgsm_rs" if rs > pg else "pgd"
+
+
 def advice_sentence(results: dict[str, Result]) -> str:
     """2.3(c): which attack and which defence to use, from the robustness and the step costs
     measured (FGSM-RS against the best PGD defence, each with its clean accuracy)."""
     rate = results["cifar-step-costs"].metrics["images_per_second"]
     fgsm_rs = results["cifar-eval-fgsmrs"].metrics
-    pgd_key = max(PGD_EVALS, key=lambda k: worst(results[k].metrics))
+    pgd_key, order = fgsm_rs_against_pgd(results)
     pgd = results[pgd_key].metrics
     ratio = rate["fgsm_rs"] / rate[PGD_EVALS[pgd_key]]
-    best = (f"the {PROSE_LABELS[pgd_key]}, the best of the "
-            f"{NUMBER_WORDS.get(len(PGD_EVALS), str(len(PGD_EVALS)))} PGD defences")
+    best = f"the {PROSE_LABELS[pgd_key]}, the best of the {_count(PGD_EVALS)} PGD defences"
     clean = (f"{fmt_pct(fgsm_rs['clean'])} clean against {fmt_pct(pgd['clean'])}")
     cost = f"an epoch of PGD training costs {ratio:.1f} times one of FGSM-RS"
     text = ("So, as attacks, FGSM is for a quick look and PGD, with the strong attacks beside it, "
             "for the number one reports. As defences, ")
     rs, pg = worst(fgsm_rs), worst(pgd)
-    if fmt_pct(rs) == fmt_pct(pg):
+    if order == "tie":
         kept = (f"FGSM from a random start kept as many images under the worst case at 8/255 as "
                 f"{best} ({fmt_pct(rs)} each), at {clean}, and {cost}")
-    elif rs > pg:
+    elif order == "fgsm_rs":
         kept = (f"FGSM from a random start kept {fmt_pct(rs)} under the worst case at 8/255, "
                 f"{fmt_pp_shown(rs, pg)} more than {best} ({fmt_pct(pg)}), at {clean}, and {cost}")
     else:
@@ -825,13 +833,13 @@ def answer_facts(results: dict[str, Result]) -> dict[str, str]:
         out[f"{short}_pgd8"] = fmt_pct(at_radius(m, "pgd10", EPS8))
         out[f"{short}_worst8"] = fmt_pct(worst(m))
     out["tradeoff"] = _tradeoff_summary(results)
-    rs = worst(results["cifar-eval-fgsmrs"].metrics)
-    pgd = max(worst(results[k].metrics) for k in PGD_EVALS)
-    out["buy"] = ("as a defence FGSM-RS is the better buy, as robust as the best PGD defence"
-                  if fmt_pct(rs) == fmt_pct(pgd) else
-                  "as a defence FGSM-RS is the better buy, more robust than any PGD defence"
-                  if rs > pgd else
-                  f"PGD training buys {fmt_pp_shown(pgd, rs)} more robustness than FGSM-RS")
+    pgd_key, order = fgsm_rs_against_pgd(results)
+    more = fmt_pp_shown(worst(results[pgd_key].metrics), worst(results["cifar-eval-fgsmrs"].metrics))
+    out["buy"] = {
+        "tie": "as a defence FGSM-RS is the better buy, as robust as the best PGD defence",
+        "fgsm_rs": "as a defence FGSM-RS is the better buy, more robust than any PGD defence",
+        "pgd": f"PGD training buys {more} more robustness than FGSM-RS",
+    }[order]
     out["pgd_verdict"] = ("" if "cifar-eval-pgd" in survivors(results) else
                           ": PGD-10 is fooled by a masked gradient")
     out["halves_verdict"] = (
