@@ -62,6 +62,8 @@ end
 --- Typst's lr() sizes a norm's bars to everything inside, a subscript's depth included, and then
 --- hangs the norm's own subscript below that: ‖z_j‖_2 had tall bars and a dropped 2. Plain ‖
 --- characters set it like TeX; only a norm around a large operator or a fraction keeps lr().
+--- Each bar gets its class, as \lVert and \rVert have theirs in TeX: a bare ‖ is a fence, and
+--- Typst set a space between it and what came before (`r/ ‖r‖_2`, `λ ‖w‖_1`).
 local function plain_norms(typ)
   local open = "lr(bar.v.double "
   local out, i = {}, 1
@@ -87,7 +89,7 @@ local function plain_norms(typ)
     local body = inner:match("^(.-) bar%.v%.double$")
     if depth == 0 and body and not body:find("sum") and not body:find("prod")
         and not body:find("integral") and not body:find("frac") and not body:find("lr%(") then
-      out[#out + 1] = typ:sub(i, s - 1) .. "‖" .. body .. "‖"
+      out[#out + 1] = typ:sub(i, s - 1) .. 'class("opening", ‖) ' .. body .. ' class("closing", ‖)'
     else
       out[#out + 1] = typ:sub(i, j - 1)
     end

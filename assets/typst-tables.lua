@@ -1,10 +1,12 @@
 -- Typst tables sized by their content (Typst only; see _quarto.yml).
 --
 -- A pipe table with a line longer than pandoc's 72 columns gets relative column widths from the
--- dashes of its separator line; ours are generated, so every column got the same share, and a
--- short column of numbers took as much room as a column of words, which then wrapped on every
--- row. With the widths left to Typst (`columns: N`, all `auto`), each column is as wide as its
--- content, and only when the table is wider than the page are the widest columns narrowed.
+-- dashes of its separator line; `views.table.Table` writes each column's dashes as its longest
+-- cell (a header counts by its longest word). Left to Typst (`columns: N`, all `auto`), a table
+-- wider than the page has every wide column narrowed to the same share, so a column of names
+-- wrapped on every row while a column of numbers kept room to spare. So those widths are kept,
+-- each with a small allowance for the cell's inset (which a narrow column feels the most).
+-- A table that fits in 72 columns has no widths: Typst sizes its columns to their content.
 --
 -- Nor does a table cell break at a word's own hyphen ("Fashion- / MNIST", "PGD- / AT"): in the
 -- cells' text, a hyphen between letters or digits becomes a non-breaking one (U+2011). Code is
@@ -23,9 +25,21 @@ local function no_break_hyphens(cell)
   }).content
 end
 
+local INSET = 0.02  -- of the text width, added to every column's share before rescaling
+
 function Table(tbl)
+  local n, sized = #tbl.colspecs, true
+  for _, colspec in ipairs(tbl.colspecs) do
+    if type(colspec[2]) ~= "number" or colspec[2] <= 0 then
+      sized = false
+    end
+  end
   for i, colspec in ipairs(tbl.colspecs) do
-    tbl.colspecs[i] = { colspec[1], pandoc.ColWidthDefault }
+    local width = pandoc.ColWidthDefault
+    if sized then
+      width = (colspec[2] + INSET) / (1 + n * INSET)
+    end
+    tbl.colspecs[i] = { colspec[1], width }
   end
   local function each_cell(rows)
     for _, row in ipairs(rows) do

@@ -214,6 +214,7 @@ BAD_TYPST_MATH = {
     "escaped bars (loose absolute value)": re.compile(r"\\\|"),
     "an operator name as text": re.compile(r'"[A-Za-z][A-Za-z ]*" \\\('),
     "a thousands comma with a space": re.compile(r"\d \\, \d{3}\b"),
+    "a norm's bar as a bare fence (spaced off what precedes it)": re.compile(r'(?<!", )‖'),
 }
 
 
@@ -235,7 +236,8 @@ def check_typst_math(typst: str) -> None:
     (r"$\left\|\sum_j w_j\right\|_2$", "a norm's subscript set as a limit"),
     (r"$\lambda|\operatorname{sign}(w_j)|$", "escaped bars (loose absolute value)"),
     (r"$\operatorname{sign}(w_j)$", "an operator name as text"),
-    (r"$784\times10+10=7{,}850$", "a thousands comma with a space")])
+    (r"$784\times10+10=7{,}850$", "a thousands comma with a space"),
+    (r"$u=r/\|r\|_2+\lambda\|w\|_1$", "a norm's subscript set as a limit")])
 def test_the_typst_math_filter_mends_what_pandoc_sets_wrong(tmp_path, tex, bad):
     """Without the filter pandoc writes the defect (so the check can fail); with it, it does not."""
     source = tmp_path / "m.md"

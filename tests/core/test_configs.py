@@ -31,6 +31,7 @@ RESULTS = Path(__file__).resolve().parents[2] / "results" / "full"
 # The hashes of the committed full-budget entries; a change here means a full recompute.
 FULL_HASHES = {
     "cifar-attacks": "ebfd3efde48fa329",
+    "cifar-attacks-autoattack": "e58f52e9f31d5ffe",
     "cifar-eval-fgsm": "3b2ad0818e71f292",
     "cifar-eval-fgsmrs": "f281faa0e0aec132",
     "cifar-eval-pgd": "c9d3568dd62a7acf",

@@ -296,8 +296,8 @@ def test_computed_sentences_read_as_prose_from_the_committed_results(monkeypatch
 
     results = view.compute()
     facts = {**view.standard_facts(results["cifar-standard"]),
-             **view.standard_attack_facts(results["cifar-attacks"]),
-             **view.evaluation_facts(results["cifar-attacks"]),
+             **view.standard_attack_facts(results[view.STANDARD_EVAL]),
+             **view.evaluation_facts(results[view.STANDARD_EVAL], results["cifar-eval-fgsmrs"]),
              **view.noise_facts(results["cifar-noise"]),
              **view.transfer_facts(results["cifar-study"]), **view.answer_facts(results),
              **view.cost_facts(results), **view.gradient_facts(results["cifar-gradients"])}
@@ -315,7 +315,7 @@ def test_computed_sentences_read_as_prose_from_the_committed_results(monkeypatch
                  view.members_sentence(results, "cifar-eval-pgd-halves"),
                  view.tradeoff_sentence(results), view.defences_verdict(results),
                  view.advice_sentence(results),
-                 view.pgd_versus_fgsm(results["cifar-attacks"].metrics)]
+                 view.pgd_versus_fgsm(results[view.STANDARD_EVAL].metrics)]
     for name, text in [*facts.items(), *enumerate(sentences)]:
         if name in ("first_flagged_at", "pgd_verdict") or str(name).endswith("/first_flagged_at"):
             continue  # empty where no check collapsed, or where the PGD defence survives

@@ -413,6 +413,45 @@ def test_an_image_broken_at_a_radius_is_never_robust_at_a_larger_one(monkeypatch
     assert metrics["members"][number_key(2e-5)] == ["none"]
 
 
+class NoStrongAttack(ScriptedEval):
+    def strong_attacks(self, eps):
+        return [("none", self.no_attack)]
+
+
+class LateEvenAttack(ScriptedEval):
+    """NoStrongAttack's member, then one that breaks the even labels at the smallest radius."""
+
+    def strong_attacks(self, eps):
+        late = self.break_even if eps == self.eps[0] else self.no_attack
+        return [("none", self.no_attack), ("late", late)]
+
+
+def test_an_image_a_completing_member_breaks_leaves_every_larger_radius(monkeypatch):
+    model = tiny_resnet(seed=2).eval()
+    x, _ = pixel_batch(32, seed=7)
+    y = predict(model, x).argmax(1)
+    DECOYS.clear()
+    for c in range(10):
+        DECOYS[c] = x[int((y != c).nonzero()[0, 0])]
+    monkeypatch.setattr(cifar, "test_images", lambda limit: (x[:limit], y[:limit]))
+    sizes = {"eps": (1e-5, 2e-5, 3e-5), "test_limit": 32, "n": 32, "full_eps": (3e-5,),
+             "pgd_steps": 1, "batch_size": 16}
+    metrics, arrays = evaluate(model, NoStrongAttack(**sizes), "scripted")
+    done, done_arrays = cifar.complete(model, cifar.Result(metrics=metrics, arrays=arrays),
+                                       LateEvenAttack(**sizes), "scripted")
+    even = (y % 2 == 0).numpy()
+    first = robust_at(arrays, "worst", 1e-5)
+    assert (first & even).any()  # the base left some even images robust
+    assert np.array_equal(done_arrays["broken/late/1e-05"].astype(bool), first & even)
+    for eps in sizes["eps"]:
+        key = number_key(eps)
+        assert not robust_at(done_arrays, "worst", eps)[even].any()
+        assert done["members"][key] == ["none", "late"]
+        assert done["added"][key]["none"] == int(done_arrays[f"broken/none/{eps}"].sum())
+    assert done["added"][number_key(2e-5)]["late"] == 0
+    assert done["worst"][number_key(3e-5)] < metrics["worst"][number_key(3e-5)]
+
+
 def test_all_four_autoattack_members_run_only_at_the_full_radii(evaluated):
     metrics, arrays, _ = evaluated
     for eps in EVAL_EPS:
@@ -423,6 +462,66 @@ def test_all_four_autoattack_members_run_only_at_the_full_radii(evaluated):
         assert {k for k in arrays if k.startswith("broken/") and k.endswith(f"/{eps}")} == {
             f"broken/{name}/{eps}" for name in names}
         assert set(metrics["seconds"]) >= {f"fgsm@{eps}", f"pgd10@{eps}", f"worst@{eps}"}
+
+
+@pytest.fixture(scope="module")
+def completed(evaluated):
+    """The tiny evaluation completed to all four AutoAttack members at every radius."""
+    metrics, arrays, _ = evaluated
+    model = tiny_resnet(seed=2).eval()
+    x, _ = pixel_batch(TINY_EVAL.test_limit, seed=5)
+    pred = predict(model, x).argmax(1)
+    y = pred.clone()
+    y[1::3] = (pred[1::3] + 1) % 10
+    config = dataclasses.replace(TINY_EVAL, full_eps=TINY_EVAL.eps)
+    base = cifar.Result(metrics=copy.deepcopy(metrics), arrays=dict(arrays))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cifar, "test_images", lambda limit: (x[:limit], y[:limit]))
+        done = cifar.complete(model, base, config, "test")
+    assert base.metrics == metrics  # the base is left as it was
+    return config, done
+
+
+def test_completing_runs_every_member_everywhere_and_only_lowers_the_worst_case(evaluated,
+                                                                                 completed):
+    base_metrics, base_arrays, _ = evaluated
+    config, (metrics, arrays) = completed
+    n = config.n
+    below = arrays["clean"].astype(bool)[:n]
+    for eps in EVAL_EPS:
+        key = number_key(eps)
+        names = metrics["members"][key]
+        # the base's members in its order, then the ones it left out
+        assert sorted(names) == sorted(("pgd_ce", "pgd_margin", *AUTOATTACK_MEMBERS))
+        assert names[: len(base_metrics["members"][key])] == base_metrics["members"][key]
+        worst = robust_at(arrays, "worst", eps)
+        assert not (worst & ~robust_at(base_arrays, "worst", eps)).any()
+        assert metrics["worst"][key] == pytest.approx(worst.mean())
+        assert metrics["worst"][key] <= base_metrics["worst"][key]
+        # every image attacked here is robust or broken by exactly one member, as in `evaluate`
+        candidates = below & robust_at(arrays, "fgsm", eps) & robust_at(arrays, "pgd10", eps)
+        broken = [arrays[f"broken/{name}/{eps}"].astype(bool) for name in names]
+        assert np.array_equal(worst.astype(int) + sum(b.astype(int) for b in broken),
+                              candidates.astype(int))
+        assert metrics["added"][key] == {m: int(b.sum()) for m, b in zip(names, broken, strict=True)}
+        ran_before = eps in TINY_EVAL.full_eps
+        assert (f"completed@{eps}" in metrics["seconds"]) == (not ran_before)
+        below = worst
+
+
+def test_completing_rejects_a_base_on_other_radii_or_with_other_members(evaluated):
+    metrics, arrays, _ = evaluated
+    model = tiny_resnet(seed=2).eval()
+    base = cifar.Result(metrics=metrics, arrays=arrays)
+    fewer = dataclasses.replace(TINY_EVAL, eps=TINY_EVAL.eps[1:], full_eps=TINY_EVAL.eps[1:])
+    with pytest.raises(ValueError, match="radii"):
+        cifar.complete(model, base, fewer, "test")
+    with pytest.raises(ValueError, match="images"):
+        cifar.complete(model, base, dataclasses.replace(TINY_EVAL, n=TINY_EVAL.n - 1), "test")
+    without_square = dataclasses.replace(TINY_EVAL, full_eps=(TINY_EVAL.eps[-1],),
+                                         off_members=("APGD-CE",))
+    with pytest.raises(ValueError, match="do not include"):
+        cifar.complete(model, base, without_square, "test")
 
 
 def test_eval_config_members_and_strong_attacks():

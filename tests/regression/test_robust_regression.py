@@ -145,7 +145,7 @@ def _pivotal_result(low_tp, high_tp, low_fp, high_fp):
 
 
 @pytest.mark.parametrize(("values", "expected", "absent"), [
-    ((5.0, 5.0, 0.0, 0.1), ["finds all 5 true variables at both noise levels",
+    ((5.0, 5.0, 0.0, 0.1), ["finds all 5 true variables at both σ = 0.25 and σ = 4",
                             "no false variable at σ = 0.25 and 0.1 false variables on average"],
      ["none", "5.0 and 5.0"]),
     ((5.0, 5.0, 0.0, 0.0), ["selects no false variable at both"], ["none"]),

@@ -316,3 +316,21 @@ def test_the_verdict_reports_all_four_attacks_at_every_radius_once():
     text = verdict(attack_results())
     assert text.count("Attacked harder") == 1 and "at every radius" in text
     assert " of 0 " not in text and "of the 0" not in text
+
+
+@pytest.mark.parametrize(("values", "words"), [
+    ({0.1: 0.928, 0.2: 0.962, 0.5: 0.571}, "92.8 %, 96.2 % and 57.1 %"),
+    ({0.1: 0.824, 0.2: 0.0, 0.5: 0.0}, "82.4 % at 0.1 and none at 0.2 or 0.5"),
+    ({0.1: 0.0, 0.2: 0.0, 0.5: 0.0}, "none at any of them"),
+    ({0.1: 0.5, 0.2: 0.5}, "50.0 % at all of them")])
+def test_shares_per_radius_say_an_equal_value_once(values, words):
+    from trustml.views.adversarial.prose import _per_radius
+
+    assert _per_radius(values) == words
+
+
+def test_the_asked_radii_sentence_needs_a_radius():
+    from trustml.views.adversarial import plain_fgsm_asked_sentence
+
+    with pytest.raises(ValueError, match="at least one radius"):
+        plain_fgsm_asked_sentence({}, ())

@@ -9,8 +9,8 @@ import pytest
 from trustml.core.keys import number_key
 from trustml.views.format import half_up
 
-EVALUATED = ("cifar-attacks", "cifar-eval-fgsm", "cifar-eval-fgsmrs", "cifar-eval-pgd",
-             "cifar-eval-pgd-halves", "cifar-eval-pgd-halves-11")
+EVALUATED = ("cifar-attacks", "cifar-attacks-autoattack", "cifar-eval-fgsm", "cifar-eval-fgsmrs",
+             "cifar-eval-pgd", "cifar-eval-pgd-halves", "cifar-eval-pgd-halves-11")
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,7 @@ def test_only_defences_whose_worst_case_holds_are_called_defences(fgsmrs, pgd, h
     from trustml.core.cache import Result
     from trustml.views import cifar as view
 
-    results = {"cifar-attacks": Result(metrics=_evaluation(0.0, 0.02)),
+    results = {"cifar-attacks-autoattack": Result(metrics=_evaluation(0.0, 0.02)),
                "cifar-eval-fgsm": Result(metrics=_evaluation(0.0, 0.01)),
                "cifar-eval-fgsmrs": Result(metrics=_evaluation(fgsmrs, 0.41)),
                "cifar-eval-pgd": Result(metrics=_evaluation(pgd, 0.42)),
@@ -223,3 +223,25 @@ def test_the_larger_radius_sentence_never_claims_a_recovery_that_did_not_come():
     text = view.radius_sentence(results)
     assert "no later check held a fifth of them under PGD-10" in text, text
     assert "it took until" not in text, text
+
+
+@pytest.mark.parametrize(("std_full", "def_full", "expected"), [
+    ((1, 2, 8), (8,), ["standard model all four AutoAttack members run at every radius",
+                       "all four run at 8/255, and at the smaller radii", "meet APGD-CE."]),
+    ((8,), (8,), ["run at 8/255, and APGD-CE and APGD-T at the others",
+                  "at the smaller radii"]),
+    ((1, 2, 8), (1, 2, 8), ["All four AutoAttack members run at every radius on every model."]),
+    ((1, 2, 8), (1,), ["all four run at 1/255, and at the other radii"]),
+])
+def test_the_coverage_sentence_says_which_members_ran_where(std_full, def_full, expected):
+    from trustml.experiments.cifar import PIXEL
+    from trustml.views.cifar.prose import coverage_sentence
+
+    eps = [1 * PIXEL, 2 * PIXEL, 8 * PIXEL]
+    standard = {"eps": eps, "full_eps": [k * PIXEL for k in std_full],
+                "off_members": ["APGD-CE", "APGD-T"]}
+    defence = {"eps": eps, "full_eps": [k * PIXEL for k in def_full], "off_members": ["APGD-CE"]}
+    text = coverage_sentence(standard, defence)
+    for part in expected:
+        assert part in text, text
+    assert text.endswith(".") and "  " not in text

@@ -4,7 +4,8 @@ random noise, transfer, augmentation, and the FGSM and PGD defences.
 Experiments, each cached on its own so that a new evaluation never retrains a model:
 
 * `cifar-standard`: the standard ("pretrained") model, trained from scratch; weights kept.
-* `cifar-attacks` (2.1a): the standard model's robustness table (see `evaluate`).
+* `cifar-attacks` (2.1a): the standard model's robustness table (see `evaluate`), and
+  `cifar-attacks-autoattack`: the same with all four AutoAttack members at every radius.
 * `cifar-noise` (2.1b): FGSM against random sign noise and a random l2 direction.
 * `cifar-study` (2.1c, 2.1d): models A and B on stratified halves of the training set, and A
   without augmentation: the transfer matrix and the augmentation comparison.
@@ -341,6 +342,87 @@ def standard_attacks(config: AttacksConfig, budget: Budget) -> Result:
         arrays[f"samples/{name}/confidence"] = probs.amax(1).numpy()
         if name != "clean":
             arrays[f"samples/{name}"] = xa.numpy()
+    return Result(metrics=metrics, arrays=arrays)
+
+
+def complete(model: torch.nn.Module, base: Result, config: EvalConfig,
+             label: str) -> tuple[dict, dict]:
+    """`base` (an `evaluate` result of `model`) completed to `config`: at each radius, the
+    AutoAttack members `config` runs there and `base` did not, each on the images still robust
+    (robust in `base` there, and at every smaller radius after completion); every other number
+    as `base` has it, but that an image a new member breaks at a radius leaves the ensembles of
+    the larger radii (as in `evaluate`). Metrics and arrays as `evaluate` returns them, with the
+    new members' columns and their seconds (`completed@<eps>`)."""
+    ran = base.metrics["members"]
+    keys = [number_key(eps) for eps in config.eps]
+    if sorted(ran) != sorted(keys) or base.metrics["n"] != config.n:
+        raise ValueError(f"complete: base must evaluate the radii {list(config.eps)} on {config.n} "
+                         f"images, as config does (got radii {sorted(ran)} on "
+                         f"{base.metrics['n']}): evaluate with the same EvalConfig but its members")
+    x, y = test_images(config.test_limit)
+    xs, ys = x[: config.n], y[: config.n]
+    metrics = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.metrics.items()}
+    arrays = dict(base.arrays)
+    robust_below: torch.Tensor | None = None
+    for eps, key in zip(config.eps, keys, strict=True):
+        attacks = config.strong_attacks(eps)
+        names = [name for name, _ in attacks]
+        if [n for n in names if n in ran[key]] != list(ran[key]):
+            raise ValueError(f"complete: base ran {ran[key]} at {eps}, which config's attacks "
+                             f"{names} do not include in that order")
+        robust = torch.from_numpy(arrays[f"robust/worst/{eps}"].astype(bool))
+        if robust_below is not None:  # broken below by a new member: no candidate here
+            robust &= robust_below
+            for name in ran[key]:
+                broken = arrays[f"broken/{name}/{eps}"].astype(bool) & robust_below.numpy()
+                arrays[f"broken/{name}/{eps}"] = broken.astype(np.uint8)
+                metrics["added"][key] = {**metrics["added"][key], name: int(broken.sum())}
+        todo = [(name, attack) for name, attack in attacks if name not in ran[key]]
+        if todo:
+            start = time.perf_counter()
+            report = worst_case(model, xs, ys, todo, config.batch_size, candidates=robust)
+            metrics["seconds"][f"completed@{eps}"] = time.perf_counter() - start
+            metrics["added"][key] = {**metrics["added"][key], **report.added()}
+            metrics["members"][key] = [*ran[key], *report.names]
+            for name in report.names:
+                arrays[f"broken/{name}/{eps}"] = report.broken_by[name].numpy().astype(np.uint8)
+            robust = report.robust
+            print(f"{label}: {', '.join(report.names)} at {eps * 255:.2f}/255 broke "
+                  f"{sum(report.added().values())} more", flush=True)
+        metrics["worst"][key] = float(robust.float().mean())
+        arrays[f"robust/worst/{eps}"] = robust.numpy().astype(np.uint8)
+        robust_below = robust
+    return metrics, arrays
+
+
+@dataclass(frozen=True)
+class CompletedConfig:
+    """The standard model's evaluation with AutoAttack's four members at every radius: `eval`
+    is `cifar-attacks`' evaluation with `full_eps` every radius."""
+
+    eval: EvalConfig
+
+    def __post_init__(self) -> None:
+        check_config(self)
+
+
+COMPLETED_CONFIGS = {b: CompletedConfig(dataclasses.replace(c.eval, full_eps=c.eval.eps))
+                     for b, c in ATTACKS_CONFIGS.items()}
+
+
+@experiment("cifar-attacks-autoattack", version=1, configs=COMPLETED_CONFIGS,
+            metrics=_EVAL_METRICS)
+def standard_attacks_completed(config: CompletedConfig, budget: Budget) -> Result:
+    """2.1(a): the standard model's robustness table with all four AutoAttack members at every
+    radius: `cifar-attacks` completed (`complete`), its sample images kept."""
+    base_config = ATTACKS_CONFIGS[budget.name].eval
+    if dataclasses.replace(config.eval, full_eps=base_config.full_eps,
+                           off_members=base_config.off_members) != base_config:
+        raise ValueError("cifar-attacks-autoattack: config.eval must be cifar-attacks' evaluation "
+                         "but for its members (full_eps, off_members)")
+    model, _ = load_standard(budget)
+    metrics, arrays = complete(model, run_or_load("cifar-attacks", budget=budget), config.eval,
+                               "standard")
     return Result(metrics=metrics, arrays=arrays)
 
 
@@ -776,14 +858,15 @@ def gradients(config: GradientsConfig, budget: Budget) -> Result:
 
 CHAPTER = declare_chapter(
     "chapters/ext-cifar10.qmd",
-    ("cifar-standard", "cifar-attacks", "cifar-noise", "cifar-gradients", "cifar-fgsm-defence",
+    ("cifar-standard", "cifar-attacks", "cifar-attacks-autoattack", "cifar-noise",
+     "cifar-gradients", "cifar-fgsm-defence",
      "cifar-eval-fgsm", "cifar-fgsmrs-defence", "cifar-eval-fgsmrs", "cifar-pgd-defence",
      "cifar-eval-pgd", "cifar-pgd-halves-defence", "cifar-eval-pgd-halves",
      "cifar-pgd-halves-11-defence", "cifar-eval-pgd-halves-11", "cifar-study", "cifar-step-costs"),
     "trustml.views.cifar", command="ext-cifar",
     title="extension: CIFAR-10 attacks and defences (HW3 question 2)",
     parts={  # each part with its prerequisites
-        "2.1a": ("cifar-standard", "cifar-attacks"),
+        "2.1a": ("cifar-standard", "cifar-attacks", "cifar-attacks-autoattack"),
         "2.1b": ("cifar-standard", "cifar-noise"),
         "2.1c": ("cifar-study",),
         "2.1d": ("cifar-study",),

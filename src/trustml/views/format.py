@@ -80,3 +80,12 @@ def fmt_list(items) -> str:
     """['a', 'b', 'c'] -> 'a, b and c' ('a' alone, 'a and b' for two)."""
     items = [str(i) for i in items]
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
+                9: "nine"}
+
+
+def fmt_count(n: int) -> str:
+    """A small count in words as prose writes it (3 -> 'three'); digits from ten on."""
+    return NUMBER_WORDS.get(n, str(n))

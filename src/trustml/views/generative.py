@@ -19,6 +19,8 @@ PYTORCH_EXAMPLES_TEST_LOSS_EPOCH_10 = 105.6  # pytorch/examples' VAE, summed BCE
 
 MODELS = {"VAE": "vae", "GAN": "gan", "conv GAN": "convgan"}
 ROW_LABELS = {"VAE": "VAE (decoder means)"}  # what the comparison scores (see _samples)
+# one colour per source in every comparison figure: real images grey, each model its own
+COLOURS = {"real": "C7", "VAE": "C0", "GAN": "C1", "conv GAN": "C2"}
 
 
 def compute() -> dict[str, Result]:
@@ -154,7 +156,7 @@ def class_histogram_figure(results: dict[str, Result]) -> Figure:
     width = 0.8 / len(names)
     for i, name in enumerate(names):
         ax.bar(np.arange(10) + (i - (len(names) - 1) / 2) * width, 100 * cmp.arrays[f"hist/{name}"],
-               width, label=name)
+               width, label=name, color=COLOURS.get(name, COLOURS["real"]))
     ax.axhline(10, color="grey", lw=0.8, ls=":")
     ax.set_xticks(range(10))
     ax.set_xlabel("class predicted by the standard CNN")
@@ -181,7 +183,8 @@ def metrics_figure(results: dict[str, Result]) -> Figure:
     cmp = results["compare"]
     fig = Figure(figsize=(5.5, 5.2), layout="constrained")
     left, right = fig.subplots(2, 1)
-    for colour, name in zip(("C7", "C0", "C1", "C2"), ("train images (floor)", *MODELS), strict=True):
+    for name in ("train images (floor)", *MODELS):
+        colour = COLOURS.get(name, COLOURS["real"])
         df = fid_by_size(results, name)
         left.errorbar(df.n, df["mean"], yerr=[df["mean"] - df["min"], df["max"] - df["mean"]],
                       fmt="o-", ms=3, color=colour, label=name, capsize=2)

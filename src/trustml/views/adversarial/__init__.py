@@ -53,6 +53,7 @@ from trustml.views.adversarial.prose import (  # noqa: F401
     fall_sentence,
     masked_sentence,
     masking_sentence,
+    plain_fgsm_asked_sentence,
     plain_fgsm_failure_sentence,
     published_sentence,
     rising_fgsm_sentence,

@@ -27,6 +27,7 @@ from trustml.views.cifar.common import (  # noqa: F401
     PGD_EVALS,
     PROSE_LABELS,
     PUBLISHED,
+    STANDARD_EVAL,
     STUDY_LABELS,
     TRAINING,
     _all_model_metrics,
@@ -106,8 +107,8 @@ def summary(results: Mapping[str, Result]) -> str:
         f = standard_facts(by["cifar-standard"])
         lines.append(f"standard model: test accuracy {f['accuracy']}, {f['epochs']} epochs in "
                      f"{f['minutes']} ({f['images_per_second']} images/s, {f['precision']})")
-    if "cifar-attacks" in by:
-        lines += ["\n2.1(a) standard model under attack", eps_table(by["cifar-attacks"]).text()]
+    if STANDARD_EVAL in by:
+        lines += ["\n2.1(a) standard model under attack", eps_table(by[STANDARD_EVAL]).text()]
     if "cifar-noise" in by:
         lines += ["\n2.1(b) FGSM against random noise", noise_table(by["cifar-noise"]).text()]
     if "cifar-study" in by:

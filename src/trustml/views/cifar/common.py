@@ -42,7 +42,9 @@ PUBLISHED = {
 # the evaluated models: evaluation experiment -> label, and the defences' training experiments
 # the models as a table's rows and a legend name them (short: the tables' captions say they are
 # defences, and a long name wrapped to four lines in a narrow column)
-MODEL_LABELS = {"cifar-attacks": "standard", "cifar-eval-fgsm": "FGSM",
+# the standard model's evaluation: all four AutoAttack members at every radius
+STANDARD_EVAL = "cifar-attacks-autoattack"
+MODEL_LABELS = {STANDARD_EVAL: "standard", "cifar-eval-fgsm": "FGSM",
                 "cifar-eval-fgsmrs": "FGSM-RS", "cifar-eval-pgd": "PGD, one pass",
                 "cifar-eval-pgd-halves": "PGD, two passes",
                 "cifar-eval-pgd-halves-11": "PGD, two passes, 11/255"}
@@ -173,7 +175,7 @@ def _compare_rows(study: Result, a: str, b: str,
 def _all_model_metrics(results: dict[str, Result]) -> dict[str, dict]:
     """Every evaluated model of the chapter, by label: the standard model, the study's three
     and the three defences."""
-    out = {"standard": results["cifar-attacks"].metrics}
+    out = {"standard": results[STANDARD_EVAL].metrics}
     out.update({STUDY_LABELS[k]: m for k, m in results["cifar-study"].metrics["models"].items()})
     out.update({MODEL_LABELS[k]: results[k].metrics for k in DEFENCE_EVALS})
     return out

@@ -21,6 +21,7 @@ from trustml.views.cifar.common import (
     PARTS,
     PGD_EVALS,
     PROSE_LABELS,
+    STANDARD_EVAL,
     TRAINING,
     _all_model_metrics,
     _compare_rows,
@@ -33,6 +34,7 @@ from trustml.views.cifar.common import (
     worst,
 )
 from trustml.views.format import (
+    fmt_count,
     fmt_int,
     fmt_list,
     fmt_pct,
@@ -96,16 +98,42 @@ def part_time(results: dict[str, Result], part: str) -> str:
     return fmt_seconds(sum(own_seconds(results[n].meta) for n in names))
 
 
-def evaluation_facts(attacks: Result) -> dict[str, str]:
-    """How every robust accuracy of the chapter is measured, from the evaluation's config."""
+def _members_where(ev: dict) -> tuple[bool, str]:
+    """Whether an evaluation ran all four AutoAttack members at every radius, and where it ran
+    them, in words."""
+    everywhere = set(ev["full_eps"]) == set(ev["eps"])
+    return everywhere, ("every radius" if everywhere
+                        else fmt_list(eps_label(e) for e in ev["full_eps"]))
+
+
+def coverage_sentence(standard: dict, defence: dict) -> str:
+    """Which AutoAttack members met the standard model and the defences at which radii, from
+    their evaluations' configs (the study's models are evaluated as the defences)."""
+    std_all, std_where = _members_where(standard)
+    def_all, def_where = _members_where(defence)
+    if std_all and def_all:
+        return "All four AutoAttack members run at every radius on every model."
+    first = (f"On the standard model all four AutoAttack members run at {std_where}"
+             + ("" if std_all else f", and {fmt_list(standard['off_members'])} at the others"))
+    if def_all:
+        return first + "; on the defences and the models of 2.1(c–d), at every radius too."
+    others = [e for e in defence["eps"] if e not in defence["full_eps"]]
+    which = "smaller" if max(others) < min(defence["full_eps"]) else "other"
+    return (first + f"; on the defences and the models of 2.1(c–d) all four run at {def_where}, "
+            f"and at the {which} radii, where many more images survive and the full ensemble "
+            f"would cost several times as much, they meet {fmt_list(defence['off_members'])}.")
+
+
+def evaluation_facts(attacks: Result, defence: Result) -> dict[str, str]:
+    """How every robust accuracy of the chapter is measured, from the evaluations' configs:
+    `attacks` the standard model's, `defence` a defence's."""
     ev = attacks.meta["config"]["eval"]
-    return {"n": fmt_int(ev["n"]), "pgd_steps": str(ev["pgd_steps"]),
+    return {"coverage": coverage_sentence(ev, defence.meta["config"]["eval"]),
+            "n": fmt_int(ev["n"]), "pgd_steps": str(ev["pgd_steps"]),
             "ce_steps": str(ev["ce_steps"]), "pgd_targets": str(ev["pgd_targets"]),
             "targeted_steps": str(ev["targeted_steps"]), "apgd_steps": str(ev["apgd_steps"]),
             "fab_steps": str(ev["fab_steps"]), "targets": str(ev["targets"]),
             "square_queries": fmt_int(ev["square_queries"]),
-            "full_eps": fmt_list(eps_label(e) for e in ev["full_eps"]),
-            "standard_members": fmt_list(ev["off_members"]),
             "radii": fmt_list(eps_label(e) for e in ev["eps"])}
 
 
@@ -171,7 +199,9 @@ def noise_facts(noise: Result) -> dict[str, str]:
             r = run[f"{name}@{eps}"]
             out[f"{name}_acc_{where}"] = fmt_pct(r["accuracy"])
             out[f"{name}_increase_{where}"] = _signed(r["increase"], 2)
-            out[f"{name}_first_{where}"] = _signed(r["first_order"])
+            # FGSM's term is compared with the loss increase (2 decimals, as the table); the
+            # noises' terms are near zero and need a third
+            out[f"{name}_first_{where}"] = _signed(r["first_order"], 2 if name == "fgsm" else 3)
             out[f"{name}_sd_{where}"] = f"{r['first_order_sd']:.3f}"
     fs, fl = run[f"fgsm@{small}"], run[f"fgsm@{large}"]
     # the linear approximation: close where the predicted and actual increases agree within 30 %
@@ -396,7 +426,7 @@ def overfitting_sentence(results: dict[str, Result]) -> str:
                 f"model resists FGSM on {fmt_pct(fgsm8)} of the images and PGD-10 on "
                 f"{fmt_pct(pgd8)}. The network became resistant to FGSM without ever becoming robust to "
                 "PGD-10, the end state of catastrophic overfitting; with no robust phase to fall "
-                "from, no check could flag a drop. Within the first few hundred steps it learnt "
+                "from, no check could flag a drop. In that short fine-tuning it learnt "
                 "to make the single FGSM step useless, by bending its loss surface so that the "
                 "gradient sign no longer points uphill far enough, without becoming robust to an "
                 "attack that takes several steps.")
@@ -423,7 +453,7 @@ def defence_sentence(results: dict[str, Result], key: str) -> str:
 
 def adversarial_loss_defence_sentence(results: dict[str, Result]) -> str:
     """2.2(a): what the FGSM fine-tuning did to clean and robust accuracy at 8/255."""
-    s, m = results["cifar-attacks"].metrics, results["cifar-eval-fgsm"].metrics
+    s, m = results[STANDARD_EVAL].metrics, results["cifar-eval-fgsm"].metrics
     clean = (f"Clean accuracy falls from {fmt_pct(s['clean'])} to {fmt_pct(m['clean'])}"
              if m["clean"] < s["clean"] - 0.005 else
              f"Clean accuracy stays at {fmt_pct(m['clean'])} (standard model: {fmt_pct(s['clean'])})")
@@ -446,7 +476,6 @@ def cure_sentence(results: dict[str, Result]) -> str:
             f"and {fmt_pct(worst(m, 4 * PIXEL))} at 4/255.")
 
 
-NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
 MASKED_GAP = 10.0  # points: PGD-10 above the worst case by this much at 8/255 = a masked gradient
 SURVIVES = 0.2  # a defence survives if the worst case at 8/255 leaves it at least this
 
@@ -467,18 +496,20 @@ def _clean_before(results: dict[str, Result], key: str) -> bool:
     return False
 
 
-def members_sentence(results: dict[str, Result], key: str) -> str:
+def members_sentence(results: dict[str, Result], key: str, again: bool = False) -> str:
     """Which strong attacks broke images of a defence at 8/255 beyond the weak ones and the
-    smaller radii, and whether the last two AutoAttack members found anything."""
+    smaller radii, and whether the last two AutoAttack members found anything; `again`: the
+    short form, for a defence after the first the chapter describes so."""
     m = results[key].metrics
     added = m["added"][number_key(EPS8)]
     n = m["n"]
     total = sum(added.values())
     parts = [f"{fmt_int(v)} by {MEMBER_LABELS[k]}" for k, v in added.items() if v]
     black_box = added.get("Square", 0) + added.get("FAB-T", 0)
-    text = (f"Beyond what FGSM, PGD-10 and the attacks at the smaller radii broke, the strong "
-            f"attacks break {fmt_int(total)} more of the {fmt_int(n)} images at 8/255 ("
-            + (fmt_list(parts) if parts else "none") + ")")
+    which = fmt_list(parts) if parts else "none"
+    text = (f"Here the strong attacks break {fmt_int(total)} more at 8/255 ({which})" if again else
+            f"Beyond what FGSM, PGD-10 and the attacks at the smaller radii broke, the strong "
+            f"attacks break {fmt_int(total)} more of the {fmt_int(n)} images at 8/255 ({which})")
     masked = overstatement_points(m, EPS8) >= MASKED_GAP
     if black_box == 0 and not masked and _clean_before(results, key):
         text += "; again FAB-T and Square find nothing beyond the gradient attacks"
@@ -512,13 +543,13 @@ def _span(values: list[float], fmt) -> str:
 
 
 def _count(items) -> str:
-    return NUMBER_WORDS.get(len(items), str(len(items)))
+    return fmt_count(len(items))
 
 
 def tradeoff_sentence(results: dict[str, Result]) -> str:
     """2.2(b): what the defences paid in clean accuracy and what they bought under the worst
     case, those that survive it together, the others one by one."""
-    s = results["cifar-attacks"].metrics
+    s = results[STANDARD_EVAL].metrics
     text = (f"Measured against the standard model ({fmt_pct(s['clean'])} clean; "
             f"{fmt_pct(worst(s))} at 8/255 and {fmt_pct(worst(s, PIXEL))} at 1/255), ")
     real = survivors(results)
@@ -538,7 +569,7 @@ def tradeoff_sentence(results: dict[str, Result]) -> str:
 def _paid(results: dict[str, Result], also: float | None = None) -> str:
     """What the defences gave up in clean accuracy against the standard model and kept under the
     worst case at 8/255 (and at `also`): those that survive together, the others one by one."""
-    s = results["cifar-attacks"].metrics
+    s = results[STANDARD_EVAL].metrics
     real = survivors(results)
     failed = [k for k in DEFENCE_EVALS if k not in real]
 
@@ -623,7 +654,7 @@ def pgd_defence_sentence(results: dict[str, Result]) -> str:
                  f"({fmt_pct(at_radius(m, 'pgd10', large))}) than at {eps_label(small)} "
                  f"({fmt_pct(at_radius(m, 'pgd10', small))}), although the larger ball contains "
                  "the smaller.")
-    s_m = results["cifar-attacks"].metrics
+    s_m = results[STANDARD_EVAL].metrics
     if worst(m, rs[0]) < worst(s_m, rs[0]):
         text += (f" At {eps_label(rs[0])} the worst case leaves it less robust than the standard "
                  f"model ({fmt_pct(worst(m, rs[0]))} against {fmt_pct(worst(s_m, rs[0]))}).")
@@ -821,7 +852,7 @@ _ANSWER_KEYS = {"cifar-eval-fgsm": "fgsm", "cifar-eval-fgsmrs": "fgsmrs", "cifar
 
 def answer_facts(results: dict[str, Result]) -> dict[str, str]:
     """The answer map's values (index): the headline number of each item."""
-    s = results["cifar-attacks"].metrics
+    s = results[STANDARD_EVAL].metrics
     out = {"standard_clean": fmt_pct(s["clean"]), "standard_one": fmt_pct(worst(s, PIXEL)),
            "standard_pgd10_one": fmt_pct(at_radius(s, "pgd10", PIXEL)),
            "standard_worst8": fmt_pct(worst(s))}

@@ -16,6 +16,7 @@ from trustml.views.cifar.common import (
     NOISE_NAMES,
     PGD_EVALS,
     PUBLISHED,
+    STANDARD_EVAL,
     STUDY_LABELS,
     TRAINING,
     _compare_rows,
@@ -133,7 +134,7 @@ def all_models_table(results: dict[str, Result], styled: bool = True):
     """Every model of the chapter at 8/255: clean accuracy (whole test set), FGSM and PGD-10,
     then the accuracy left after each strong attack in turn (first n test images); the last
     column is the worst case."""
-    entries = [("standard", results["cifar-attacks"].metrics)]
+    entries = [("standard", results[STANDARD_EVAL].metrics)]
     for name, m in results["cifar-study"].metrics["models"].items():
         entries.append((STUDY_LABELS[name], m))
     entries += [(MODEL_LABELS[k], results[k].metrics) for k in DEFENCE_EVALS]
@@ -203,7 +204,7 @@ def cost_table(results: dict[str, Result], styled: bool = True):
             s = results["cifar-standard"].metrics
             row.update({"epochs": results["cifar-standard"].meta["config"]["recipe"]["epochs"],
                         "clean (%)": 100 * s["test_accuracy"],
-                        "worst 8/255 (%)": 100 * worst(results["cifar-attacks"].metrics)})
+                        "worst 8/255 (%)": 100 * worst(results[STANDARD_EVAL].metrics)})
         rows.append(row)
     df = pd.DataFrame(rows)
     if styled:

@@ -113,8 +113,8 @@ def support_recovery_sentence(result: Result, low_sigma: float = 0.25, high_sigm
     fp = [_mean_count(r["sqrt_fp"]) for r in (low, high)]
     sigmas = f"σ = {low_sigma:g} and σ = {high_sigma:g}"
     if tp[0] == tp[1]:
-        found = (f"finds all {k} true variables at both noise levels" if tp[0] == f"all {k}"
-                 else f"finds on average {tp[0]} of the {k} true variables at both noise levels")
+        found = (f"finds all {k} true variables at both {sigmas}" if tp[0] == f"all {k}"
+                 else f"finds on average {tp[0]} of the {k} true variables at both {sigmas}")
     else:
         found = f"finds on average {tp[0]} and {tp[1]} of the {k} true variables at {sigmas}"
     def false_ones(count: str) -> str:
