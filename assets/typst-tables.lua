@@ -4,8 +4,8 @@
 -- dashes of its separator line; `views.table.Table` writes each column's dashes as its longest
 -- cell (a header counts by its longest word). Left to Typst (`columns: N`, all `auto`), a table
 -- wider than the page has every wide column narrowed to the same share, so a column of names
--- wrapped on every row while a column of numbers kept room to spare. So those widths are kept,
--- each with a small allowance for the cell's inset (which a narrow column feels the most).
+-- wrapped on every row while a column of numbers kept room to spare. So those widths are kept
+-- (the dashes already count each cell's inset and its characters' set widths).
 -- A table that fits in 72 columns has no widths: Typst sizes its columns to their content.
 --
 -- Nor does a table cell break at a word's own hyphen ("Fashion- / MNIST", "PGD- / AT"): in the
@@ -25,21 +25,15 @@ local function no_break_hyphens(cell)
   }).content
 end
 
-local INSET = 0.02  -- of the text width, added to every column's share before rescaling
-
 function Table(tbl)
-  local n, sized = #tbl.colspecs, true
+  local sized = true
   for _, colspec in ipairs(tbl.colspecs) do
     if type(colspec[2]) ~= "number" or colspec[2] <= 0 then
       sized = false
     end
   end
   for i, colspec in ipairs(tbl.colspecs) do
-    local width = pandoc.ColWidthDefault
-    if sized then
-      width = (colspec[2] + INSET) / (1 + n * INSET)
-    end
-    tbl.colspecs[i] = { colspec[1], width }
+    tbl.colspecs[i] = { colspec[1], sized and colspec[2] or pandoc.ColWidthDefault }
   end
   local function each_cell(rows)
     for _, row in ipairs(rows) do

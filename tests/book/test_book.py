@@ -214,7 +214,8 @@ BAD_TYPST_MATH = {
     "escaped bars (loose absolute value)": re.compile(r"\\\|"),
     "an operator name as text": re.compile(r'"[A-Za-z][A-Za-z ]*" \\\('),
     "a thousands comma with a space": re.compile(r"\d \\, \d{3}\b"),
-    "a norm's bar as a bare fence (spaced off what precedes it)": re.compile(r'(?<!", )‖'),
+    # a norm whose bars are bare fences (spaced off what precedes them); the filter classes them
+    "a norm's bars as bare fences": re.compile(r'(?<!", )‖[^‖$\n]{1,60}‖_'),
 }
 
 

@@ -227,7 +227,7 @@ def check_worst_case_column(results):
             assert table.loc[label, WORST] == pytest.approx(100 * np.mean(robust), abs=1e-9)
             assert table.loc[label, bound] >= table.loc[label, WORST]
     for model in MODELS:  # 3(b)'s table: one model, a row per eps
-        table = eps_table(results, None, models=[model], styled=False).set_index("eps")
+        table = eps_table(results, None, models=[model], styled=False).set_index("ε")
         for eps in EVAL_EPS:
             robust = aa_result(results, model).arrays[f"robust/{eps}"]
             assert table.loc[f"{eps:g}", WORST] == pytest.approx(100 * np.mean(robust), abs=1e-9)

@@ -227,7 +227,7 @@ def test_the_larger_radius_sentence_never_claims_a_recovery_that_did_not_come():
 
 @pytest.mark.parametrize(("std_full", "def_full", "expected"), [
     ((1, 2, 8), (8,), ["standard model all four AutoAttack members run at every radius",
-                       "all four run at 8/255, and at the smaller radii", "meet APGD-CE."]),
+                       "all four run at 8/255, and at the smaller radii", "of the four only APGD-CE runs."]),
     ((8,), (8,), ["run at 8/255, and APGD-CE and APGD-T at the others",
                   "at the smaller radii"]),
     ((1, 2, 8), (1, 2, 8), ["All four AutoAttack members run at every radius on every model."]),

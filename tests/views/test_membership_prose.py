@@ -97,3 +97,12 @@ def test_leak_comparison_is_like_for_like():
     phrase = leak_phrase(result, 0.001)
     assert "with the fixed-variance variant the L2 model leaks more" in phrase
     assert "with the online variant the two models cannot be told apart" in phrase
+
+
+@pytest.mark.parametrize(("percent", "text"), [
+    (100.0, "100"), (99.0, "99.0"), (10.3, "10.3"), (9.19, "9.19"), (0.92, "0.920"),
+    (0.2966, "0.297")])
+def test_a_bound_shows_three_significant_figures_trailing_zeros_kept(percent, text):
+    from trustml.views.membership.tables import _three_figures
+
+    assert _three_figures(percent) == text

@@ -35,8 +35,18 @@ def test_a_wide_table_gives_each_column_the_width_of_its_longest_cell():
     lines = as_table(frame, 1)._repr_markdown_().strip().split("\n")
     assert max(len(line) for line in lines) > 72
     dashes = [cell.strip() for cell in lines[1].strip("|").split("|")]
-    assert dashes == [":" + "-" * 23, *("-" * n + ":" for n in (5, 5, 5, 6, 5, 7))]
+    assert dashes == [":" + "-" * 24, *("-" * n + ":" for n in (7, 7, 7, 9, 8, 10))]
     assert lines[2] == "| PGD defence, two passes | 81.2 | 33.2 | 59.0 | 36.7 | 50.1 | 12 |"
+
+
+def test_a_column_of_capitals_gets_more_room_than_one_of_digits_as_long():
+    """Widths count how wide characters set, not how many there are: 'APGD‑CE' beside a
+    number ran into its neighbour when both had seven dashes."""
+    frame = pd.DataFrame({"name": ["APGD-CE  APGD-T"] * 2, "value": ["1234567 1234567"] * 2,
+                          "padding to make the table wide": ["x" * 40] * 2})
+    lines = as_table(frame)._repr_markdown_().strip().split("\n")
+    dashes = [cell.strip().strip(":") for cell in lines[1].strip("|").split("|")]
+    assert len(dashes[0]) > len(dashes[1]) >= len("1234567 1234567")
 
 
 def test_cells_are_escaped_and_special_values_readable():

@@ -41,6 +41,19 @@ def _cell(value: object, digits: int | None) -> str:
 
 PANDOC_COLUMNS = 72  # a pipe table with a longer line takes its column widths from the dashes
 
+# How wide a character sets in the book's proportional font, in widths of a lowercase letter
+# (roughly: capitals and a few symbols are wider, punctuation and spaces narrower): a column
+# of "APGD‑CE" needs more room than one of "0.0 %" with the same number of characters.
+_WIDE = set("ABCDEFGHIJKLMNOPQRSTUVWXYZmw%≤≥×—")
+_NARROW = set(" .,;:()[]|!'’‑-ilfjt")
+_INSET = 2  # a cell's inset on both sides, in the same units
+
+
+def _set_width(text: str) -> int:
+    """The width `text` sets in, in lowercase letters (see _WIDE), rounded up."""
+    units = sum(1.35 if c in _WIDE else 0.6 if c in _NARROW else 1.0 for c in text)
+    return int(-(-units // 1))
+
 
 def _line(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
@@ -93,9 +106,10 @@ class Table:
         dashes = [3] * len(header)
         if max((len(_line(cells)) for cells in [header, *body]), default=0) > PANDOC_COLUMNS:
             # a wide table wraps its cells in widths set by the separator's dashes: give each
-            # column its longest cell (or its header's longest word), so names do not wrap
-            # in a column as narrow as a number's
-            dashes = [max(3, *(len(w) for w in h.split()), *(len(row[i]) for row in body))
+            # column the set width of its longest cell (or of its header's longest word) and
+            # the cell's inset, so names do not wrap in a column as narrow as a number's
+            dashes = [_INSET + max(3, *(_set_width(w) for w in h.split()),
+                                   *(_set_width(row[i]) for row in body))
                       for i, h in enumerate(header)]
         align = [("-" * d + ":") if num else (":" + "-" * d)
                  for d, num in zip(dashes, numeric, strict=True)]

@@ -173,8 +173,8 @@ def bound_frame(result: Result) -> pd.DataFrame:
             "latent size": latent,
             "test bpd": result.metrics["runs"][number_key(latent)]["test_bpd"],
             "ELBO": float(nats_to_bpd(-get("elbo")).mean()),
-            f"IWAE, K = {k}": float(nats_to_bpd(-get("encoder_full")).mean()),
-            f"prior MC, K = {k}": float(nats_to_bpd(-get("prior_full")).mean()),
+            f"IWAE, K = {k:,}": float(nats_to_bpd(-get("encoder_full")).mean()),
+            f"prior MC, K = {k:,}": float(nats_to_bpd(-get("prior_full")).mean()),
             "IWAE spread (nats)": float(get("encoder_groups").std(0).mean()),
             "prior MC spread (nats)": float(get("prior_groups").std(0).mean()),
             "IWAE ESS": float(get("encoder_ess").mean()),
@@ -185,7 +185,11 @@ def bound_frame(result: Result) -> pd.DataFrame:
 
 def bound_table(result: Result):
     df = bound_frame(result)  # -log p(x) in bpd: a code length, lower is tighter
-    return _styled(df.rename(columns={c: f"{c} (bpd)" for c in df.columns[2:5]}), 3)
+    df = df.rename(columns={c: f"{c} (bpd)" for c in df.columns[2:5]})
+    # bpd to the third decimal (the differences between bounds are that small); spreads and
+    # effective sample sizes to the second, as the prose quotes them
+    digits = {c: 3 if "bpd" in c else 2 for c in df.columns}
+    return as_table(df, digits)
 
 
 def summary(results: Mapping[str, Result]) -> str:

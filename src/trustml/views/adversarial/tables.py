@@ -64,7 +64,7 @@ def eps_table(results: dict[str, Result], eps: float | None = None,
             a = accuracies(results, model, e)
             row = {"model": MODELS[model]} if len(models) > 1 else {}
             if len(eps_values) > 1:
-                row["eps"] = f"{e:g}"
+                row["ε"] = f"{e:g}"
             row.update({"clean": 100 * a["clean"], "FGSM": 100 * a["fgsm"],
                         "textbook PGD": 100 * a["pgd_ce"], SUBSET_PGD: 100 * a["subset_pgd"],
                         WORST: 100 * a["worst"], upper_bound_header(a["n"]): 100 * a["pgd"]})
@@ -81,7 +81,7 @@ def added_table(results: dict[str, Result], styled: bool = True):
         a = aa_result(results, model)
         for eps in EVAL_EPS:
             acc = a.metrics["accuracy"][number_key(eps)]
-            row = {"model": MODELS[model], "eps": f"{eps:g}",
+            row = {"model": MODELS[model], "ε": f"{eps:g}",
                    "robust to our PGD": round(acc["pgd"] * a.metrics["n"])}
             added = a.metrics["added"][number_key(eps)]
             row.update({name: added.get(name, "–") for name in AUTOATTACK_NAMES})
@@ -102,7 +102,7 @@ def sanity_checks(results: dict[str, Result], styled: bool = False):
         pg = [m["pgd"][number_key(e)] for e in EVAL_EPS]
         rows.append({
             "model": MODELS[model],
-            "falls with eps": bool(np.all(np.diff(pg) <= 0) and pg[0] <= m["clean"]),
+            "falls as ε grows": bool(np.all(np.diff(pg) <= 0) and pg[0] <= m["clean"]),
             "our PGD ≤ FGSM": all(p <= f for p, f in zip(pg, fg, strict=True)),
             f"our PGD ≤ {fmt_pct(bound, 2)} at 0.5": pg[-1] <= bound,
             "our PGD at 0.5": fmt_pct(pg[-1], 2),
@@ -122,7 +122,7 @@ def paired_tests(results: dict[str, Result], styled: bool = True):
     for eps in EVAL_EPS:
         for where in PAIRED_ON:
             pa, pb, test = paired(results, eps, where)
-            rows.append({"eps": f"{eps:g}", "images": where, MODELS[d_model]: 100 * pa,
+            rows.append({"ε": f"{eps:g}", "images": where, MODELS[d_model]: 100 * pa,
                          MODELS[e_model]: 100 * pb,
                          f"only {MODELS[d_model]}": test["a_only"],
                          f"only {MODELS[e_model]}": test["b_only"], "p-value": test["p_value"]})

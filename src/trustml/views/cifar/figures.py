@@ -89,7 +89,7 @@ def samples_figure(attacks: Result) -> Figure:
 
 def check_figure(results: dict[str, Result], keys: tuple[str, ...] = tuple(TRAINING)) -> Figure:
     """Clean and PGD-10 accuracy at 8/255 on the held-out test images during fine-tuning, one
-    panel per defence of `keys` (evaluation experiments); red rings: checks flagged as
+    panel per defence of `keys` (evaluation experiments); black rings: checks flagged as
     catastrophic overfitting."""
     cols = len(keys) if len(keys) <= 3 else 2  # two panels a row: the titles fit their panels
     rows = math.ceil(len(keys) / cols)
@@ -107,7 +107,7 @@ def check_figure(results: dict[str, Result], keys: tuple[str, ...] = tuple(TRAIN
         flagged = [j for j, f in enumerate(h["check_collapsed"]) if f]
         if flagged:
             ax.plot([h["check_step"][j] for j in flagged], [100 * h["check_pgd"][j] for j in flagged],
-                    "o", ms=8, mfc="none", color="C3", label="collapsed")
+                    "o", ms=8, mfc="none", color="k", label="collapsed")
         ax.set_title(LEGEND_LABELS[key], fontsize=9)
         if i >= len(keys) - cols:  # the bottom row
             ax.set_xlabel("epochs of fine-tuning")

@@ -73,17 +73,20 @@ def standard_facts(standard: Result) -> dict[str, str]:
     }
 
 
-def resnet18_cost(standard: Result, epochs: int = 200) -> dict[str, str]:
+def resnet18_cost(results: dict[str, Result], epochs: int = 200) -> dict[str, str]:
     """Why not ResNet-18: its multiply-adds per image against ours, and its training time on
-    this CPU extrapolated from the throughput measured for ours (same work per multiply-add)."""
+    this CPU extrapolated from the standard training step's throughput that the cost table
+    (`cost_table`) shows for ours (same work per multiply-add)."""
     from trustml.core.torch_utils import count_parameters
     from trustml.models.cifar import CifarResNet, multiply_adds, resnet18
 
+    standard = results["cifar-standard"]
     ours = multiply_adds(CifarResNet(tuple(standard.meta["config"]["widths"])))
     theirs_model = resnet18()
     theirs = multiply_adds(theirs_model)
     ratio = theirs / ours
-    epoch_s = standard.metrics["n_train"] / (standard.metrics["images_per_second"] / ratio)
+    rate = results["cifar-step-costs"].metrics["images_per_second"]["clean"]
+    epoch_s = standard.metrics["n_train"] / (rate / ratio)
     return {"ours": f"{ours / 1e6:.1f} M", "resnet18": f"{theirs / 1e6:.0f} M",
             "ratio": f"{ratio:.1f}",
             "resnet18_parameters": f"{count_parameters(theirs_model) / 1e6:.1f} million",
@@ -121,7 +124,8 @@ def coverage_sentence(standard: dict, defence: dict) -> str:
     which = "smaller" if max(others) < min(defence["full_eps"]) else "other"
     return (first + f"; on the defences and the models of 2.1(c–d) all four run at {def_where}, "
             f"and at the {which} radii, where many more images survive and the full ensemble "
-            f"would cost several times as much, they meet {fmt_list(defence['off_members'])}.")
+            f"would cost several times as much, of the four only "
+            f"{fmt_list(defence['off_members'])} run{'s' if len(defence['off_members']) == 1 else ''}.")
 
 
 def evaluation_facts(attacks: Result, defence: Result) -> dict[str, str]:
@@ -184,6 +188,19 @@ def _signed(x: float, digits: int = 3) -> str:
     return text.lstrip("-") if text.strip("-0.") == "" else text.replace("-", "−")
 
 
+def _curvature_growth(run: dict, rs: list[float]) -> str:
+    """How random signs' loss increase grows with the radius, against a purely quadratic term,
+    in words: from the second-smallest radius (the smallest one's increase is at the level of
+    its sampling noise) to the largest."""
+    lo, hi = rs[1], rs[-1]
+    growth = run[f"sign@{hi}"]["increase"] / run[f"sign@{lo}"]["increase"]
+    quadratic = (hi / lo) ** 2
+    compare = ("more than" if growth > 1.2 * quadratic else
+               "less than" if growth < quadratic / 1.2 else "about")
+    return (f"from {eps_label(lo)} to {eps_label(hi)}, {hi / lo:.0f} times the radius, it grows "
+            f"{growth:.0f}-fold, {compare} the {quadratic:.0f}-fold of a purely quadratic term")
+
+
 def noise_facts(noise: Result) -> dict[str, str]:
     """Inline values of 2.1(b): accuracy under each perturbation at a small and at the largest
     radius, and the first-order term against the actual loss increase."""
@@ -213,6 +230,9 @@ def noise_facts(noise: Result) -> dict[str, str]:
     sign_l, l2_l = out["sign_acc_large"], out["l2_acc_large"]
     out["noise_left_large"] = (f"both leave {sign_l} correct" if sign_l == l2_l else
                                f"{sign_l} and {l2_l} left correct")
+    # FGSM's sum against random signs' spread: ||g||_1 / ||g||_2 per image, at most sqrt(d)
+    out["l1_over_l2_large"] = f"{fl['first_order'] / run[f'sign@{large}']['first_order_sd']:.0f}"
+    out["curvature_growth"] = _curvature_growth(run, rs)
     sl = run[f"sign@{large}"]
     out["sign_hurts_large"] = ("does hurt" if m["clean"] - sl["accuracy"] > 0.05
                                else "barely hurts")
@@ -507,10 +527,14 @@ def members_sentence(results: dict[str, Result], key: str, again: bool = False) 
     parts = [f"{fmt_int(v)} by {MEMBER_LABELS[k]}" for k, v in added.items() if v]
     black_box = added.get("Square", 0) + added.get("FAB-T", 0)
     which = fmt_list(parts) if parts else "none"
+    masked = overstatement_points(m, EPS8) >= MASKED_GAP
+    if again and black_box == 0 and not masked and _clean_before(results, key):
+        # said in full for an earlier defence: the count here, the attacks in the appendix
+        return (f"The strong attacks break {fmt_int(total)} more at 8/255, FAB-T and Square "
+                "again none.")
     text = (f"Here the strong attacks break {fmt_int(total)} more at 8/255 ({which})" if again else
             f"Beyond what FGSM, PGD-10 and the attacks at the smaller radii broke, the strong "
             f"attacks break {fmt_int(total)} more of the {fmt_int(n)} images at 8/255 ({which})")
-    masked = overstatement_points(m, EPS8) >= MASKED_GAP
     if black_box == 0 and not masked and _clean_before(results, key):
         text += "; again FAB-T and Square find nothing beyond the gradient attacks"
     elif black_box == 0:
@@ -566,9 +590,10 @@ def tradeoff_sentence(results: dict[str, Result]) -> str:
     return text
 
 
-def _paid(results: dict[str, Result], also: float | None = None) -> str:
+def _paid(results: dict[str, Result], also: float | None = None, others: bool = True) -> str:
     """What the defences gave up in clean accuracy against the standard model and kept under the
-    worst case at 8/255 (and at `also`): those that survive together, the others one by one."""
+    worst case at 8/255 (and at `also`): those that survive together, the others one by one
+    (unless `others` is false and some survive)."""
     s = results[STANDARD_EVAL].metrics
     real = survivors(results)
     failed = [k for k in DEFENCE_EVALS if k not in real]
@@ -590,12 +615,12 @@ def _paid(results: dict[str, Result], also: float | None = None) -> str:
             f"{_span([worst(m) for m in ms], fmt_pct)} at 8/255")
     if also is not None:
         text += f" and {_span([worst(m, also) for m in ms], fmt_pct)} at {eps_label(also)}"
-    return text + ("; " + fmt_list(paid(k) for k in failed) if failed else "")
+    return text + ("; " + fmt_list(paid(k) for k in failed) if failed and others else "")
 
 
 def _tradeoff_summary(results: dict[str, Result]) -> str:
-    """The answer map's 2.2(b): the trade-off in one line."""
-    text = _paid(results)
+    """The answer map's 2.2(b): the trade-off in one line (the defences that survive)."""
+    text = _paid(results, others=False)
     if survivors(results):
         return "Robustness costs clean accuracy: " + text
     return text[0].upper() + text[1:]
@@ -613,14 +638,21 @@ def curve_sentence(results: dict[str, Result]) -> str:
             "standard model.")
 
 
-def _held_out_curve(results: dict[str, Result], key: str) -> str:
-    """A defence's held-out PGD-10 curve (flattened or still rising) and its worst case."""
+def _held_out_curve(results: dict[str, Result], key: str, brief: bool = False) -> str:
+    """A defence's held-out PGD-10 curve (flattened or still rising) and its worst case;
+    `brief`: the short form, for a defence after the first the chapter describes so."""
     c = checks_facts(results, key)
     training = results[TRAINING[key]].metrics
     gain = epoch_gain(training["history"], training["epochs"])
     flat = abs(gain) < 0.02
     pgd = training["history"]["check_pgd"]
     verb = "rose" if pgd[-1] > pgd[0] else "fell" if pgd[-1] < pgd[0] else "ended where it began,"
+    if brief:
+        change = (f"added {fmt_pp(gain)}" if gain >= 0 else f"lost {fmt_pp(-gain)}")
+        shape = ("flattened" if flat else "was still rising" if gain > 0 else
+                 "was still falling")
+        return (f"Its held-out PGD-10 accuracy {verb} from {c['first']} to {c['last']} and "
+                f"{shape} (the last epoch {change}). {defence_sentence(results, key)}")
     return (f"Its held-out PGD-10 accuracy {verb} from {c['first']} at the first check to "
             f"{c['last']} at the last; averaged over each epoch's checks, the last epoch "
             + (f"added {fmt_pp(gain)}" if gain >= 0 else f"lowered it by {fmt_pp(-gain)}")
@@ -644,7 +676,7 @@ def pgd_defence_sentence(results: dict[str, Result]) -> str:
              f"worst case at 8/255 by {overstatement_points(m, EPS8):.1f} points, and the "
              f"clean accuracy on the held-out images rose during training with it, from "
              f"{fmt_pct(h['check_clean'][0])} to {fmt_pct(h['check_clean'][-1])}, where a defence "
-             "that becomes robust gives clean accuracy up.")
+             "that becomes robust pays for it in clean accuracy.")
     rs = radii(m)
     pairs = [(at_radius(m, "pgd10", b) - at_radius(m, "pgd10", a), a, b)
              for i, a in enumerate(rs) for b in rs[i + 1:]]
@@ -670,7 +702,7 @@ def halves_sentence(results: dict[str, Result]) -> str:
     defence it differs from only in its batch statistics."""
     key = "cifar-eval-pgd-halves"
     one, two = results["cifar-eval-pgd"].metrics, results[key].metrics
-    text = _held_out_curve(results, key)
+    text = _held_out_curve(results, key, brief=True)
     gap_one, gap_two = overstatement_points(one, EPS8), overstatement_points(two, EPS8)
     text += (f" Against the one-pass defence, the worst case at 8/255 goes from "
              f"{fmt_pct(worst(one))} to {fmt_pct(worst(two))}, and PGD-10's overstatement of it "
@@ -716,7 +748,7 @@ def radius_sentence(results: dict[str, Result]) -> str:
                 + (f"it took until the check after {_epochs(recovered)} to hold a fifth of them "
                    "under PGD-10. " if recovered is not None else
                    "no later check held a fifth of them under PGD-10. "))
-    text += _held_out_curve(results, key)
+    text += _held_out_curve(results, key, brief=True)
     text += (f" Against the same defence trained at 8/255 ({fmt_pct(worst(small))} under the "
              f"worst case, {fmt_pct(small['clean'])} clean), ")
     if gain > 0 and cost > 0:
@@ -763,16 +795,16 @@ def defences_verdict(results: dict[str, Result]) -> str:
     held = {PROSE_LABELS[k]: worst(results[k].metrics) for k in DEFENCE_EVALS}
     real = [PROSE_LABELS[k] for k in survivors(results)]
     failed = [name for name in held if name not in real]
-    count = _count(held)
-    second = (f"Under the worst case at 8/255 the {count} defences keep "
-              + fmt_list(f"{fmt_pct(v)} ({k})" for k, v in held.items()) + "; ")
+    kept = _span([held[name] for name in real], fmt_pct) if real else ""
+    others = fmt_list(f"the {name} {fmt_pct(held[name])}" if i else
+                      f"the {name} keeps {fmt_pct(held[name])}" for i, name in enumerate(failed))
     if not real:
-        second += "none survives it."
+        second = f"Under the worst case at 8/255 none survives: {others}."
     elif not failed:
-        second += f"all {count} survive it."
+        second = f"Under the worst case at 8/255 all {_count(held)} defences survive ({kept})."
     else:
-        second += (f"only {fmt_list(f'the {name}' for name in real)} "
-                   f"survive{'s' if len(real) == 1 else ''} it.")
+        second = (f"Under the worst case at 8/255 only {fmt_list(f'the {name}' for name in real)} "
+                  f"survive{'s' if len(real) == 1 else ''} ({kept}); {others}.")
     return f"{first} {second}"
 
 
@@ -872,11 +904,11 @@ def answer_facts(results: dict[str, Result]) -> dict[str, str]:
         "pgd": f"PGD training buys {more} more robustness than FGSM-RS",
     }[order]
     out["pgd_verdict"] = ("" if "cifar-eval-pgd" in survivors(results) else
-                          ": PGD-10 is fooled by a masked gradient")
+                          ": a masked gradient")
     out["halves_verdict"] = (
-        "With a forward pass per half (each its own batch-norm statistics) it defends: "
+        "A forward pass per half (each its own batch-norm statistics) defends:"
         if "cifar-eval-pgd-halves" in survivors(results) else
-        "With a forward pass per half (each its own batch-norm statistics) it still fails: ")
+        "A forward pass per half (each its own batch-norm statistics) still fails:")
     aug = augmentation_facts(results["cifar-study"])
     out["augmentation"] = (
         f"Augmentation raises the worst case only at small radii (at {aug['best']}: "

@@ -7,7 +7,7 @@ import pandas as pd
 from trustml.core.cache import Result
 from trustml.core.keys import number_key
 from trustml.core.stats import paired_difference_interval
-from trustml.experiments.cifar import PIXEL, REFERENCE_PGD_EPS
+from trustml.experiments.cifar import PIXEL, REFERENCE_FGSM_EPS, REFERENCE_PGD_EPS
 from trustml.views.cifar.common import (
     DEFENCE_EVALS,
     EPS8,
@@ -112,7 +112,8 @@ def augmentation_table(study: Result, styled: bool = True):
     return df
 
 
-DEFENCE_RADII = (REFERENCE_PGD_EPS, PIXEL, 2 * PIXEL, 4 * PIXEL, EPS8)
+# the field's radii and the assignment's two (its PGD radius first, its FGSM radius before 8/255)
+DEFENCE_RADII = (REFERENCE_PGD_EPS, PIXEL, 2 * PIXEL, 4 * PIXEL, REFERENCE_FGSM_EPS, EPS8)
 
 
 def defence_table(results: dict[str, Result], styled: bool = True):

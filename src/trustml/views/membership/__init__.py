@@ -46,6 +46,7 @@ from trustml.views.membership.prose import (  # noqa: F401
     l2_cost_phrase,
     leak_phrase,
     leak_verdict,
+    lira_answer_phrase,
 )
 from trustml.views.membership.tables import attacks_table, convergence_table, dp_attack_table, dp_table  # noqa: F401
 

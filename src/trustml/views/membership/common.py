@@ -14,6 +14,9 @@ MODEL_LABEL = {"none": "no regularisation", "l2": "L2"}
 ATTACK_LABEL = {"correctness": "correctly classified", "loss": "loss threshold",
                 "lira_online": "LiRA online", "lira_online_fixed": "LiRA online, fixed variance",
                 "lira_offline_fixed": "LiRA offline, fixed variance"}
+# one colour per attack in every ROC figure
+ATTACK_COLOUR = {"correctness": "C0", "loss": "C1", "lira_online": "C2",
+                 "lira_online_fixed": "C3", "lira_offline_fixed": "C4"}
 
 
 def compute() -> tuple[Result, Result]:

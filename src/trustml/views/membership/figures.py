@@ -7,6 +7,7 @@ from matplotlib.figure import Figure
 
 from trustml.core.cache import Result
 from trustml.views.membership.common import (
+    ATTACK_COLOUR,
     ATTACK_LABEL,
     MODEL_LABEL,
     _band,
@@ -140,7 +141,7 @@ def roc_figure(result: Result) -> Figure:
     for ax, model in zip(axes, ("none", "l2"), strict=True):
         for name, style in styles.items():
             ax.plot(a["roc_fpr"], np.maximum(a[f"roc_{model}_{name}"], 1e-4), ls=style,
-                    label=ATTACK_LABEL[name])
+                    color=ATTACK_COLOUR[name], label=ATTACK_LABEL[name])
         _roc_axes(ax, MODEL_LABEL[model])
     for ax in axes:
         ax.set_ylabel("true-positive rate")
@@ -196,7 +197,8 @@ def dp_roc_figure(result: Result) -> Figure:
         ax.fill_between(fpr, bound, 1.05, color="0.85", lw=0, label="excluded by (ε, δ)-DP")
         ax.plot(fpr, bound, color="k", lw=0.8)
         for name, style in (("loss", "--"), ("lira_online", "-")):
-            ax.plot(fpr, np.maximum(a[f"roc_{kind}_{name}"], 1e-4), ls=style, label=ATTACK_LABEL[name])
+            ax.plot(fpr, np.maximum(a[f"roc_{kind}_{name}"], 1e-4), ls=style,
+                    color=ATTACK_COLOUR[name], label=ATTACK_LABEL[name])
         _roc_axes(ax, f"ε = {result.metrics['attacks'][kind]['epsilon']:.1f}")
     for i, ax in enumerate(axes):
         if i % cols == 0:
@@ -214,8 +216,9 @@ def defences_figure(result: Result) -> Figure:
     a = result.arrays
     fig = Figure(figsize=(5.5, 6.4), layout="constrained")
     left, right = fig.subplots(2, 1, sharex=True)
-    styles = {"l2": ("C0", "o-", "L2 penalty (C sweep)"), "early": ("C2", "s-", "early stopping"),
-              "dp": ("C3", "^-", "DP-GD")}
+    # the L2 penalty red and no regularisation blue, as in the chapter's other figures
+    styles = {"l2": ("C3", "o-", "L2 penalty (C sweep)"), "early": ("C2", "s-", "early stopping"),
+              "dp": ("C1", "^-", "DP-GD")}
     for kind, (colour, marker, label) in styles.items():
         g = df[df["defence"] == kind]
         left.plot(g["test_acc"], g["loss_attack"], marker, color=colour, label=label, ms=4)
@@ -229,14 +232,14 @@ def defences_figure(result: Result) -> Figure:
                               textcoords="axes fraction", ha="center", va="bottom", color=colour,
                               zorder=5, arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.6,
                                                     "shrinkA": 2, "shrinkB": 3})
-    for name, colour in (("none", "C4"), ("l2", "C5")):
+    for name, colour in (("none", "C0"), ("l2", "C3")):
         test = a[f"noise_{name}_test"].mean(1)
         att = a[f"noise_{name}_attack"].mean(1)
         left.plot(test, att, "x:", color=colour, ms=4,
                   label=f"weight noise, {MODEL_LABEL[name]} (correctness attack)")
     left.axhline(0.5, color="grey", lw=0.8, ls=":")
     right.set_xlabel("test accuracy (utility)")
-    left.set_ylabel("loss-attack accuracy")
+    left.set_ylabel("attack accuracy")
     right.set_ylabel("loss-attack TPR at 1 % FPR")
     fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", ncols=1,
                frameon=False)

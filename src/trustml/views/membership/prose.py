@@ -8,6 +8,7 @@ from trustml.views.format import fmt_list, fmt_pct
 from trustml.views.membership.common import (
     attack,
     defences,
+    dp_models,
     sweep,
 )
 
@@ -41,6 +42,22 @@ def dp_guarantee_sentence(result: Result, max_attack: float = 0.55, fpr: float =
                        f"{100 * bound:.0f} %, so its measured privacy is an empirical result, "
                        "like the others'.")
     return head + f"it caps every attack's TPR at {100 * fpr:g} % FPR at {100 * bound:.3g} %."
+
+
+def lira_answer_phrase(result: Result, fpr: float = 0.01) -> str:
+    """For the answer map, after `dp_answer_phrase` (which ends on the least private DP-GD
+    model): what online LiRA, the appendix's attack, still finds at `fpr` against that model
+    and against the L2 model, in words."""
+    key = f"{fpr:g}"
+    loose = max(dp_models(result), key=lambda k: result.metrics["attacks"][k]["epsilon"])
+    dp_tpr = attack(result, loose, "lira_online")["tpr"][key][0]
+    l2_tpr = attack(result, "l2", "lira_online")["tpr"][key][0]
+    eps = result.metrics["attacks"][loose]["epsilon"]
+    # `dp_answer_phrase` ends on this model only where its guarantee is vacuous
+    whose = ("its members" if float(dp_tpr_bound(fpr, eps, result.metrics["dp_delta"])) >= 0.99
+             else f"the members of DP-GD at ε = {eps:.1f}")
+    return (f"in an appendix LiRA still finds {fmt_pct(dp_tpr)} of {whose} and "
+            f"{fmt_pct(l2_tpr)} of the L2 model's at {100 * fpr:g} % FPR")
 
 
 def dp_answer_phrase(result: Result, fpr: float = 0.01) -> str:

@@ -57,6 +57,15 @@ def dp_table(result: Result) -> Table:
     return as_table(out)
 
 
+def _three_figures(percent: float) -> str:
+    """A percentage to three significant figures, trailing zeros kept ('99.0', '9.19',
+    '0.297'); 100 and more without decimals."""
+    for floor, digits in ((100, 0), (10, 1), (1, 2)):
+        if percent >= floor:
+            return f"{percent:.{digits}f}"
+    return f"{percent:.3f}"
+
+
 def dp_attack_table(result: Result) -> Table:
     """LiRA against each DP-GD population, with the most the guarantee allows."""
     rows = []
@@ -67,7 +76,7 @@ def dp_attack_table(result: Result) -> Table:
             "Test acc.": f"{100 * s['test_acc']:.1f} %",
             "LiRA AUC": fmt_float(s['auc'], 3),
             **{f"TPR at {100 * float(f):g} % FPR (bound)":
-               f"{_interval(v)} ({100 * dp_bound_at(result, kind, float(f)):.3g} %)"
+               f"{_interval(v)} ({_three_figures(100 * dp_bound_at(result, kind, float(f)))} %)"
                for f, v in s["tpr"].items()},
         })
     return as_table(pd.DataFrame(rows))
