@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from trustml.core.cache import Result
 from trustml.views import vae_prose as vp
@@ -65,3 +66,13 @@ def test_the_best_validation_epoch_is_worded_for_where_it_falls():
     assert vp.validation_best_phrase(falling) == "fell to its lowest, 0.550, in the last epoch (3)"
     turned = pd.DataFrame({"epoch": [1, 2, 3], "val_bpd": [0.7, 0.5, 0.55]})
     assert vp.validation_best_phrase(turned) == "was lowest in epoch 2 (0.500)"
+
+
+@pytest.mark.parametrize(("bpd", "half", "words"), [
+    (0.5652, 0.004, "the same bound"), (0.530, 0.004, "a tighter bound"),
+    (0.600, 0.004, "a looser bound")])
+def test_the_reference_comparison_reads_the_reference_at_its_precision(bpd, half, words):
+    from trustml.views.vae_prose import reference_comparison
+
+    text = reference_comparison(bpd, half, 13)
+    assert words in text and "13 epochs" in text

@@ -74,7 +74,7 @@ def curves_figure(result: Result) -> Figure:
         ax.text(0.98, 0.95, f"above the axis (training / validation):\n{note}",
                 transform=ax.transAxes, ha="right", va="top")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("negative ELBO (bits per dimension)")
+    ax.set_ylabel("−ELBO (bpd)")
     ax.spines[["top", "right"]].set_visible(False)
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", frameon=False)
     return fig

@@ -842,7 +842,7 @@ def advice_sentence(results: dict[str, Result]) -> str:
                        f"{fmt_pct(rs)} for FGSM from a random start: {fmt_pp_shown(pg, rs)} more, "
                        f"for {ratio:.1f} times the cost per epoch; FGSM-RS is the cheap "
                        "baseline, PGD training the one to pay for when the points matter.")
-    return text + (kept + ": on this budget the one-step defence is the better buy, provided it "
+    return text + (kept + ": at this compute the one-step defence is the better buy, provided it "
                    "starts at random and held-out checks watch for a collapse.")
 
 
