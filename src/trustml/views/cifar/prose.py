@@ -448,8 +448,7 @@ def overfitting_sentence(results: dict[str, Result]) -> str:
                 "PGD-10, the end state of catastrophic overfitting; with no robust phase to fall "
                 "from, no check could flag a drop. In that short fine-tuning it learnt "
                 "to make the single FGSM step useless, by bending its loss surface so that the "
-                "gradient sign no longer points uphill far enough, without becoming robust to an "
-                "attack that takes several steps.")
+                "gradient sign no longer points uphill far enough.")
         return text + _flat_fgsm(m)
     if c["flagged"] != "0":
         return (f"PGD-10 accuracy on the held-out images peaked at {c['best']} after "
