@@ -8,6 +8,7 @@ that page (its support for JavaScript widgets), which breaks the book offline.
 
 from __future__ import annotations
 
+import math
 import numbers
 import re
 
@@ -51,8 +52,7 @@ _INSET = 2  # a cell's inset on both sides, in the same units
 
 def _set_width(text: str) -> int:
     """The width `text` sets in, in lowercase letters (see _WIDE), rounded up."""
-    units = sum(1.35 if c in _WIDE else 0.6 if c in _NARROW else 1.0 for c in text)
-    return int(-(-units // 1))
+    return math.ceil(sum(1.35 if c in _WIDE else 0.6 if c in _NARROW else 1.0 for c in text))
 
 
 def _line(cells: list[str]) -> str:

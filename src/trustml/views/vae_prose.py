@@ -10,6 +10,7 @@ from trustml.core.keys import number_key
 from trustml.data import load_mnist
 from trustml.generative.vae_categorical import quantize
 from trustml.views.format import fmt_list
+from trustml.views.vae_bpd import REFERENCE_BPD, REFERENCE_EPOCHS
 
 
 def _ink_stats(levels: np.ndarray) -> tuple[float, float]:
@@ -163,8 +164,6 @@ def reference_comparison(bpd: float, half_width: float, epochs: int) -> str:
     """Our test bpd (with its 95 % half-width) against the reference solution's, in words; the
     reference quotes two decimals, so it stands for anything within 0.005 of the value it gives,
     and the two agree where our interval reaches that."""
-    from trustml.views.vae_bpd import REFERENCE_BPD, REFERENCE_EPOCHS
-
     if abs(bpd - REFERENCE_BPD) <= half_width + 0.005:
         verdict = "the same bound to the precision it gives"
     else:

@@ -171,8 +171,8 @@ def _per_radius(values: dict[float, float]) -> str:
         return "none at any of them" if text == "none" else f"{text} at all of them"
     if len(groups) == len(values):
         return fmt_list(groups)
-    return fmt_list(f"{text} at {' or '.join(f'{e:g}' for e in radii)}"
-                    for text, radii in groups.items())
+    return fmt_list(f"{text} at {' or '.join(f'{e:g}' for e in where)}"
+                    for text, where in groups.items())
 
 
 def plain_fgsm_asked_sentence(results: dict[str, Result], asked: tuple[float, ...]) -> str:

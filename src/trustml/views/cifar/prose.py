@@ -527,14 +527,16 @@ def members_sentence(results: dict[str, Result], key: str, again: bool = False) 
     black_box = added.get("Square", 0) + added.get("FAB-T", 0)
     which = fmt_list(parts) if parts else "none"
     masked = overstatement_points(m, EPS8) >= MASKED_GAP
-    if again and black_box == 0 and not masked and _clean_before(results, key):
+    # FAB-T and Square found nothing here, as on an earlier defence whose gradient is not masked
+    as_before = black_box == 0 and not masked and _clean_before(results, key)
+    if again and as_before:
         # said in full for an earlier defence: the count here, the attacks in the appendix
         return (f"The strong attacks break {fmt_int(total)} more at 8/255, FAB-T and Square "
                 "again none.")
     text = (f"Here the strong attacks break {fmt_int(total)} more at 8/255 ({which})" if again else
             f"Beyond what FGSM, PGD-10 and the attacks at the smaller radii broke, the strong "
             f"attacks break {fmt_int(total)} more of the {fmt_int(n)} images at 8/255 ({which})")
-    if black_box == 0 and not masked and _clean_before(results, key):
+    if as_before:
         text += "; again FAB-T and Square find nothing beyond the gradient attacks"
     elif black_box == 0:
         text += "; FAB-T and the gradient-free Square attack find nothing the gradient attacks missed"

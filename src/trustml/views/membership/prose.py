@@ -8,9 +8,12 @@ from trustml.views.format import fmt_list, fmt_pct
 from trustml.views.membership.common import (
     attack,
     defences,
+    dp_bound_at,
     dp_models,
     sweep,
 )
+
+VACUOUS = 0.99  # a guarantee that allows a TPR this high at the FPR asked says nothing
 
 
 def l2_cost_phrase(result: Result, scarce: float = 0.02) -> str:
@@ -37,7 +40,7 @@ def dp_guarantee_sentence(result: Result, max_attack: float = 0.55, fpr: float =
     bound = float(dp_tpr_bound(fpr, float(row["epsilon"]), result.metrics["dp_delta"]))
     head = (f"Only DP-GD's model carries a guarantee against attacks not measured here, "
             f"TPR ≤ exp(ε)·FPR + δ; at its ε = {row['epsilon']:.1f} ")
-    if bound >= 0.99:
+    if bound >= VACUOUS:
         return head + (f"that guarantee is vacuous: at {100 * fpr:g} % FPR it allows a TPR of "
                        f"{100 * bound:.0f} %, so its measured privacy is an empirical result, "
                        "like the others'.")
@@ -54,7 +57,7 @@ def lira_answer_phrase(result: Result, fpr: float = 0.01) -> str:
     l2_tpr = attack(result, "l2", "lira_online")["tpr"][key][0]
     eps = result.metrics["attacks"][loose]["epsilon"]
     # `dp_answer_phrase` ends on this model only where its guarantee is vacuous
-    whose = ("its members" if float(dp_tpr_bound(fpr, eps, result.metrics["dp_delta"])) >= 0.99
+    whose = ("its members" if dp_bound_at(result, loose, fpr) >= VACUOUS
              else f"the members of DP-GD at ε = {eps:.1f}")
     return (f"in an appendix LiRA still finds {fmt_pct(dp_tpr)} of {whose} and "
             f"{fmt_pct(l2_tpr)} of the L2 model's at {100 * fpr:g} % FPR")
@@ -68,7 +71,7 @@ def dp_answer_phrase(result: Result, fpr: float = 0.01) -> str:
     dp = df[df["defence"] == "dp"].sort_values("epsilon")
     bound = dp["epsilon"].map(lambda e: float(dp_tpr_bound(fpr, float(e),
                                                            result.metrics["dp_delta"])))
-    useful, vacuous = dp[bound < 0.99], dp[bound >= 0.99]
+    useful, vacuous = dp[bound < VACUOUS], dp[bound >= VACUOUS]
 
     def span(values, fmt) -> str:
         """Two or three values in the order of their epsilons ('1.1 and 2.2'), a range beyond."""
@@ -87,7 +90,7 @@ def dp_answer_phrase(result: Result, fpr: float = 0.01) -> str:
                 f"(up to {eps_text(dp.epsilon.max())}) the guarantee is vacuous")
     text = (f"only DP-GD bounds every attack, and meaningfully only at ε = "
             f"{span(useful.epsilon, eps_text)} (a TPR of at most "
-            f"{span(bound[bound < 0.99], lambda b: f'{100 * b:.1f} %')} at {100 * fpr:g} % FPR), "
+            f"{span(bound[bound < VACUOUS], lambda b: f'{100 * b:.1f} %')} at {100 * fpr:g} % FPR), "
             f"where test accuracy falls to {span(useful.test_acc, fmt_pct)}"
             + (" respectively" if 1 < len(useful) <= 3 else ""))
     if len(vacuous):
